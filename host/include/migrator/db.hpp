@@ -1,0 +1,77 @@
+// The database behind one interface: version table, history table, transactions, plugin SQL.
+#ifndef MIGRATOR_DB_HPP
+#define MIGRATOR_DB_HPP
+
+#include <migrator/database_url.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace migrator {
+
+/// How to open a database.
+struct DatabaseOptions {
+    std::string version_table = "migrator_version";  ///< Alembic-compatible: version_num rows
+    bool read_only = false;  ///< for read commands: never create a file or a table
+};
+
+/// One row of the history table: one step that ran, successfully or not.
+struct HistoryRecord {
+    std::string revision;
+    std::string direction;        ///< "upgrade" or "downgrade"
+    std::string heads_before;     ///< comma-separated version rows before the step
+    std::string heads_after;      ///< comma-separated version rows after it (if it succeeded)
+    std::string started_at;       ///< UTC, ISO 8601
+    double duration_ms = 0;
+    bool success = false;
+    std::string source_sha256;
+    std::string error;            ///< the failure message, empty on success
+};
+
+/// Receives one result row: values are text, std::nullopt for NULL.
+using RowCallback = std::function<bool(const std::vector<std::string>& columns,
+                                       const std::vector<std::optional<std::string>>& values)>;
+
+/// A connection to one database. Every method throws DatabaseError with a sentence naming the
+/// database (URL with the password masked) and the statement's problem.
+class Database {
+public:
+    virtual ~Database() = default;
+
+    /// "sqlite" or "postgresql"; what plugins see as the dialect.
+    virtual std::string dialect() const = 0;
+    /// The URL, password masked, for messages.
+    virtual std::string describe() const = 0;
+
+    /// Creates the version table and the history table (`<version_table>_history`) if missing.
+    virtual void ensure_version_tables() = 0;
+    /// The version rows (current heads), sorted; empty when the table does not exist yet.
+    virtual std::vector<std::string> read_heads() = 0;
+    /// Inside a transaction: deletes the `remove` rows and inserts the `add` rows.
+    virtual void replace_heads(const std::vector<std::string>& remove,
+                               const std::vector<std::string>& add) = 0;
+    /// Appends one history row (inside the current transaction if one is open).
+    virtual void record_history(const HistoryRecord& record) = 0;
+
+    /// Starts a write transaction (SQLite: BEGIN IMMEDIATE).
+    virtual void begin() = 0;
+    virtual void commit() = 0;
+    /// Rolls back the open transaction; never throws (used on failure paths).
+    virtual void rollback() noexcept = 0;
+
+    /// Runs one or more statements of plugin SQL.
+    virtual void execute(const std::string& sql) = 0;
+    /// Runs one query; `on_row` returns false to stop early.
+    virtual void query(const std::string& sql, const RowCallback& on_row) = 0;
+};
+
+/// Opens the database a URL names. Throws DatabaseError (masked URL) when it cannot be opened or
+/// its dialect has no backend yet.
+std::unique_ptr<Database> open_database(const DatabaseUrl& url, const DatabaseOptions& options);
+
+}  // namespace migrator
+
+#endif  // MIGRATOR_DB_HPP

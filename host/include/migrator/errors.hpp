@@ -1,0 +1,41 @@
+// Exception types the host throws; each maps to one documented exit status in the CLI.
+#ifndef MIGRATOR_ERRORS_HPP
+#define MIGRATOR_ERRORS_HPP
+
+#include <stdexcept>
+
+namespace migrator {
+
+/// Base of every error the host reports: what() is one sentence a user can act on.
+class Error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// The revision graph or a revision identifier is wrong (unknown, ambiguous, cycle, ...).
+class RevisionError : public Error {
+public:
+    using Error::Error;
+};
+
+/// A plugin file or the versions directory cannot be used (not ELF, no metadata, wrong ABI, ...).
+class PluginError : public Error {
+public:
+    using Error::Error;
+};
+
+/// The database URL is malformed, or the database cannot be opened, read or written.
+class DatabaseError : public Error {
+public:
+    using Error::Error;
+};
+
+/// A revision's upgrade or downgrade failed; the database is left at the previous revision.
+class MigrationError : public Error {
+public:
+    using Error::Error;
+};
+
+}  // namespace migrator
+
+#endif  // MIGRATOR_ERRORS_HPP

@@ -1,0 +1,165 @@
+// migrator revision authoring layer: header-only C++ over plugin_abi.h, compiled into each plugin.
+#ifndef MIGRATOR_REVISION_HPP
+#define MIGRATOR_REVISION_HPP
+
+#include <migrator/plugin_abi.h>
+
+#include <cstring>
+#include <exception>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace migrator {
+
+/// Thrown by Context when the host reports an SQL error; carries the host's message.
+class SqlError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// One result row: text values in column order, std::nullopt for SQL NULL.
+struct Row {
+    std::vector<std::string> columns;
+    std::vector<std::optional<std::string>> values;
+
+    /// Value of the named column; throws std::out_of_range if there is no such column.
+    const std::optional<std::string>& operator[](std::string_view column) const {
+        for (std::size_t i = 0; i < columns.size(); ++i)
+            if (columns[i] == column) return values[i];
+        throw std::out_of_range("no column named '" + std::string(column) + "' in the result");
+    }
+};
+
+/// The database as a revision sees it during upgrade() or downgrade().
+class Context {
+public:
+    explicit Context(const migrator_host* host) : host_(host) {}
+
+    /// Runs one or more SQL statements; throws SqlError with the database's message.
+    void execute(std::string_view sql) const {
+        const std::string text(sql);
+        if (host_->execute(host_->session, text.c_str()) != MIGRATOR_OK)
+            throw SqlError(host_->last_error(host_->session));
+    }
+
+    /// Runs a query and returns every row; throws SqlError with the database's message.
+    std::vector<Row> query(std::string_view sql) const {
+        std::vector<Row> rows;
+        const std::string text(sql);
+        if (host_->query(host_->session, text.c_str(), &collect_row, &rows) != MIGRATOR_OK)
+            throw SqlError(host_->last_error(host_->session));
+        return rows;
+    }
+
+    /// First column of the first row, std::nullopt for no row or NULL; throws SqlError.
+    std::optional<std::string> scalar(std::string_view sql) const {
+        auto rows = query(sql);
+        if (rows.empty() || rows.front().values.empty()) return std::nullopt;
+        return rows.front().values.front();
+    }
+
+    /// "sqlite" or "postgresql": lets one revision write dialect-specific SQL.
+    std::string_view dialect() const { return host_->dialect; }
+
+    /// True when the host only prints the SQL instead of running it (migrator ... --sql).
+    bool offline() const { return host_->offline != 0; }
+
+    /// Writes a line to the migrator output under the running step.
+    void log(std::string_view message) const {
+        const std::string text(message);
+        host_->log(host_->session, MIGRATOR_LOG_INFO, text.c_str());
+    }
+
+private:
+    static int collect_row(void* user, int count, const char* const* values,
+                           const char* const* names) {
+        // Runs inside the host's query loop: must not throw across the C boundary.
+        try {
+            auto& rows = *static_cast<std::vector<Row>*>(user);
+            Row row;
+            for (int i = 0; i < count; ++i) {
+                row.columns.emplace_back(names[i] ? names[i] : "");
+                row.values.emplace_back(values[i] ? std::optional<std::string>(values[i])
+                                                  : std::nullopt);
+            }
+            rows.push_back(std::move(row));
+            return 0;
+        } catch (...) {
+            return 1;
+        }
+    }
+
+    const migrator_host* host_;
+};
+
+namespace detail {
+
+inline void copy_error(char* error, std::size_t size, const char* text) {
+    if (error == nullptr || size == 0) return;
+    std::strncpy(error, text, size - 1);
+    error[size - 1] = '\0';
+}
+
+/// Adapts `void fn(Context&)` to the C step signature; no exception leaves the plugin.
+template <void (*Fn)(Context&)>
+int run_step(const migrator_host* host, char* error, std::size_t error_size) noexcept {
+    try {
+        Context context(host);
+        Fn(context);
+        return MIGRATOR_OK;
+    } catch (const std::exception& e) {
+        copy_error(error, error_size, e.what());
+    } catch (...) {
+        copy_error(error, error_size, "the revision threw an exception that is not std::exception");
+    }
+    return MIGRATOR_ERROR;
+}
+
+}  // namespace detail
+}  // namespace migrator
+
+#define MIGRATOR_DETAIL_STR2(x) #x
+#define MIGRATOR_DETAIL_STR(x) MIGRATOR_DETAIL_STR2(x)
+
+// The build (migrator_add_revision) defines this from the source file; a hand-built plugin has none.
+#ifndef MIGRATOR_SOURCE_SHA256
+#define MIGRATOR_SOURCE_SHA256 ""
+#endif
+
+/// Metadata fields, used only inside MIGRATOR_REVISION(...). Arguments are string literals.
+#define MIGRATOR_REVISION_ID(id) "id=" id "\n"
+/// Parent revision ids, comma separated ("" for the first revision of a history).
+#define MIGRATOR_DOWN_REVISION(ids) "down=" ids "\n"
+#define MIGRATOR_MESSAGE(text) "message=" text "\n"
+#define MIGRATOR_CREATE_DATE(date) "created=" date "\n"
+
+/// Declares this file as a revision: its metadata (stored in the plugin's metadata section, read
+/// by the host without loading the plugin) and the plugin entry point. The file then defines
+///   void upgrade(migrator::Context& ctx)   and   void downgrade(migrator::Context& ctx).
+#define MIGRATOR_REVISION(...)                                                                   \
+    static void upgrade(::migrator::Context&);                                                   \
+    static void downgrade(::migrator::Context&);                                                 \
+    extern "C" {                                                                                 \
+    __attribute__((section(MIGRATOR_METADATA_SECTION), used)) static const char                  \
+        migrator_revision_metadata[] =                                                           \
+            MIGRATOR_METADATA_MAGIC "\nabi=" MIGRATOR_DETAIL_STR(MIGRATOR_ABI_VERSION) "\n"       \
+            __VA_ARGS__ "sha256=" MIGRATOR_SOURCE_SHA256 "\n";                                   \
+    __attribute__((visibility("default"))) const migrator_plugin* migrator_plugin_entry(void) { \
+        static const migrator_plugin plugin = {                                                  \
+            MIGRATOR_ABI_VERSION,                                                                \
+            sizeof(migrator_plugin),                                                             \
+            migrator_revision_metadata,                                                          \
+            sizeof(migrator_revision_metadata) - 1,                                              \
+            &::migrator::detail::run_step<&upgrade>,                                             \
+            &::migrator::detail::run_step<&downgrade>,                                           \
+        };                                                                                       \
+        return &plugin;                                                                          \
+    }                                                                                            \
+    }                                                                                            \
+    static_assert(true, "")
+
+#endif  // MIGRATOR_REVISION_HPP

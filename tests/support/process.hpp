@@ -1,0 +1,28 @@
+// Test support: run a program to completion and capture its exit status, stdout and stderr.
+#ifndef MIGRATOR_TEST_PROCESS_HPP
+#define MIGRATOR_TEST_PROCESS_HPP
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace testing {
+
+struct ProcessResult {
+    int exit_code = -1;  ///< exit status, or 128+signal when killed by a signal
+    std::string out;
+    std::string err;
+};
+
+/// Runs `argv` (argv[0] is a path) with `env` added to the current environment (an empty value
+/// removes the variable), in `cwd` when not empty, and waits for it. Stdin is /dev/null.
+ProcessResult run_process(const std::vector<std::string>& argv,
+                          const std::map<std::string, std::string>& env = {},
+                          const std::string& cwd = "");
+
+/// Lines of `text`, without the trailing newline characters.
+std::vector<std::string> lines_of(const std::string& text);
+
+}  // namespace testing
+
+#endif  // MIGRATOR_TEST_PROCESS_HPP
