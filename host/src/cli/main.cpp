@@ -1,2 +1,96 @@
-// migrator: command-line entry point (placeholder until the commands land).
-int main() { return 0; }
+// migrator: the command line (CLI11), and the mapping of errors to one stderr line + exit status.
+#include <migrator/database_url.hpp>
+#include <migrator/errors.hpp>
+#include <migrator/plugin_abi.h>
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <iostream>
+
+#include "cli.hpp"
+
+namespace {
+
+using namespace migrator;
+using namespace migrator::cli;
+
+/// Runs a command, turning each kind of error into one line on stderr and its exit status.
+int report_errors(const std::function<int()>& command) {
+    try {
+        return command();
+    } catch (const MigrationError& e) {
+        std::cerr << "error: " << e.what() << '\n';
+        return exit_migration_failed;
+    } catch (const RevisionError& e) {
+        std::cerr << "error: " << e.what() << '\n';
+        return exit_revision;
+    } catch (const PluginError& e) {
+        std::cerr << "error: " << e.what() << '\n';
+        return exit_plugin;
+    } catch (const DatabaseError& e) {
+        std::cerr << "error: " << mask_password(e.what()) << '\n';
+        return exit_database;
+    } catch (const std::exception& e) {
+        std::cerr << "internal error: " << mask_password(e.what()) << '\n';
+        return exit_internal;
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"migrator: database migrations as compiled revision plugins, Alembic style"};
+    app.set_version_flag("--version", std::string("migrator " MIGRATOR_VERSION ", plugin ABI ") +
+                                          std::to_string(MIGRATOR_ABI_VERSION));
+    app.require_subcommand(1);
+    app.fallthrough();  // `migrator upgrade head --url ...` works as well as the reverse
+
+    GlobalOptions options;
+    app.add_option("--url", options.url,
+                   "Database URL (default: $MIGRATOR_DATABASE_URL, then $SQLALCHEMY_DATABASE_URL)");
+    app.add_option("--versions-dir", options.versions_dir,
+                   "Folder of revision plugins (default: $MIGRATOR_VERSIONS_DIR, ./versions, "
+                   "then versions/ beside the program's folder)");
+    app.add_option("--version-table", options.version_table,
+                   "Version table name (default: migrator_version; alembic_version adopts an "
+                   "Alembic database)");
+
+    std::function<int()> command;
+    std::string target;
+
+    app.add_subcommand("history", "List revisions, newest first")->callback([&] {
+        command = [&] { return run_history(options); };
+    });
+    app.add_subcommand("current", "Show the database's current revision(s)")->callback([&] {
+        command = [&] { return run_current(options); };
+    });
+    app.add_subcommand("heads", "Show the newest revision(s) of the scripts")->callback([&] {
+        command = [&] { return run_heads(options); };
+    });
+    auto* show = app.add_subcommand("show", "Show one revision's metadata");
+    show->add_option("revision", target, "Revision id, prefix or expression")->required();
+    show->callback([&] { command = [&] { return run_show(options, target); }; });
+
+    auto* upgrade = app.add_subcommand("upgrade", "Upgrade to a later revision");
+    upgrade->add_option("target", target, "head, heads, +N, a revision id or prefix, REV+N, ...")
+        ->required();
+    upgrade->callback([&] { command = [&] { return run_upgrade(options, target); }; });
+
+    auto* downgrade = app.add_subcommand("downgrade", "Revert to a previous revision");
+    downgrade->add_option("target", target, "base, -N, a revision id or prefix, REV-N, ...")
+        ->required();
+    downgrade->callback([&] { command = [&] { return run_downgrade(options, target); }; });
+
+    auto* stamp = app.add_subcommand("stamp", "Set the version table without running revisions");
+    stamp->add_option("revision", target, "Revision id, prefix, head or base")->required();
+    stamp->callback([&] { command = [&] { return run_stamp(options, target); }; });
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int status = app.exit(e);
+        return status == 0 ? exit_ok : exit_usage;
+    }
+    return report_errors(command);
+}

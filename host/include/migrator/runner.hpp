@@ -1,0 +1,56 @@
+// The runner: executes a plan step by step against a database, one transaction per revision.
+#ifndef MIGRATOR_RUNNER_HPP
+#define MIGRATOR_RUNNER_HPP
+
+#include <migrator/db.hpp>
+#include <migrator/graph.hpp>
+#include <migrator/plugins.hpp>
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace migrator {
+
+/// Receives progress while a plan runs; the CLI turns it into output.
+class RunListener {
+public:
+    virtual ~RunListener() = default;
+    /// Step `index` (1-based) of `total` is about to run.
+    virtual void step_started(std::size_t index, std::size_t total, const Step& step,
+                              const Revision& revision) = 0;
+    /// The running revision called log().
+    virtual void step_log(const std::string& message) = 0;
+    /// The step committed after `elapsed_ms`.
+    virtual void step_finished(std::size_t index, std::size_t total, const Step& step,
+                               double elapsed_ms) = 0;
+};
+
+/// What a completed run did.
+struct RunSummary {
+    std::size_t steps = 0;
+    double elapsed_ms = 0;
+    std::vector<std::string> heads;  ///< version rows at the end
+};
+
+/// Executes `plan` (from RevisionGraph::plan_upgrade/plan_downgrade) on `db`.
+///
+/// Loads every plugin of the plan first, so a plugin that cannot be loaded stops the run before
+/// anything changes; plugins outside the plan are never loaded. Then, per step, in one
+/// transaction: checks the version rows still equal step.heads_before, calls the plugin, updates
+/// the version rows and records a history row. A failing step is rolled back, recorded as failed
+/// in the history table, and reported as MigrationError naming the revision and the plugin's
+/// message; earlier steps stay committed. Throws PluginError, DatabaseError, MigrationError.
+RunSummary run_plan(const std::vector<Step>& plan, const RevisionGraph& graph,
+                    const std::vector<PluginFile>& plugins, Database& db, RunListener& listener);
+
+/// Sets the version rows to `target` without running any revision (Alembic's stamp), recording
+/// it in the history table. Loads no plugin.
+void stamp(Database& db, const std::vector<std::string>& target);
+
+/// Current UTC time as ISO 8601 text, e.g. "2026-11-25T15:48:00.123Z".
+std::string utc_now_iso8601();
+
+}  // namespace migrator
+
+#endif  // MIGRATOR_RUNNER_HPP

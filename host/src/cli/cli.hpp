@@ -1,0 +1,48 @@
+// Private to the migrator program: settings resolution and the commands behind the CLI.
+#ifndef MIGRATOR_CLI_CLI_HPP
+#define MIGRATOR_CLI_CLI_HPP
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace migrator::cli {
+
+/// Exit statuses, documented in README.md.
+enum ExitStatus : int {
+    exit_ok = 0,
+    exit_migration_failed = 1,  ///< a revision failed; the database is at the last completed one
+    exit_usage = 2,             ///< the command line is wrong
+    exit_revision = 3,          ///< unknown/ambiguous revision, invalid target or revision graph
+    exit_plugin = 4,            ///< a plugin file or the versions directory cannot be used
+    exit_database = 5,          ///< bad database URL, or the database cannot be opened or used
+    exit_internal = 70,         ///< a bug in migrator (EX_SOFTWARE)
+};
+
+/// Options every command shares, as given on the command line (empty = not given).
+struct GlobalOptions {
+    std::string url;
+    std::string versions_dir;
+    std::string version_table = "migrator_version";
+};
+
+/// The database URL: --url, then MIGRATOR_DATABASE_URL, then SQLALCHEMY_DATABASE_URL.
+/// Throws DatabaseError saying how to give one when none is set.
+std::string resolve_database_url(const GlobalOptions& options);
+
+/// The versions directory: --versions-dir, then MIGRATOR_VERSIONS_DIR, then ./versions if it
+/// exists, then versions/ beside the folder holding this program (a release bundle's layout).
+/// Throws PluginError listing where it looked when none exists.
+std::filesystem::path resolve_versions_dir(const GlobalOptions& options);
+
+int run_history(const GlobalOptions& options);
+int run_current(const GlobalOptions& options);
+int run_heads(const GlobalOptions& options);
+int run_show(const GlobalOptions& options, const std::string& revision);
+int run_upgrade(const GlobalOptions& options, const std::string& target);
+int run_downgrade(const GlobalOptions& options, const std::string& target);
+int run_stamp(const GlobalOptions& options, const std::string& revision);
+
+}  // namespace migrator::cli
+
+#endif  // MIGRATOR_CLI_CLI_HPP

@@ -1,0 +1,44 @@
+// Reading revision metadata back from revision source files, and writing new revision projects.
+#ifndef MIGRATOR_SCAFFOLD_REVISION_SOURCE_HPP
+#define MIGRATOR_SCAFFOLD_REVISION_SOURCE_HPP
+
+#include <migrator/graph.hpp>
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace migrator::scaffold {
+
+/// Reads the metadata declared by MIGRATOR_REVISION(...) in one source file: id, parents,
+/// message, create date. Throws migrator::Error naming the file when it declares no revision id.
+Revision read_revision_source(const std::filesystem::path& file);
+
+/// Every revision under `revisions_dir`: one folder per revision, holding a `*.cpp` that
+/// declares MIGRATOR_REVISION. Folders without such a file are ignored.
+std::vector<Revision> read_revision_sources(const std::filesystem::path& revisions_dir);
+
+/// The folder/file stem Alembic would use: "<id>_<slug>", the slug being the message in lower
+/// case with runs of other characters turned into '_', at most 40 characters.
+std::string revision_stem(std::string_view id, std::string_view message);
+
+/// A new random 12-hex-digit revision id, like Alembic's.
+std::string new_revision_id();
+
+/// What a new revision project is made of.
+struct NewRevision {
+    std::string id;
+    std::vector<std::string> parents;
+    std::string message;
+    std::string create_date;  ///< "YYYY-MM-DD HH:MM:SS", local time
+};
+
+/// Writes `<revisions_dir>/<stem>/CMakeLists.txt` and `<stem>.cpp`; returns the paths written.
+/// Throws migrator::Error when the folder already exists.
+std::vector<std::filesystem::path> write_revision_project(const std::filesystem::path& revisions_dir,
+                                                          const NewRevision& revision);
+
+}  // namespace migrator::scaffold
+
+#endif  // MIGRATOR_SCAFFOLD_REVISION_SOURCE_HPP

@@ -1,0 +1,96 @@
+// End to end: bad input gets one clear sentence on stderr and a documented exit status.
+#include <catch2/catch.hpp>
+
+#include "e2e.hpp"
+
+using namespace testing;
+using Catch::Matchers::Contains;
+
+TEST_CASE("unknown and ambiguous revisions are two different errors", "[e2e][errors]") {
+    SqliteSandbox sandbox(shipped_versions_dir());
+    const auto unknown = sandbox.migrator({"upgrade", "fff"});
+    CHECK(unknown.exit_code == 3);
+    CHECK_THAT(unknown.err, Contains("fff"));
+    CHECK(lines_of(unknown.err).size() == 1);
+
+
+    SqliteSandbox prefixes(fixture_dir("prefixes"));
+    const auto ambiguous = prefixes.migrator({"upgrade", "a1a1"});
+    CHECK(ambiguous.exit_code == 3);
+    CHECK_THAT(ambiguous.err, Contains("a1a1a1a1a1a1"));
+    CHECK_THAT(ambiguous.err, Contains("a1a1a1a1ffff"));
+    CHECK(lines_of(ambiguous.err).size() == 1);
+    CHECK(ambiguous.err != unknown.err);
+    CHECK_FALSE(fs::exists(prefixes.db_path()) && !prefixes.version_rows().empty());
+
+    const auto unique = prefixes.migrator({"upgrade", "a1a1a1a1f"});
+    CHECK(unique.exit_code == 0);
+    CHECK(prefixes.version_rows() == std::vector<std::string>{"a1a1a1a1ffff"});
+}
+
+TEST_CASE("relative targets that walk off the history are refused", "[e2e][errors]") {
+    SqliteSandbox sandbox(shipped_versions_dir());
+    const auto too_far = sandbox.migrator({"upgrade", "+5"});
+    CHECK(too_far.exit_code == 3);
+    CHECK(lines_of(too_far.err).size() == 1);
+    REQUIRE(sandbox.migrator({"upgrade", "+1"}).exit_code == 0);
+    const auto below_base = sandbox.migrator({"downgrade", "-2"});
+    CHECK(below_base.exit_code == 3);
+    CHECK(sandbox.version_rows() == std::vector<std::string>{"1975ea83b712"});
+}
+
+TEST_CASE("database URL problems name the URL with the password masked", "[e2e][errors]") {
+    SqliteSandbox sandbox(shipped_versions_dir());
+    const std::vector<std::string> base{MIGRATOR_BIN, "--versions-dir",
+                                        shipped_versions_dir().string()};
+    const std::map<std::string, std::string> clean{{"MIGRATOR_DATABASE_URL", ""},
+                                                   {"SQLALCHEMY_DATABASE_URL", ""}};
+
+    SECTION("no URL at all") {
+        auto argv = base;
+        argv.push_back("current");
+        const auto result = run_process(argv, clean);
+        CHECK(result.exit_code == 5);
+        CHECK_THAT(result.err, Contains("MIGRATOR_DATABASE_URL"));
+    }
+    SECTION("an unsupported scheme") {
+        auto argv = base;
+        argv.insert(argv.end(), {"--url", "mysql://app:s3cret@db.example/app", "current"});
+        const auto result = run_process(argv, clean);
+        CHECK(result.exit_code == 5);
+        CHECK_THAT(result.err, Contains("mysql"));
+        CHECK_THAT(result.err, !Contains("s3cret"));
+    }
+    SECTION("the URL comes from SQLALCHEMY_DATABASE_URL when nothing else is set") {
+        auto argv = base;
+        argv.insert(argv.end(), {"upgrade", "+1"});
+        auto env = clean;
+        env["SQLALCHEMY_DATABASE_URL"] = sandbox.url();
+        REQUIRE(run_process(argv, env).exit_code == 0);
+        CHECK(sandbox.version_rows() == std::vector<std::string>{"1975ea83b712"});
+    }
+    SECTION("MIGRATOR_DATABASE_URL wins over SQLALCHEMY_DATABASE_URL") {
+        auto argv = base;
+        argv.insert(argv.end(), {"upgrade", "+1"});
+        auto env = clean;
+        env["MIGRATOR_DATABASE_URL"] = sandbox.url();
+        env["SQLALCHEMY_DATABASE_URL"] = "mysql://nobody@nowhere/none";
+        REQUIRE(run_process(argv, env).exit_code == 0);
+        CHECK(sandbox.version_rows() == std::vector<std::string>{"1975ea83b712"});
+    }
+}
+
+TEST_CASE("a missing versions directory is named", "[e2e][errors]") {
+    SqliteSandbox sandbox("/nonexistent/versions");
+    const auto result = sandbox.migrator({"history"});
+    CHECK(result.exit_code == 4);
+    CHECK_THAT(result.err, Contains("/nonexistent/versions"));
+}
+
+TEST_CASE("a bad command line is a usage error", "[e2e][errors]") {
+    CHECK(run_process({MIGRATOR_BIN, "frobnicate"}).exit_code == 2);
+    CHECK(run_process({MIGRATOR_BIN, "upgrade"}).exit_code == 2);
+    const auto version = run_process({MIGRATOR_BIN, "--version"});
+    CHECK(version.exit_code == 0);
+    CHECK_THAT(version.out, Contains("plugin ABI 1"));
+}

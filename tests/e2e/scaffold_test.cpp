@@ -1,0 +1,141 @@
+// End to end: scaffold new stamps a revision that the next build turns into a working plugin.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <regex>
+
+#include "e2e.hpp"
+
+using namespace testing;
+using Catch::Matchers::Contains;
+
+namespace {
+
+/// A project like this repository's, reduced to plugin-api + a copy of revisions/.
+struct ScratchProject {
+    ScratchDir root;
+    fs::path revisions() const { return root.path() / "revisions"; }
+    fs::path build() const { return root.path() / "build"; }
+    fs::path versions() const { return build() / "versions"; }
+
+    ScratchProject() {
+        fs::copy(fs::path(MIGRATOR_SOURCE_DIR) / "revisions", revisions(),
+                 fs::copy_options::recursive);
+        std::ofstream(root.path() / "CMakeLists.txt")
+            << "cmake_minimum_required(VERSION 3.17)\n"
+            << "project(scaffold_check CXX)\n"
+            << "set(CMAKE_CXX_STANDARD 17)\n"
+            << "add_subdirectory(\"" << MIGRATOR_SOURCE_DIR << "/plugin-api\" plugin-api)\n"
+            << "set(MIGRATOR_VERSIONS_OUTPUT_DIR \"${CMAKE_BINARY_DIR}/versions\")\n"
+            << "add_subdirectory(revisions)\n";
+    }
+    ProcessResult scaffold(const std::vector<std::string>& args) const {
+        std::vector<std::string> argv{SCAFFOLD_BIN};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run_process(argv, {}, root.path().string());
+    }
+    ProcessResult cmake(const std::vector<std::string>& args) const {
+        std::vector<std::string> argv{MIGRATOR_CMAKE_COMMAND};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run_process(argv, {}, root.path().string());
+    }
+    std::vector<fs::path> folders_named(const std::string& slug) const {
+        std::vector<fs::path> found;
+        for (const auto& entry : fs::directory_iterator(revisions()))
+            if (entry.path().filename().string().find(slug) != std::string::npos)
+                found.push_back(entry.path());
+        return found;
+    }
+};
+
+/// Replaces the first occurrence of `from` in `file` with `to`.
+void edit(const fs::path& file, const std::string& from, const std::string& to) {
+    std::string text = read_file(file);
+    const auto at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, from.size(), to);
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << text;
+}
+
+}  // namespace
+
+TEST_CASE("scaffold new creates a revision on the head that the next build picks up",
+          "[e2e][scaffold]") {
+    // One long story rather than SECTIONs: each SECTION would configure and build again.
+    ScratchProject project;
+    REQUIRE(project.cmake({"-S", ".", "-B", "build"}).exit_code == 0);
+    REQUIRE(project.cmake({"--build", "build", "-j2"}).exit_code == 0);
+
+    const auto created = project.scaffold({"new", "add email to account"});
+    REQUIRE(created.exit_code == 0);
+    const auto folders = project.folders_named("_add_email_to_account");
+    REQUIRE(folders.size() == 1);
+    const std::string stem = folders.front().filename().string();
+    REQUIRE(std::regex_match(stem, std::regex("[0-9a-f]{12}_add_email_to_account")));
+    const std::string id = stem.substr(0, 12);
+    const fs::path source = folders.front() / (stem + ".cpp");
+    CHECK_THAT(created.out, Contains(source.string()));
+    const std::string text = read_file(source);
+    CHECK_THAT(text, Contains("MIGRATOR_REVISION_ID(\"" + id + "\")"));
+    CHECK_THAT(text, Contains("MIGRATOR_DOWN_REVISION(\"ae1027a6acf2\")"));
+    CHECK_THAT(text, Contains("MIGRATOR_MESSAGE(\"add email to account\")"));
+
+    edit(source, "    // ctx.execute(\"CREATE TABLE ...\");",
+         "    ctx.execute(\"ALTER TABLE account ADD COLUMN email VARCHAR(255)\");");
+    edit(source, "    // ctx.execute(\"DROP TABLE ...\");",
+         "    ctx.execute(\"ALTER TABLE account DROP COLUMN email\");");
+
+    // No re-configure: the build notices the new folder by itself.
+    const auto build = project.cmake({"--build", "build", "-j2"});
+    REQUIRE(build.exit_code == 0);
+    REQUIRE(fs::exists(project.versions() / (stem + ".so")));
+
+    SqliteSandbox sandbox(project.versions());
+    const auto up = sandbox.migrator({"upgrade", "head"});
+    REQUIRE(up.exit_code == 0);
+    CHECK_THAT(up.out, Contains("[5/5] Running upgrade ae1027a6acf2 -> " + id +
+                                ", add email to account"));
+    CHECK(sandbox.version_rows() == std::vector<std::string>{id});
+    CHECK(sandbox.column("SELECT count(*) FROM pragma_table_info('account') WHERE name = "
+                         "'email'") == std::vector<std::string>{"1"});
+    REQUIRE(sandbox.migrator({"downgrade", "-1"}).exit_code == 0);
+    CHECK(sandbox.column("SELECT count(*) FROM pragma_table_info('account') WHERE name = "
+                         "'email'") == std::vector<std::string>{"0"});
+
+    {  // The next revision's parent is read back from the sources, built or not.
+        const auto next = project.scaffold({"new", "-m", "add phone", "--rev-id", "0123456789ab"});
+        REQUIRE(next.exit_code == 0);
+        CHECK_THAT(read_file(project.revisions() / "0123456789ab_add_phone" /
+                             "0123456789ab_add_phone.cpp"),
+                   Contains("MIGRATOR_DOWN_REVISION(\"" + id + "\")"));
+    }
+    {  // --head must name a head unless --splice is given.
+        const auto refused = project.scaffold({"new", "from the middle", "--head", "27c6"});
+        CHECK(refused.exit_code != 0);
+        CHECK_THAT(refused.err, Contains("27c6a30d7c24 is not a head"));
+    }
+    {  // An existing revision id is refused.
+        const auto refused = project.scaffold({"new", "again", "--rev-id", "ae1027a6acf2"});
+        CHECK(refused.exit_code != 0);
+        CHECK_THAT(refused.err, Contains("already exists"));
+    }
+    {  // With two heads, scaffold asks which one to build on.
+        REQUIRE(project.scaffold({"new", "side branch", "--head", "3e0e", "--splice"}).exit_code ==
+                0);
+        const auto refused = project.scaffold({"new", "ambiguous parent"});
+        CHECK(refused.exit_code != 0);
+        CHECK_THAT(refused.err, Contains("--head"));
+        CHECK_THAT(refused.err, Contains("0123456789ab"));
+        CHECK(project.folders_named("ambiguous_parent").empty());
+    }
+}
+
+TEST_CASE("scaffold new needs a message and a revisions folder", "[e2e][scaffold]") {
+    ScratchDir empty;
+    const auto no_message = run_process({SCAFFOLD_BIN, "new"}, {}, empty.path().string());
+    CHECK(no_message.exit_code == 2);
+    CHECK_THAT(no_message.err, Contains("message"));
+    const auto no_folder = run_process({SCAFFOLD_BIN, "new", "x"}, {}, empty.path().string());
+    CHECK(no_folder.exit_code != 0);
+    CHECK_THAT(no_folder.err, Contains("revisions"));
+}
