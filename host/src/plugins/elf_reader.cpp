@@ -1,0 +1,238 @@
+// Reads one named section of an ELF file without loading it: the only object-format-specific code.
+#include <cstdint>
+#include <fstream>
+#include <migrator/errors.hpp>
+#include <migrator/plugins.hpp>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace migrator {
+namespace {
+
+// A revision plugin is a few dozen KiB; anything this large is not one, and the cap keeps every
+// offset well inside std::streamoff.
+constexpr std::uint64_t max_file_size = std::uint64_t{256} << 20;
+
+// Constants of the System V gABI, spelled out so the reader needs no <elf.h> (absent on macOS).
+constexpr unsigned char elf_class_32 = 1;
+constexpr unsigned char elf_class_64 = 2;
+constexpr unsigned char elf_data_lsb = 1;
+constexpr unsigned char elf_data_msb = 2;
+constexpr unsigned char elf_version_current = 1;
+constexpr std::string_view elf_magic = "\177ELF";
+constexpr std::size_t ident_size = 16;
+constexpr std::uint32_t sht_strtab = 3;
+constexpr std::uint32_t sht_nobits = 8;
+constexpr std::uint64_t shn_loreserve = 0xff00;
+constexpr std::uint64_t shn_xindex = 0xffff;
+
+/// Where the fields this reader needs sit in one ELF class.
+struct Layout {
+    std::size_t word;  // width of addresses and offsets: 4 or 8
+    std::size_t header_size;
+    std::size_t e_shoff;
+    std::size_t e_shentsize;
+    std::size_t e_shnum;
+    std::size_t e_shstrndx;
+    std::size_t section_header_size;
+    std::size_t sh_name;
+    std::size_t sh_type;
+    std::size_t sh_offset;
+    std::size_t sh_size;
+    std::size_t sh_link;
+};
+
+constexpr Layout layout_32{4, 52, 32, 46, 48, 50, 40, 0, 4, 16, 20, 24};
+constexpr Layout layout_64{8, 64, 40, 58, 60, 62, 64, 0, 4, 24, 32, 40};
+
+/// Offset and size of one section as its header declares them; not yet checked against the file.
+struct SectionHeader {
+    std::uint64_t name = 0;
+    std::uint64_t type = 0;
+    std::uint64_t offset = 0;
+    std::uint64_t size = 0;
+    std::uint64_t link = 0;
+};
+
+/// One open ELF file. Every read goes through read_at(), which refuses anything outside the file.
+class ElfFile {
+  public:
+    explicit ElfFile(const std::filesystem::path& file) : name_(file.string()) {
+        std::error_code error;
+        const auto status = std::filesystem::status(file, error);
+        if (status.type() == std::filesystem::file_type::not_found) fail("does not exist");
+        if (error) fail("cannot be read (" + error.message() + ")");
+        // Opening a FIFO or a device would block or never end; only plain files can be plugins.
+        if (!std::filesystem::is_regular_file(status)) fail("is not a regular file");
+        stream_.open(file, std::ios::binary);
+        if (!stream_) fail("cannot be opened");
+        stream_.seekg(0, std::ios::end);
+        const std::streamoff end = stream_.tellg();
+        if (!stream_ || end < 0) fail("cannot be read");
+        size_ = static_cast<std::uint64_t>(end);
+        if (size_ == 0) fail("is empty");
+        if (size_ > max_file_size)
+            fail("is larger than 256 MiB, far too large to be a revision plugin");
+    }
+
+    std::string read_section(std::string_view section_name) {
+        read_header();
+        const std::string table = read_section_table();
+        const SectionHeader names = decode(table, string_table_index_);
+        if (names.type != sht_strtab)
+            fail("has a malformed section table (its section name table is not a string table)");
+        const std::string strings = read_at(names.offset, names.size, "section name table");
+
+        bool found = false;
+        SectionHeader match;
+        // Index 0 is the reserved null section; it never names anything.
+        for (std::uint64_t index = 1; index < section_count_; ++index) {
+            const SectionHeader section = decode(table, index);
+            if (name_of(strings, section, index) != section_name) continue;
+            if (found)
+                fail("has more than one " + std::string(section_name) +
+                     " section, so its metadata is ambiguous");
+            found = true;
+            match = section;
+        }
+        if (!found)
+            fail("has no " + std::string(section_name) +
+                 " section; was it built with migrator_add_revision()?");
+        if (match.type == sht_nobits)
+            fail("has a " + std::string(section_name) +
+                 " section with no contents in the file (SHT_NOBITS)");
+        return read_at(match.offset, match.size, std::string(section_name) + " section");
+    }
+
+  private:
+    [[noreturn]] void fail(const std::string& what) const {
+        throw PluginError("plugin file " + name_ + " " + what);
+    }
+
+    /// Reads exactly `size` bytes at `offset`, or throws naming `what` as the truncated part.
+    std::string read_at(std::uint64_t offset, std::uint64_t size, const std::string& what) {
+        // Written so that no sum can wrap: offset <= size_ is checked before size_ - offset.
+        if (offset > size_ || size > size_ - offset)
+            fail("is truncated: its " + what + " lies past the end of the file");
+        std::string bytes(static_cast<std::size_t>(size), '\0');
+        if (size == 0) return bytes;
+        stream_.clear();
+        stream_.seekg(static_cast<std::streamoff>(offset));
+        stream_.read(bytes.data(), static_cast<std::streamsize>(size));
+        if (!stream_ || static_cast<std::uint64_t>(stream_.gcount()) != size)
+            fail("could not be read completely (did it change while being read?)");
+        return bytes;
+    }
+
+    /// Decodes an unsigned field of `width` bytes at `offset` of `bytes` in the file's byte order.
+    std::uint64_t field(std::string_view bytes, std::size_t offset, std::size_t width) const {
+        // Callers only pass offsets inside records they have sized; this guards against a slip.
+        if (offset > bytes.size() || width > bytes.size() - offset)
+            fail("is malformed (a field lies outside its record)");
+        std::uint64_t value = 0;
+        for (std::size_t i = 0; i < width; ++i) {
+            const std::size_t at = big_endian_ ? offset + i : offset + width - 1 - i;
+            value = (value << 8) | static_cast<unsigned char>(bytes[at]);
+        }
+        return value;
+    }
+
+    void read_header() {
+        const std::string header =
+            read_at(0, size_ < layout_64.header_size ? size_ : layout_64.header_size, "header");
+        if (header.compare(0, elf_magic.size(), elf_magic) != 0)
+            fail("is not an ELF shared object (bad magic)");
+        if (header.size() < ident_size)
+            fail("is truncated: its ELF header lies past the end of the file");
+        const auto elf_class = static_cast<unsigned char>(header[4]);
+        const auto data = static_cast<unsigned char>(header[5]);
+        const auto version = static_cast<unsigned char>(header[6]);
+        if (elf_class == elf_class_32)
+            layout_ = &layout_32;
+        else if (elf_class == elf_class_64)
+            layout_ = &layout_64;
+        else
+            fail("is not a valid ELF file (unknown ELF class " + std::to_string(elf_class) + ")");
+        if (data != elf_data_lsb && data != elf_data_msb)
+            fail("is not a valid ELF file (unknown byte order " + std::to_string(data) + ")");
+        big_endian_ = data == elf_data_msb;
+        if (version != elf_version_current)
+            fail("is not a valid ELF file (unknown ELF version " + std::to_string(version) + ")");
+        if (header.size() < layout_->header_size)
+            fail("is truncated: its ELF header lies past the end of the file");
+
+        section_table_offset_ = field(header, layout_->e_shoff, layout_->word);
+        const std::uint64_t entry_size = field(header, layout_->e_shentsize, 2);
+        section_count_ = field(header, layout_->e_shnum, 2);
+        string_table_index_ = field(header, layout_->e_shstrndx, 2);
+        if (section_table_offset_ == 0)
+            fail("has no section table, so its sections cannot be found");
+        if (entry_size != layout_->section_header_size)
+            fail("has a malformed section table (entries of " + std::to_string(entry_size) +
+                 " bytes instead of " + std::to_string(layout_->section_header_size) + ")");
+    }
+
+    std::string read_section_table() {
+        const std::uint64_t entry_size = layout_->section_header_size;
+        // Files with 0xff00 sections or more keep the real counts in the null section's header.
+        if (section_count_ == 0 || string_table_index_ == shn_xindex) {
+            const std::string first = read_at(section_table_offset_, entry_size, "section table");
+            const SectionHeader null_section = decode(first, 0);
+            if (section_count_ == 0) section_count_ = null_section.size;
+            if (string_table_index_ == shn_xindex) string_table_index_ = null_section.link;
+        } else if (string_table_index_ >= shn_loreserve) {
+            fail("has a malformed section table (reserved section name table index " +
+                 std::to_string(string_table_index_) + ")");
+        }
+        if (section_count_ == 0) fail("has an empty section table");
+        if (section_count_ > size_ / entry_size)
+            fail("is truncated: its section table lies past the end of the file");
+        if (string_table_index_ >= section_count_)
+            fail("has a malformed section table (section name table index " +
+                 std::to_string(string_table_index_) + " is out of range; there are " +
+                 std::to_string(section_count_) + " sections)");
+        return read_at(section_table_offset_, section_count_ * entry_size, "section table");
+    }
+
+    SectionHeader decode(std::string_view table, std::uint64_t index) const {
+        const std::size_t base = static_cast<std::size_t>(index * layout_->section_header_size);
+        SectionHeader section;
+        section.name = field(table, base + layout_->sh_name, 4);
+        section.type = field(table, base + layout_->sh_type, 4);
+        section.offset = field(table, base + layout_->sh_offset, layout_->word);
+        section.size = field(table, base + layout_->sh_size, layout_->word);
+        section.link = field(table, base + layout_->sh_link, 4);
+        return section;
+    }
+
+    std::string_view name_of(std::string_view strings, const SectionHeader& section,
+                             std::uint64_t index) const {
+        if (section.name >= strings.size())
+            fail("has a malformed section table (the name of section " + std::to_string(index) +
+                 " lies outside the section name table)");
+        const std::string_view rest = strings.substr(static_cast<std::size_t>(section.name));
+        const std::size_t end = rest.find('\0');
+        if (end == std::string_view::npos)
+            fail("has a malformed section table (the name of section " + std::to_string(index) +
+                 " is not NUL-terminated)");
+        return rest.substr(0, end);
+    }
+
+    std::string name_;
+    std::ifstream stream_;
+    std::uint64_t size_ = 0;
+    const Layout* layout_ = nullptr;
+    bool big_endian_ = false;
+    std::uint64_t section_table_offset_ = 0;
+    std::uint64_t section_count_ = 0;
+    std::uint64_t string_table_index_ = 0;
+};
+
+}  // namespace
+
+std::string read_elf_section(const std::filesystem::path& file, std::string_view section_name) {
+    return ElfFile(file).read_section(section_name);
+}
+
+}  // namespace migrator

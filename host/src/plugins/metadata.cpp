@@ -1,0 +1,182 @@
+// Plugin metadata: parsing the metadata text, reading it from plugin files, scanning a versions
+// dir.
+#include <algorithm>
+#include <map>
+#include <migrator/errors.hpp>
+#include <migrator/plugins.hpp>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace migrator {
+namespace {
+
+constexpr std::size_t max_id_length = 32;  // Alembic's version_num is VARCHAR(32)
+constexpr std::size_t sha256_hex_length = 64;
+
+bool is_valid_id(std::string_view id) {
+    if (id.empty() || id.size() > max_id_length) return false;
+    return std::all_of(id.begin(), id.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+               c == '_';
+    });
+}
+
+bool is_sha256_hex(std::string_view text) {
+    return text.size() == sha256_hex_length && std::all_of(text.begin(), text.end(), [](char c) {
+               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+           });
+}
+
+std::string_view trim_spaces(std::string_view text) {
+    const auto first = text.find_first_not_of(" \t");
+    if (first == std::string_view::npos) return {};
+    const auto last = text.find_last_not_of(" \t");
+    return text.substr(first, last - first + 1);
+}
+
+/// The section's text up to its terminating NUL: what the entry point reports as its metadata.
+std::string_view until_nul(std::string_view text) { return text.substr(0, text.find('\0')); }
+
+}  // namespace
+
+Revision parse_metadata(std::string_view text, const std::filesystem::path& file) {
+    const std::string name = file.string();
+    const auto fail = [&name](const std::string& what) -> PluginError {
+        return PluginError("plugin file " + name + " has invalid metadata: " + what);
+    };
+    text = until_nul(text);
+
+    std::map<std::string_view, std::string_view> values;
+    bool first_line = true;
+    std::size_t line_number = 0;
+    while (!text.empty()) {
+        const std::size_t end = text.find('\n');
+        const std::string_view line = text.substr(0, end);
+        text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
+        ++line_number;
+        if (first_line) {
+            if (line != MIGRATOR_METADATA_MAGIC)
+                throw fail("it does not start with the line '" MIGRATOR_METADATA_MAGIC "'");
+            first_line = false;
+            continue;
+        }
+        if (line.empty()) continue;
+        const std::size_t equals = line.find('=');
+        if (equals == std::string_view::npos)
+            throw fail("line " + std::to_string(line_number) + " ('" + std::string(line) +
+                       "') is not of the form key=value");
+        const std::string_view key = line.substr(0, equals);
+        if (!values.emplace(key, line.substr(equals + 1)).second)
+            throw fail("the key '" + std::string(key) + "' appears more than once");
+    }
+    if (first_line) throw fail("it is empty");
+
+    const auto required = [&](std::string_view key) {
+        const auto found = values.find(key);
+        if (found == values.end())
+            throw fail("the required key '" + std::string(key) + "' is missing");
+        return found->second;
+    };
+    const auto optional = [&](std::string_view key) {
+        const auto found = values.find(key);
+        return found == values.end() ? std::string_view{} : found->second;
+    };
+
+    // The ABI version decides how everything else is read, so it is checked before anything else.
+    const std::string_view abi = required("abi");
+    if (abi != std::to_string(MIGRATOR_ABI_VERSION)) {
+        const bool numeric = !abi.empty() && abi.size() <= 9 &&
+                             abi.find_first_not_of("0123456789") == std::string_view::npos;
+        if (!numeric) throw fail("the ABI version '" + std::string(abi) + "' is not a number");
+        throw PluginError("plugin file " + name + " was built for plugin ABI version " +
+                          std::string(abi) + ", but this migrator supports version " +
+                          std::to_string(MIGRATOR_ABI_VERSION) + "; rebuild it");
+    }
+
+    Revision revision;
+    const std::string_view id = required("id");
+    if (!is_valid_id(id))
+        throw fail("the revision id '" + std::string(id) +
+                   "' is not 1 to 32 characters of [0-9A-Za-z_]");
+    revision.id = std::string(id);
+
+    const std::string_view down = required("down");
+    if (!trim_spaces(down).empty()) {
+        std::string_view rest = down;
+        while (true) {
+            const std::size_t comma = rest.find(',');
+            const std::string_view parent = trim_spaces(rest.substr(0, comma));
+            if (!is_valid_id(parent))
+                throw fail("the down revision '" + std::string(parent) + "' in 'down=" +
+                           std::string(down) + "' is not 1 to 32 characters of [0-9A-Za-z_]");
+            if (std::find(revision.parents.begin(), revision.parents.end(), parent) !=
+                revision.parents.end())
+                throw fail("the down revision '" + std::string(parent) + "' is listed twice");
+            revision.parents.emplace_back(parent);
+            if (comma == std::string_view::npos) break;
+            rest = rest.substr(comma + 1);
+        }
+    }
+
+    revision.message = std::string(required("message"));
+    revision.create_date = std::string(optional("created"));
+    const std::string_view sha256 = optional("sha256");
+    if (!sha256.empty() && !is_sha256_hex(sha256))
+        throw fail("the source checksum '" + std::string(sha256) +
+                   "' is not 64 lowercase hexadecimal digits");
+    revision.source_sha256 = std::string(sha256);
+    revision.path = name;
+    return revision;
+}
+
+PluginFile read_plugin_file(const std::filesystem::path& file) {
+    std::error_code error;
+    std::filesystem::path path = std::filesystem::absolute(file, error);
+    if (error)
+        throw PluginError("plugin file " + file.string() + " cannot be located (" +
+                          error.message() + ")");
+    const std::string section = read_elf_section(path, MIGRATOR_METADATA_SECTION);
+    PluginFile plugin;
+    plugin.metadata = std::string(until_nul(section));
+    plugin.revision = parse_metadata(plugin.metadata, path);
+    plugin.path = std::move(path);
+    return plugin;
+}
+
+std::vector<PluginFile> scan_versions_dir(const std::filesystem::path& dir) {
+    const std::string name = dir.string();
+    std::error_code error;
+    const auto status = std::filesystem::status(dir, error);
+    if (status.type() == std::filesystem::file_type::not_found)
+        throw PluginError("versions directory " + name + " does not exist");
+    if (error)
+        throw PluginError("versions directory " + name + " cannot be read (" + error.message() +
+                          ")");
+    if (!std::filesystem::is_directory(status))
+        throw PluginError("versions directory " + name + " is not a directory");
+
+    std::vector<std::filesystem::path> files;
+    std::filesystem::directory_iterator entries(dir, error);
+    for (; !error && entries != std::filesystem::directory_iterator(); entries.increment(error)) {
+        const auto& entry = *entries;
+        if (entry.path().extension() != ".so") continue;
+        // A broken entry is skipped like any other non-plugin file rather than failing the scan.
+        std::error_code type_error;
+        if (!entry.is_regular_file(type_error)) continue;
+        files.push_back(entry.path());
+    }
+    if (error)
+        throw PluginError("versions directory " + name + " cannot be read (" + error.message() +
+                          ")");
+
+    std::sort(files.begin(), files.end());
+    std::vector<PluginFile> plugins;
+    plugins.reserve(files.size());
+    for (const auto& file : files) plugins.push_back(read_plugin_file(file));
+    return plugins;
+}
+
+}  // namespace migrator

@@ -1,0 +1,567 @@
+// Unit tests of plugins: the ELF section reader, metadata parsing, versions scans, plugin loading.
+#include <stdlib.h>
+
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <migrator/errors.hpp>
+#include <migrator/plugins.hpp>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+using Catch::Matchers::Contains;
+using migrator::PluginError;
+
+namespace {
+
+fs::path fixture(const std::string& relative) { return fs::path(MIGRATOR_FIXTURES_DIR) / relative; }
+
+/// A fresh directory under the system temp directory, removed with everything in it.
+class TempDir {
+  public:
+    TempDir() {
+        std::string pattern = (fs::temp_directory_path() / "migrator_plugins_test_XXXXXX").string();
+        if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+        path_ = pattern;
+    }
+    ~TempDir() {
+        std::error_code ignored;
+        fs::remove_all(path_, ignored);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+
+    fs::path operator/(const std::string& name) const { return path_ / name; }
+    const fs::path& path() const { return path_; }
+
+  private:
+    fs::path path_;
+};
+
+std::string read_bytes(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void write_bytes(const fs::path& file, const std::string& bytes) {
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    REQUIRE(out.good());
+}
+
+std::uint64_t get_le(const std::string& bytes, std::size_t offset, std::size_t width) {
+    std::uint64_t value = 0;
+    for (std::size_t i = width; i-- > 0;)
+        value = (value << 8) | static_cast<unsigned char>(bytes.at(offset + i));
+    return value;
+}
+
+void put(std::string& bytes, std::size_t offset, std::size_t width, std::uint64_t value,
+         bool big_endian = false) {
+    for (std::size_t i = 0; i < width; ++i) {
+        const std::size_t at = big_endian ? offset + width - 1 - i : offset + i;
+        bytes.at(at) = static_cast<char>((value >> (8 * i)) & 0xff);
+    }
+}
+
+/// The message of the PluginError `action` throws; fails the test if it throws nothing.
+std::string plugin_error_of(const std::function<void()>& action) {
+    try {
+        action();
+    } catch (const PluginError& e) {
+        return e.what();
+    }
+    FAIL("no PluginError was thrown");
+    return {};
+}
+
+std::string read_error(const fs::path& file) {
+    return plugin_error_of([&] { migrator::read_plugin_file(file); });
+}
+
+// Offsets of the ELF64 header and section header fields the hostile-file tests patch.
+constexpr std::size_t e_shoff = 40;
+constexpr std::size_t e_shentsize = 58;
+constexpr std::size_t e_shnum = 60;
+constexpr std::size_t e_shstrndx = 62;
+constexpr std::size_t sh_name = 0;
+constexpr std::size_t sh_type = 4;
+constexpr std::size_t sh_offset = 24;
+constexpr std::size_t sh_size = 32;
+
+/// Offset of the section header (ELF64 LE) whose data starts with the metadata magic line.
+std::size_t metadata_section_header(const std::string& elf) {
+    const std::size_t data = elf.find("migrator-revision\n");
+    REQUIRE(data != std::string::npos);
+    const std::size_t table = get_le(elf, e_shoff, 8);
+    const std::size_t count = get_le(elf, e_shnum, 2);
+    for (std::size_t i = 0; i < count; ++i)
+        if (get_le(elf, table + i * 64 + sh_offset, 8) == data) return table + i * 64;
+    FAIL("the fixture has no section holding its metadata");
+    return 0;
+}
+
+/// A minimal ELF file of either class and byte order: a null section, the section name table and
+/// one section named migrator_meta holding `payload`.
+std::string make_elf(bool is_64, bool big_endian, const std::string& payload) {
+    const std::size_t header_size = is_64 ? 64 : 52;
+    const std::size_t entry_size = is_64 ? 64 : 40;
+    const std::size_t word = is_64 ? 8 : 4;
+    const std::string names = std::string("\0.shstrtab\0migrator_meta\0", 25);
+    std::string elf(header_size, '\0');
+    elf[0] = '\x7f', elf[1] = 'E', elf[2] = 'L', elf[3] = 'F';
+    elf[4] = is_64 ? 2 : 1;
+    elf[5] = big_endian ? 2 : 1;
+    elf[6] = 1;
+    const std::size_t names_offset = elf.size();
+    elf += names;
+    const std::size_t payload_offset = elf.size();
+    elf += payload;
+    const std::size_t table = elf.size();
+    elf += std::string(3 * entry_size, '\0');
+
+    const auto set = [&](std::size_t offset, std::size_t width, std::uint64_t value) {
+        put(elf, offset, width, value, big_endian);
+    };
+    set(16, 2, 3);  // ET_DYN
+    set(20, 4, 1);  // EV_CURRENT
+    set(is_64 ? 40 : 32, word, table);
+    set(is_64 ? 52 : 40, 2, header_size);
+    set(is_64 ? 58 : 46, 2, entry_size);
+    set(is_64 ? 60 : 48, 2, 3);
+    set(is_64 ? 62 : 50, 2, 1);
+    const auto section = [&](std::size_t index, std::uint32_t name, std::uint32_t type,
+                             std::size_t offset, std::size_t size) {
+        const std::size_t base = table + index * entry_size;
+        set(base, 4, name);
+        set(base + 4, 4, type);
+        set(base + (is_64 ? 24 : 16), word, offset);
+        set(base + (is_64 ? 32 : 20), word, size);
+    };
+    section(1, 1, 3, names_offset, names.size());       // .shstrtab, SHT_STRTAB
+    section(2, 11, 1, payload_offset, payload.size());  // migrator_meta, SHT_PROGBITS
+    return elf;
+}
+
+const std::string good_metadata =
+    "migrator-revision\nabi=1\nid=abc123\ndown=\nmessage=create things\n";
+
+}  // namespace
+
+TEST_CASE("A revision plugin's metadata is read from its file", "[plugins]") {
+    SECTION("a base revision") {
+        const auto plugin = migrator::read_plugin_file(fixture("chain/a1_create_item.so"));
+        CHECK(plugin.path == fixture("chain/a1_create_item.so"));
+        CHECK(plugin.path.is_absolute());
+        CHECK(plugin.revision.id == "a1a1a1a1a1a1");
+        CHECK(plugin.revision.parents.empty());
+        CHECK(plugin.revision.message == "create item");
+        CHECK(plugin.revision.create_date == "2026-01-01 10:00:00");
+        CHECK(plugin.revision.path == plugin.path.string());
+        REQUIRE(plugin.revision.source_sha256.size() == 64);
+        CHECK(plugin.revision.source_sha256.find_first_not_of("0123456789abcdef") ==
+              std::string::npos);
+        CHECK(plugin.metadata.rfind("migrator-revision\nabi=1\nid=a1a1a1a1a1a1\n", 0) == 0);
+        CHECK(plugin.metadata.back() == '\n');
+        CHECK(plugin.metadata.find('\0') == std::string::npos);
+    }
+    SECTION("a revision with a parent") {
+        const auto plugin = migrator::read_plugin_file(fixture("chain/b2_add_price.so"));
+        CHECK(plugin.revision.id == "b2b2b2b2b2b2");
+        CHECK(plugin.revision.parents == std::vector<std::string>{"a1a1a1a1a1a1"});
+    }
+    SECTION("a plugin whose static initializer aborts, since no plugin code runs") {
+        const auto plugin = migrator::read_plugin_file(fixture("static_abort/x3_abort_on_load.so"));
+        CHECK(plugin.revision.id == "e3e3e3e3e3e3");
+        CHECK(plugin.revision.parents == std::vector<std::string>{"b2b2b2b2b2b2"});
+    }
+    SECTION("a relative path, made absolute") {
+        struct WorkingDirectory {
+            fs::path previous = fs::current_path();
+            ~WorkingDirectory() { fs::current_path(previous); }
+        } restore;
+        fs::current_path(fixture("chain"));
+        const auto plugin = migrator::read_plugin_file("a1_create_item.so");
+        CHECK(plugin.path == fixture("chain/a1_create_item.so"));
+    }
+}
+
+TEST_CASE("A stripped plugin still has its metadata and still loads", "[plugins]") {
+    TempDir dir;
+    const fs::path copy = dir / "a1_create_item.so";
+    fs::copy_file(fixture("chain/a1_create_item.so"), copy);
+    REQUIRE(std::system(("strip '" + copy.string() + "'").c_str()) == 0);
+    REQUIRE(fs::file_size(copy) < fs::file_size(fixture("chain/a1_create_item.so")));
+
+    const auto original = migrator::read_plugin_file(fixture("chain/a1_create_item.so"));
+    const auto stripped = migrator::read_plugin_file(copy);
+    CHECK(stripped.revision.id == original.revision.id);
+    CHECK(stripped.metadata == original.metadata);
+    const migrator::LoadedPlugin loaded(stripped);
+    CHECK(loaded.step(migrator::Direction::upgrade) != nullptr);
+}
+
+TEST_CASE("The ELF reader handles both classes and both byte orders", "[plugins]") {
+    TempDir dir;
+    const std::string payload = good_metadata + std::string(1, '\0');
+    for (const bool is_64 : {false, true}) {
+        for (const bool big_endian : {false, true}) {
+            const fs::path file = dir / "synthetic.so";
+            write_bytes(file, make_elf(is_64, big_endian, payload));
+            CAPTURE(is_64, big_endian);
+            CHECK(migrator::read_elf_section(file, "migrator_meta") == payload);
+            CHECK(migrator::read_plugin_file(file).revision.id == "abc123");
+            CHECK_THAT(plugin_error_of([&] { migrator::read_elf_section(file, "other"); }),
+                       Contains("has no other section"));
+        }
+    }
+}
+
+TEST_CASE("Hostile plugin files are refused with an error naming the file", "[plugins]") {
+    TempDir dir;
+    const fs::path file = dir / "hostile.so";
+    const std::string good = read_bytes(fixture("chain/a1_create_item.so"));
+    REQUIRE(good.size() > 1024);
+    const auto refused_with = [&](const std::string& bytes, const std::string& fragment) {
+        write_bytes(file, bytes);
+        const std::string message = read_error(file);
+        CHECK_THAT(message, Contains(file.string()) && Contains(fragment));
+    };
+
+    SECTION("an empty file") { refused_with("", "is empty"); }
+    SECTION("random garbage") {
+        std::mt19937 random(42);
+        std::string garbage(4096, '\0');
+        for (auto& c : garbage) c = static_cast<char>(random() & 0xff);
+        garbage[0] = 'x';
+        refused_with(garbage, "is not an ELF shared object (bad magic)");
+    }
+    SECTION("a text file") { refused_with("#!/bin/sh\necho hello\n", "bad magic"); }
+    SECTION("the ELF magic and little else") {
+        refused_with("\x7f", "bad magic");
+        refused_with(
+            "\x7f"
+            "ELF",
+            "truncated");
+        refused_with(
+            "\x7f"
+            "ELF\x02\x01\x01",
+            "truncated");
+        refused_with(good.substr(0, 16), "truncated");
+    }
+    SECTION("an unknown class, byte order or version") {
+        std::string bad = good;
+        bad[4] = 7;
+        refused_with(bad, "unknown ELF class 7");
+        bad = good;
+        bad[5] = 0;
+        refused_with(bad, "unknown byte order 0");
+        bad = good;
+        bad[6] = 2;
+        refused_with(bad, "unknown ELF version 2");
+    }
+    SECTION("a real plugin truncated") {
+        for (const std::size_t length : {std::size_t{16}, std::size_t{40}, std::size_t{64},
+                                         good.size() / 2, good.size() - 64, good.size() - 1}) {
+            CAPTURE(length);
+            refused_with(good.substr(0, length), "is truncated");
+        }
+    }
+    SECTION("a section table that lies past the end of the file") {
+        for (const std::uint64_t offset :
+             {std::uint64_t{good.size()}, std::uint64_t{good.size() + 4096},
+              ~std::uint64_t{0} - 16}) {
+            CAPTURE(offset);
+            std::string bad = good;
+            put(bad, e_shoff, 8, offset);
+            refused_with(bad, "its section table lies past the end of the file");
+        }
+    }
+    SECTION("too many sections for the file") {
+        std::string bad = good;
+        put(bad, e_shnum, 2, 0xfeff);
+        refused_with(bad, "its section table lies past the end of the file");
+    }
+    SECTION("no section table") {
+        std::string bad = good;
+        put(bad, e_shoff, 8, 0);
+        refused_with(bad, "has no section table");
+    }
+    SECTION("a wrong section header size") {
+        std::string bad = good;
+        put(bad, e_shentsize, 2, 16);
+        refused_with(bad, "malformed section table");
+    }
+    SECTION("a section name table index out of range") {
+        std::string bad = good;
+        put(bad, e_shstrndx, 2, get_le(good, e_shnum, 2) + 5);
+        refused_with(bad, "is out of range");
+        put(bad, e_shstrndx, 2, 0xff10);
+        refused_with(bad, "reserved section name table index");
+    }
+    SECTION("a section name table that is not a string table") {
+        std::string bad = good;
+        const std::size_t names = get_le(good, e_shoff, 8) + get_le(good, e_shstrndx, 2) * 64;
+        put(bad, names + sh_type, 4, 8);
+        refused_with(bad, "is not a string table");
+    }
+    SECTION("a section name table of absurd size") {
+        std::string bad = good;
+        const std::size_t names = get_le(good, e_shoff, 8) + get_le(good, e_shstrndx, 2) * 64;
+        put(bad, names + sh_size, 8, ~std::uint64_t{0});
+        refused_with(bad, "its section name table lies past the end of the file");
+    }
+    SECTION("a metadata section of absurd size") {
+        const std::size_t header = metadata_section_header(good);
+        for (const std::uint64_t size :
+             {std::uint64_t{good.size()}, ~std::uint64_t{0}, ~std::uint64_t{0} - 0x100}) {
+            CAPTURE(size);
+            std::string bad = good;
+            put(bad, header + sh_size, 8, size);
+            refused_with(bad, "its migrator_meta section lies past the end of the file");
+        }
+    }
+    SECTION("a metadata section with no contents in the file") {
+        std::string bad = good;
+        put(bad, metadata_section_header(good) + sh_type, 4, 8);
+        refused_with(bad, "SHT_NOBITS");
+    }
+    SECTION("a section name outside the name table") {
+        std::string bad = good;
+        put(bad, metadata_section_header(good) + sh_name, 4, 0xffffffff);
+        refused_with(bad, "lies outside the section name table");
+    }
+    SECTION("a section name that is not NUL-terminated") {
+        std::string bad = good;
+        const std::size_t names = get_le(good, e_shoff, 8) + get_le(good, e_shstrndx, 2) * 64;
+        const std::size_t names_size = get_le(good, names + sh_size, 8);
+        put(bad, names + sh_size, 8, names_size - 1);  // cut off the last name's NUL
+        refused_with(bad, "is not NUL-terminated");
+    }
+    SECTION("two metadata sections") {
+        std::string bad = good;
+        const std::size_t header = metadata_section_header(good);
+        const std::size_t table = get_le(good, e_shoff, 8);
+        const std::size_t other = header == table + 64 ? table + 128 : table + 64;
+        put(bad, other + sh_name, 4, get_le(good, header + sh_name, 4));
+        refused_with(bad, "more than one migrator_meta section");
+    }
+    SECTION("a directory named like a plugin") {
+        fs::create_directory(dir / "directory.so");
+        CHECK_THAT(read_error(dir / "directory.so"), Contains("is not a regular file"));
+    }
+    SECTION("a missing file") {
+        CHECK_THAT(read_error(dir / "missing.so"),
+                   Contains((dir / "missing.so").string()) && Contains("does not exist"));
+    }
+}
+
+TEST_CASE("Randomly damaged plugins never crash the reader", "[plugins]") {
+    TempDir dir;
+    const fs::path file = dir / "damaged.so";
+    const std::string good = read_bytes(fixture("chain/a1_create_item.so"));
+    const std::size_t table = get_le(good, e_shoff, 8);
+    std::mt19937 random(1234);
+    int read = 0;
+    int refused = 0;
+    constexpr int attempts = 500;
+    for (int attempt = 0; attempt < attempts; ++attempt) {
+        std::string bad = good;
+        // Damage the header or the section table, where every offset the reader follows lives.
+        const int flips = 1 + static_cast<int>(random() % 6);
+        for (int i = 0; i < flips; ++i) {
+            const std::size_t at =
+                random() % 2 == 0 ? random() % 64 : table + random() % (good.size() - table);
+            bad[at] = static_cast<char>(random() & 0xff);
+        }
+        write_bytes(file, bad);
+        try {
+            migrator::read_plugin_file(file);
+            ++read;
+        } catch (const PluginError& e) {
+            if (std::string(e.what()).find(file.string()) != std::string::npos) ++refused;
+        }
+    }
+    CHECK(read + refused == attempts);
+    CHECK(refused > 0);
+}
+
+TEST_CASE("Plugins that are not revisions of this ABI are refused by name", "[plugins]") {
+    SECTION("a plugin built for another ABI version") {
+        const fs::path file = fixture("wrong_abi/w1_wrong_abi.so");
+        CHECK_THAT(read_error(file),
+                   Contains("plugin file " + file.string() +
+                            " was built for plugin ABI version 99, but this migrator supports "
+                            "version 1; rebuild it"));
+    }
+    SECTION("a shared library with no metadata section") {
+        const fs::path file = fixture("not_a_plugin/not_a_plugin.so");
+        CHECK_THAT(read_error(file), Contains(file.string()) &&
+                                         Contains("has no migrator_meta section; was it built with "
+                                                  "migrator_add_revision()?"));
+    }
+}
+
+TEST_CASE("Metadata text is parsed into a revision", "[plugins]") {
+    const fs::path file = "/versions/x.so";
+    const auto error_of = [&](const std::string& text) {
+        return plugin_error_of([&] { migrator::parse_metadata(text, file); });
+    };
+
+    SECTION("with or without a terminating NUL and anything after it") {
+        for (const std::string& text : {good_metadata, good_metadata + std::string(1, '\0'),
+                                        good_metadata + std::string("\0id=evil\n", 9)}) {
+            const auto revision = migrator::parse_metadata(text, file);
+            CHECK(revision.id == "abc123");
+            CHECK(revision.parents.empty());
+            CHECK(revision.message == "create things");
+            CHECK(revision.create_date.empty());
+            CHECK(revision.source_sha256.empty());
+            CHECK(revision.path == "/versions/x.so");
+        }
+    }
+    SECTION("optional keys and unknown keys") {
+        const std::string sha(64, 'f');
+        const auto revision =
+            migrator::parse_metadata(good_metadata + "created=2026-01-01 10:00:00\nsha256=" + sha +
+                                         "\nfuture=key=value\ntransactional=0\n",
+                                     file);
+        CHECK(revision.create_date == "2026-01-01 10:00:00");
+        CHECK(revision.source_sha256 == sha);
+        CHECK(migrator::parse_metadata(good_metadata + "sha256=\n", file).source_sha256.empty());
+    }
+    SECTION("a message containing '=' keeps everything after the first '='") {
+        const auto revision = migrator::parse_metadata(
+            "migrator-revision\nabi=1\nid=a\ndown=\nmessage=set x=1\n", file);
+        CHECK(revision.message == "set x=1");
+    }
+    SECTION("a merge revision's parents, with spaces trimmed") {
+        const auto revision = migrator::parse_metadata(
+            "migrator-revision\nabi=1\nid=m\ndown= a , b_2\nmessage=merge\n", file);
+        CHECK(revision.parents == std::vector<std::string>{"a", "b_2"});
+    }
+    SECTION("a missing or wrong magic line") {
+        CHECK_THAT(error_of("abi=1\nid=a\ndown=\nmessage=\n"),
+                   Contains(file.string()) && Contains("does not start with the line"));
+        CHECK_THAT(error_of(""), Contains("is empty"));
+        CHECK_THAT(error_of("migrator-revisionX\nabi=1\n"), Contains("does not start"));
+    }
+    SECTION("a missing required key") {
+        for (const std::string key : {"abi", "id", "down", "message"}) {
+            CAPTURE(key);
+            std::string text = good_metadata;
+            const std::size_t at = text.find("\n" + key + "=");
+            text.erase(at + 1, text.find('\n', at + 1) - at);
+            CHECK_THAT(error_of(text),
+                       Contains(file.string()) && Contains("'" + key + "' is missing"));
+        }
+    }
+    SECTION("a malformed revision id") {
+        for (const std::string& id :
+             std::vector<std::string>{"", "has space", "dash-ed", std::string(33, 'a'), "é"}) {
+            CAPTURE(id);
+            CHECK_THAT(error_of("migrator-revision\nabi=1\nid=" + id + "\ndown=\nmessage=\n"),
+                       Contains("is not 1 to 32 characters"));
+        }
+        CHECK(migrator::parse_metadata(
+                  "migrator-revision\nabi=1\nid=" + std::string(32, 'Z') + "\ndown=\nmessage=\n",
+                  file)
+                  .id == std::string(32, 'Z'));
+    }
+    SECTION("a malformed down revision") {
+        for (const std::string down : {"a,", ",a", "a,,b", "a;b", "a b"}) {
+            CAPTURE(down);
+            CHECK_THAT(error_of("migrator-revision\nabi=1\nid=c\ndown=" + down + "\nmessage=\n"),
+                       Contains("down revision"));
+        }
+        CHECK_THAT(error_of("migrator-revision\nabi=1\nid=c\ndown=a,a\nmessage=\n"),
+                   Contains("listed twice"));
+    }
+    SECTION("a duplicate key") {
+        CHECK_THAT(error_of(good_metadata + "id=other\n"),
+                   Contains(file.string()) && Contains("'id' appears more than once"));
+    }
+    SECTION("a line that is not key=value") {
+        CHECK_THAT(error_of(good_metadata + "garbage\n"), Contains("line 6"));
+    }
+    SECTION("a bad checksum") {
+        for (const std::string& sha :
+             {std::string(64, 'F'), std::string(63, 'a'), std::string("x")})
+            CHECK_THAT(error_of(good_metadata + "sha256=" + sha + "\n"),
+                       Contains("64 lowercase hexadecimal digits"));
+    }
+    SECTION("another ABI version") {
+        CHECK_THAT(error_of("migrator-revision\nabi=99\nid=a\ndown=\nmessage=\n"),
+                   Contains("plugin file /versions/x.so was built for plugin ABI version 99, but "
+                            "this migrator supports version 1; rebuild it"));
+        CHECK_THAT(error_of("migrator-revision\nabi=one\nid=a\ndown=\nmessage=\n"),
+                   Contains("'one' is not a number"));
+    }
+}
+
+TEST_CASE("A versions directory scan reads every plugin in it and nothing else", "[plugins]") {
+    TempDir dir;
+    fs::copy_file(fixture("chain/b2_add_price.so"), dir / "b2_add_price.so");
+    fs::copy_file(fixture("chain/a1_create_item.so"), dir / "a1_create_item.so");
+    // The revision that aborts when loaded proves that a scan runs no plugin code.
+    fs::copy_file(fixture("static_abort/x3_abort_on_load.so"), dir / "x3_abort_on_load.so");
+    write_bytes(dir / "README.txt", "not a plugin\n");
+    write_bytes(dir / "a1_create_item.so.bak", "not a plugin either\n");
+    fs::create_directory(dir / "nested.so");
+    fs::create_directory(dir / "sub");
+    fs::copy_file(fixture("chain/c3_index_name.so"), dir / "sub" / "c3_index_name.so");
+
+    SECTION("plugins are found, sorted by path") {
+        const auto plugins = migrator::scan_versions_dir(dir.path());
+        REQUIRE(plugins.size() == 3);
+        CHECK(plugins[0].revision.id == "a1a1a1a1a1a1");
+        CHECK(plugins[1].revision.id == "b2b2b2b2b2b2");
+        CHECK(plugins[2].revision.id == "e3e3e3e3e3e3");
+        CHECK(plugins[0].path == dir / "a1_create_item.so");
+    }
+    SECTION("a bad plugin is named") {
+        write_bytes(dir / "zz_broken.so", "garbage");
+        CHECK_THAT(plugin_error_of([&] { migrator::scan_versions_dir(dir.path()); }),
+                   Contains((dir / "zz_broken.so").string()) && Contains("bad magic"));
+    }
+    SECTION("a missing directory") {
+        CHECK_THAT(
+            plugin_error_of([&] { migrator::scan_versions_dir(dir / "missing"); }),
+            Contains("versions directory " + (dir / "missing").string() + " does not exist"));
+    }
+    SECTION("a file instead of a directory") {
+        CHECK_THAT(plugin_error_of([&] { migrator::scan_versions_dir(dir / "README.txt"); }),
+                   Contains("is not a directory"));
+    }
+}
+
+TEST_CASE("A plugin is loaded only when its entry point agrees with its metadata", "[plugins]") {
+    SECTION("a good plugin loads") {
+        const auto file = migrator::read_plugin_file(fixture("chain/a1_create_item.so"));
+        const migrator::LoadedPlugin plugin(file);
+        CHECK(plugin.file().revision.id == "a1a1a1a1a1a1");
+        CHECK(plugin.step(migrator::Direction::upgrade) != nullptr);
+        CHECK(plugin.step(migrator::Direction::downgrade) != nullptr);
+    }
+    SECTION("a plugin whose entry point returns other metadata is refused") {
+        const fs::path path = fixture("mismatch/m1_metadata_mismatch.so");
+        const auto file = migrator::read_plugin_file(path);
+        CHECK(file.revision.id == "5ec7105ec710");
+        CHECK_THAT(plugin_error_of([&] { migrator::LoadedPlugin plugin(file); }),
+                   Contains(path.string()) && Contains("differs from its metadata section"));
+    }
+    SECTION("a plugin of another ABI is refused even if its metadata was never read") {
+        const fs::path path = fixture("wrong_abi/w1_wrong_abi.so");
+        migrator::PluginFile file;
+        file.path = path;
+        CHECK_THAT(plugin_error_of([&] { migrator::LoadedPlugin plugin(file); }),
+                   Contains(path.string()) && Contains("was built for plugin ABI version 99"));
+    }
+}
