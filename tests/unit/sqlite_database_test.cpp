@@ -1,0 +1,331 @@
+// Tests of the SQLite backend through the Database interface, on temporary files and in memory.
+#include <unistd.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <memory>
+#include <migrator/database_url.hpp>
+#include <migrator/db.hpp>
+#include <migrator/errors.hpp>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+using migrator::Database;
+using migrator::DatabaseError;
+using migrator::DatabaseOptions;
+using migrator::DatabaseUrl;
+using migrator::HistoryRecord;
+using migrator::open_database;
+
+namespace {
+
+/// A database file path in the temporary directory, removed (with its journal) on destruction.
+class TempDatabaseFile {
+  public:
+    TempDatabaseFile() {
+        static std::atomic<int> counter{0};
+        path_ = fs::temp_directory_path() / ("migrator_db_test_" + std::to_string(getpid()) + "_" +
+                                             std::to_string(counter++) + ".db");
+        remove();
+    }
+    ~TempDatabaseFile() { remove(); }
+    TempDatabaseFile(const TempDatabaseFile&) = delete;
+    TempDatabaseFile& operator=(const TempDatabaseFile&) = delete;
+
+    const fs::path& path() const { return path_; }
+    std::string url() const { return "sqlite:///" + path_.string(); }
+
+  private:
+    void remove() {
+        std::error_code ignored;
+        fs::remove(path_, ignored);
+        fs::remove(path_.string() + "-journal", ignored);
+    }
+    fs::path path_;
+};
+
+std::unique_ptr<Database> open(const std::string& url, DatabaseOptions options = {}) {
+    return open_database(DatabaseUrl::parse(url), options);
+}
+
+using Rows = std::vector<std::vector<std::optional<std::string>>>;
+
+Rows rows_of(Database& db, const std::string& sql) {
+    Rows rows;
+    db.query(sql, [&](const std::vector<std::string>&,
+                      const std::vector<std::optional<std::string>>& values) {
+        rows.push_back(values);
+        return true;
+    });
+    return rows;
+}
+
+std::string error_of(Database& db, const std::string& sql) {
+    try {
+        db.execute(sql);
+    } catch (const DatabaseError& e) {
+        return e.what();
+    }
+    FAIL("no DatabaseError for " << sql);
+    return {};
+}
+
+}  // namespace
+
+TEST_CASE("ensure_version_tables creates the Alembic-shaped version table and the history table",
+          "[db]") {
+    TempDatabaseFile file;
+    auto db = open(file.url());
+    CHECK(db->dialect() == "sqlite");
+    CHECK(db->describe() == file.url());
+    db->ensure_version_tables();
+    db->ensure_version_tables();  // idempotent
+
+    const auto tables =
+        rows_of(*db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+    Rows expected{{"migrator_version"}, {"migrator_version_history"}, {"sqlite_sequence"}};
+    CHECK(tables == expected);
+    const auto columns =
+        rows_of(*db, "SELECT name, type, pk FROM pragma_table_info('migrator_version')");
+    CHECK(columns == Rows{{"version_num", "VARCHAR(32)", "1"}});
+    CHECK(fs::exists(file.path()));
+}
+
+TEST_CASE("A configured version table name is used for both tables", "[db]") {
+    DatabaseOptions options;
+    options.version_table = "alembic_version";
+    auto db = open("sqlite://", options);
+    db->ensure_version_tables();
+    db->replace_heads({}, {"abc123"});
+    CHECK(rows_of(*db, "SELECT version_num FROM alembic_version") == Rows{{"abc123"}});
+    CHECK(rows_of(*db, "SELECT count(*) FROM alembic_version_history") == Rows{{"0"}});
+}
+
+TEST_CASE("Heads written with replace_heads read back sorted, also after reopening", "[db]") {
+    TempDatabaseFile file;
+    {
+        auto db = open(file.url());
+        db->ensure_version_tables();
+        CHECK(db->read_heads().empty());
+        db->begin();
+        db->replace_heads({}, {"ccc", "aaa", "bbb"});
+        db->commit();
+        CHECK(db->read_heads() == std::vector<std::string>{"aaa", "bbb", "ccc"});
+        db->begin();
+        db->replace_heads({"aaa", "bbb"}, {"ddd"});
+        db->commit();
+    }
+    auto db = open(file.url());
+    CHECK(db->read_heads() == std::vector<std::string>{"ccc", "ddd"});
+}
+
+TEST_CASE("read_heads is empty when the version table does not exist", "[db]") {
+    auto db = open("sqlite://");
+    CHECK(db->read_heads().empty());
+}
+
+TEST_CASE("A rolled-back transaction leaves no version rows or history behind", "[db]") {
+    TempDatabaseFile file;
+    auto db = open(file.url());
+    db->ensure_version_tables();
+    db->begin();
+    db->execute("CREATE TABLE item (id INTEGER PRIMARY KEY)");
+    db->replace_heads({}, {"a1"});
+    HistoryRecord record;
+    record.revision = "a1";
+    record.direction = "upgrade";
+    db->record_history(record);
+    CHECK(db->read_heads() == std::vector<std::string>{"a1"});
+    db->rollback();
+    CHECK(db->read_heads().empty());
+    CHECK(rows_of(*db, "SELECT count(*) FROM migrator_version_history") == Rows{{"0"}});
+    CHECK(rows_of(*db, "SELECT count(*) FROM sqlite_master WHERE name = 'item'") == Rows{{"0"}});
+
+    SECTION("rollback without an open transaction does nothing and does not throw") {
+        db->rollback();
+        db->rollback();
+        CHECK(db->read_heads().empty());
+    }
+    SECTION("a new transaction can start after the rollback") {
+        db->begin();
+        db->replace_heads({}, {"b2"});
+        db->commit();
+        CHECK(db->read_heads() == std::vector<std::string>{"b2"});
+    }
+}
+
+TEST_CASE("replace_heads refuses to remove a row that is not there", "[db]") {
+    auto db = open("sqlite://");
+    db->ensure_version_tables();
+    db->replace_heads({}, {"a1"});
+    try {
+        db->replace_heads({"zz9"}, {"b2"});
+        FAIL("no DatabaseError");
+    } catch (const DatabaseError& e) {
+        CHECK_THAT(e.what(), Catch::Contains("zz9"));
+        CHECK_THAT(e.what(), Catch::Contains("migrator_version"));
+    }
+    SECTION("adding a row that is already there is an error too") {
+        CHECK_THROWS_AS(db->replace_heads({}, {"a1"}), DatabaseError);
+    }
+}
+
+TEST_CASE("record_history stores every field of the record", "[db]") {
+    auto db = open("sqlite://");
+    db->ensure_version_tables();
+    HistoryRecord record;
+    record.revision = "cb3cf47d9259";
+    record.direction = "upgrade";
+    record.heads_before = "a1,b2";
+    record.heads_after = "cb3cf47d9259";
+    record.started_at = "2024-05-01T12:00:00Z";
+    record.duration_ms = 12.5;
+    record.success = true;
+    record.source_sha256 = std::string(64, 'f');
+    record.error = "it's fine; '); DROP TABLE x; --";
+    db->record_history(record);
+    record.success = false;
+    db->record_history(record);
+
+    const auto rows = rows_of(*db,
+                              "SELECT id, revision, direction, heads_before, heads_after, "
+                              "started_at, duration_ms, success, source_sha256, error, "
+                              "run_by IS NOT NULL, run_host IS NOT NULL "
+                              "FROM migrator_version_history ORDER BY id");
+    REQUIRE(rows.size() == 2);
+    CHECK(rows[0] == Rows::value_type{"1", "cb3cf47d9259", "upgrade", "a1,b2", "cb3cf47d9259",
+                                      "2024-05-01T12:00:00Z", "12.5", "1", std::string(64, 'f'),
+                                      record.error, "1", "1"});
+    CHECK(rows[1][7] == "0");
+}
+
+TEST_CASE("execute runs several statements and query returns columns and values", "[db]") {
+    auto db = open("sqlite://");
+    db->execute(
+        "CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT);"
+        "INSERT INTO item VALUES (1, 'one');"
+        "INSERT INTO item VALUES (2, NULL);"
+        "INSERT INTO item VALUES (3, 'three');");
+
+    SECTION("all rows, NULL as nullopt") {
+        std::vector<std::string> seen_columns;
+        Rows rows;
+        db->query("SELECT id, name AS label FROM item ORDER BY id",
+                  [&](const std::vector<std::string>& columns,
+                      const std::vector<std::optional<std::string>>& values) {
+                      seen_columns = columns;
+                      rows.push_back(values);
+                      return true;
+                  });
+        CHECK(seen_columns == std::vector<std::string>{"id", "label"});
+        CHECK(rows == Rows{{"1", "one"}, {"2", std::nullopt}, {"3", "three"}});
+    }
+    SECTION("the callback stops early by returning false") {
+        int calls = 0;
+        db->query("SELECT id FROM item ORDER BY id",
+                  [&](const std::vector<std::string>&,
+                      const std::vector<std::optional<std::string>>&) { return ++calls < 2; });
+        CHECK(calls == 2);
+    }
+    SECTION("a query with no rows never calls back") {
+        CHECK(rows_of(*db, "SELECT * FROM item WHERE id > 10").empty());
+    }
+}
+
+TEST_CASE("SQL errors are DatabaseErrors carrying SQLite's own message", "[db]") {
+    auto db = open("sqlite://");
+    SECTION("execute") {
+        CHECK(error_of(*db, "DELETE FROM no_such_table") == "no such table: no_such_table");
+    }
+    SECTION("a failing statement after a good one") {
+        CHECK_THAT(error_of(*db, "CREATE TABLE t (x); SELEC 1"), Catch::Contains("syntax error"));
+    }
+    SECTION("query") {
+        try {
+            db->query("SELECT * FROM no_such_table",
+                      [](const std::vector<std::string>&,
+                         const std::vector<std::optional<std::string>>&) { return true; });
+            FAIL("no DatabaseError");
+        } catch (const DatabaseError& e) {
+            CHECK(std::string(e.what()) == "no such table: no_such_table");
+        }
+    }
+    SECTION("a constraint failure while stepping") {
+        db->execute("CREATE TABLE t (x INTEGER NOT NULL)");
+        CHECK_THAT(error_of(*db, "INSERT INTO t VALUES (NULL)"),
+                   Catch::Contains("NOT NULL constraint failed: t.x"));
+    }
+}
+
+TEST_CASE("A read-only open of a missing file creates nothing and reads as empty", "[db]") {
+    TempDatabaseFile file;
+    DatabaseOptions options;
+    options.read_only = true;
+    auto db = open(file.url(), options);
+    CHECK(db->read_heads().empty());
+    CHECK(db->describe() == file.url());
+    CHECK_THROWS_AS(db->execute("CREATE TABLE t (x)"), DatabaseError);
+    CHECK_FALSE(fs::exists(file.path()));
+
+    SECTION("and an existing file is opened read-only") {
+        {
+            auto writer = open(file.url());
+            writer->ensure_version_tables();
+            writer->replace_heads({}, {"a1"});
+        }
+        auto reader = open(file.url(), options);
+        CHECK(reader->read_heads() == std::vector<std::string>{"a1"});
+        CHECK_THAT(error_of(*reader, "DELETE FROM migrator_version"), Catch::Contains("readonly"));
+    }
+}
+
+TEST_CASE("A bad version table name is rejected", "[db]") {
+    DatabaseOptions options;
+    SECTION("SQL in the name") { options.version_table = "v; DROP TABLE x"; }
+    SECTION("a quote") { options.version_table = "v\"x"; }
+    SECTION("a leading digit") { options.version_table = "1version"; }
+    SECTION("empty") { options.version_table = ""; }
+    SECTION("too long for the history table's name") {
+        options.version_table = std::string(60, 'v');
+    }
+    CHECK_THROWS_AS(open("sqlite://", options), DatabaseError);
+}
+
+TEST_CASE("A file that cannot be opened is a DatabaseError naming it", "[db]") {
+    SECTION("a missing directory") {
+        try {
+            open("sqlite:////nonexistent_dir_for_migrator/x.db");
+            FAIL("no DatabaseError");
+        } catch (const DatabaseError& e) {
+            CHECK_THAT(e.what(),
+                       Catch::StartsWith(
+                           "cannot open SQLite database /nonexistent_dir_for_migrator/x.db: "));
+        }
+    }
+    SECTION("a file that is not a database") {
+        TempDatabaseFile file;
+        {
+            std::FILE* out = std::fopen(file.path().c_str(), "w");
+            REQUIRE(out != nullptr);
+            std::fputs(
+                "this is not a SQLite database, just some text long enough to matter\n"
+                "this is not a SQLite database, just some text long enough to matter\n",
+                out);
+            std::fclose(out);
+        }
+        CHECK_THROWS_WITH(open(file.url()), Catch::Contains("not a database"));
+    }
+}
+
+TEST_CASE("A PostgreSQL URL is recognised but refused until that backend exists", "[db]") {
+    try {
+        open("postgresql://u:tiger@h/db");
+        FAIL("no DatabaseError");
+    } catch (const DatabaseError& e) {
+        CHECK_THAT(e.what(), Catch::Contains("postgresql://u:***@h/db"));
+        CHECK_THAT(e.what(), Catch::Contains("not built yet"));
+        CHECK_THAT(e.what(), !Catch::Contains("tiger"));
+    }
+}
