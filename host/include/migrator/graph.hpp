@@ -3,9 +3,9 @@
 #define MIGRATOR_GRAPH_HPP
 
 #include <cstddef>
+#include <map>
 #include <string>
 #include <string_view>
-#include <map>
 #include <vector>
 
 namespace migrator {
@@ -84,9 +84,22 @@ public:
     std::vector<std::string> ancestors_or_self(const std::vector<std::string>& ids) const;
 
 private:
+    // A position in ordered_, or `npos` for base, the point below every revision.
+    static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+    std::size_t position(std::string_view id) const;
+    std::vector<std::string> prefix_matches(std::string_view prefix) const;
+    std::vector<char> applied_mask(const std::vector<std::string>& heads) const;
+    std::size_t walk(std::string_view expression, std::size_t from, bool forward,
+                     std::size_t steps) const;
+    std::vector<Step> make_steps(std::vector<char> applied, const std::vector<std::size_t>& order,
+                                 Direction direction) const;
+
     std::vector<Revision> ordered_;
-    std::map<std::string, std::size_t, std::less<>> index_;  // id -> position; sorted for prefixes
+    std::map<std::string, std::size_t, std::less<>> index_;   // id -> position; sorted for prefixes
     std::vector<std::vector<std::string>> children_;          // by position in ordered_
+    std::vector<std::vector<std::size_t>> parent_positions_;  // by position, in declared order
+    std::vector<std::vector<std::size_t>> child_positions_;   // by position, ascending
 };
 
 }  // namespace migrator
