@@ -1,11 +1,9 @@
 // scaffold: stamps new revision projects (scaffold new "message") under revisions/.
-#include <migrator/errors.hpp>
-#include <migrator/graph.hpp>
-
 #include <CLI/CLI.hpp>
-
 #include <ctime>
 #include <iostream>
+#include <migrator/errors.hpp>
+#include <migrator/graph.hpp>
 #include <regex>
 
 #include "revision_source.hpp"
@@ -95,7 +93,8 @@ int main(int argc, char** argv) {
     create->add_option("-m,--message", options.message, "What the revision does");
     create->add_option("--head", options.head,
                        "Parent revision (default: the single current head)");
-    create->add_flag("--splice", options.splice, "Allow --head to name a revision that is not a head");
+    create->add_flag("--splice", options.splice,
+                     "Allow --head to name a revision that is not a head");
     create->add_option("--rev-id", options.rev_id, "Revision id to use instead of a random one");
     create->add_option("--revisions-dir", options.revisions_dir,
                        "Folder holding one folder per revision (default: ./revisions)");

@@ -1,11 +1,10 @@
 // Revision sources: read MIGRATOR_REVISION(...) metadata back, stamp new revision projects.
 #include "revision_source.hpp"
 
-#include <migrator/errors.hpp>
-
 #include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <migrator/errors.hpp>
 #include <optional>
 #include <random>
 #include <regex>

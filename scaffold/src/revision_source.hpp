@@ -2,9 +2,8 @@
 #ifndef MIGRATOR_SCAFFOLD_REVISION_SOURCE_HPP
 #define MIGRATOR_SCAFFOLD_REVISION_SOURCE_HPP
 
-#include <migrator/graph.hpp>
-
 #include <filesystem>
+#include <migrator/graph.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,8 +35,8 @@ struct NewRevision {
 
 /// Writes `<revisions_dir>/<stem>/CMakeLists.txt` and `<stem>.cpp`; returns the paths written.
 /// Throws migrator::Error when the folder already exists.
-std::vector<std::filesystem::path> write_revision_project(const std::filesystem::path& revisions_dir,
-                                                          const NewRevision& revision);
+std::vector<std::filesystem::path> write_revision_project(
+    const std::filesystem::path& revisions_dir, const NewRevision& revision);
 
 }  // namespace migrator::scaffold
 

@@ -1,6 +1,5 @@
 // End to end: graph commands read metadata without loading plugins; bad plugin files are named.
 #include <catch2/catch.hpp>
-
 #include <fstream>
 
 #include "e2e.hpp"

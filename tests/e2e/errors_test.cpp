@@ -13,7 +13,6 @@ TEST_CASE("unknown and ambiguous revisions are two different errors", "[e2e][err
     CHECK_THAT(unknown.err, Contains("fff"));
     CHECK(lines_of(unknown.err).size() == 1);
 
-
     SqliteSandbox prefixes(fixture_dir("prefixes"));
     const auto ambiguous = prefixes.migrator({"upgrade", "a1a1"});
     CHECK(ambiguous.exit_code == 3);
@@ -21,7 +20,7 @@ TEST_CASE("unknown and ambiguous revisions are two different errors", "[e2e][err
     CHECK_THAT(ambiguous.err, Contains("a1a1a1a1ffff"));
     CHECK(lines_of(ambiguous.err).size() == 1);
     CHECK(ambiguous.err != unknown.err);
-    CHECK_FALSE(fs::exists(prefixes.db_path()) && !prefixes.version_rows().empty());
+    CHECK_FALSE(fs::exists(prefixes.db_path()));  // a refused command creates nothing
 
     const auto unique = prefixes.migrator({"upgrade", "a1a1a1a1f"});
     CHECK(unique.exit_code == 0);

@@ -29,8 +29,7 @@ TEST_CASE("a failing revision in the middle of upgrade head stops at the revisio
     CHECK(sandbox.column("SELECT revision || ' ' || success FROM migrator_version_history "
                          "ORDER BY id") ==
           std::vector<std::string>{"a1a1a1a1a1a1 1", "b2b2b2b2b2b2 1", "f3f3f3f3f3f3 0"});
-    CHECK_THAT(sandbox.column("SELECT error FROM migrator_version_history WHERE success = 0")
-                   .at(0),
+    CHECK_THAT(sandbox.column("SELECT error FROM migrator_version_history WHERE success = 0").at(0),
                Contains("no such table"));
 
     SECTION("running it again fails the same way and changes nothing") {
@@ -57,7 +56,8 @@ TEST_CASE("a revision that throws is rolled back and its message reported", "[e2
 TEST_CASE("upgrade +1 runs exactly one revision and loads exactly one plugin", "[e2e][failure]") {
     SqliteSandbox sandbox(fixture_dir("chain"));
     const auto log = sandbox.dir() / "loads.log";
-    const auto result = sandbox.migrator({"upgrade", "+1"}, {{"MIGRATOR_TEST_LOAD_LOG", log.string()}});
+    const auto result =
+        sandbox.migrator({"upgrade", "+1"}, {{"MIGRATOR_TEST_LOAD_LOG", log.string()}});
     REQUIRE(result.exit_code == 0);
     CHECK(sandbox.version_rows() == std::vector<std::string>{"a1a1a1a1a1a1"});
     CHECK(lines_of(read_file(log)) == std::vector<std::string>{"a1a1a1a1a1a1"});

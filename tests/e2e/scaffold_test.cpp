@@ -1,6 +1,5 @@
 // End to end: scaffold new stamps a revision that the next build turns into a working plugin.
 #include <catch2/catch.hpp>
-
 #include <fstream>
 #include <regex>
 
@@ -93,8 +92,8 @@ TEST_CASE("scaffold new creates a revision on the head that the next build picks
     SqliteSandbox sandbox(project.versions());
     const auto up = sandbox.migrator({"upgrade", "head"});
     REQUIRE(up.exit_code == 0);
-    CHECK_THAT(up.out, Contains("[5/5] Running upgrade ae1027a6acf2 -> " + id +
-                                ", add email to account"));
+    CHECK_THAT(up.out,
+               Contains("[5/5] Running upgrade ae1027a6acf2 -> " + id + ", add email to account"));
     CHECK(sandbox.version_rows() == std::vector<std::string>{id});
     CHECK(sandbox.column("SELECT count(*) FROM pragma_table_info('account') WHERE name = "
                          "'email'") == std::vector<std::string>{"1"});

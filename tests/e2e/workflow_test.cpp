@@ -38,7 +38,8 @@ TEST_CASE("the README workflow moves the database up and down the chain", "[e2e]
     auto up = sandbox.migrator({"upgrade", "head"});
     REQUIRE(up.exit_code == 0);
     CHECK_THAT(up.out, Contains("[1/4] Running upgrade  -> 1975ea83b712, create account"));
-    CHECK_THAT(up.out, Contains("[4/4] Running upgrade 3e0e4c7a4a0b -> ae1027a6acf2, index invoice"));
+    CHECK_THAT(up.out,
+               Contains("[4/4] Running upgrade 3e0e4c7a4a0b -> ae1027a6acf2, index invoice"));
     CHECK_THAT(up.out, Contains("      0 open invoices"));  // a revision's log line
     CHECK_THAT(up.out, Contains(" ms"));
     CHECK(sandbox.version_rows() == std::vector<std::string>{"ae1027a6acf2"});
@@ -61,8 +62,9 @@ TEST_CASE("the README workflow moves the database up and down the chain", "[e2e]
         REQUIRE(down.exit_code == 0);
         CHECK_THAT(down.out, Contains("Running downgrade ae1027a6acf2 -> 3e0e4c7a4a0b"));
         CHECK(sandbox.version_rows() == std::vector<std::string>{"3e0e4c7a4a0b"});
-        CHECK(sandbox.column("SELECT name FROM sqlite_master WHERE type = 'index' AND name = "
-                             "'ix_invoice_account_id'")
+        CHECK(sandbox
+                  .column("SELECT name FROM sqlite_master WHERE type = 'index' AND name = "
+                          "'ix_invoice_account_id'")
                   .empty());
         const auto up_one = sandbox.migrator({"upgrade", "+1"});
         REQUIRE(up_one.exit_code == 0);
@@ -97,9 +99,9 @@ TEST_CASE("the README workflow moves the database up and down the chain", "[e2e]
         const auto rows = sandbox.column(
             "SELECT revision || ' ' || direction || ' ' || success || ' ' || length(source_sha256) "
             "FROM migrator_version_history ORDER BY id");
-        CHECK(rows == std::vector<std::string>{"1975ea83b712 upgrade 1 64", "27c6a30d7c24 upgrade 1 64",
-                                               "3e0e4c7a4a0b upgrade 1 64",
-                                               "ae1027a6acf2 upgrade 1 64"});
+        CHECK(rows ==
+              std::vector<std::string>{"1975ea83b712 upgrade 1 64", "27c6a30d7c24 upgrade 1 64",
+                                       "3e0e4c7a4a0b upgrade 1 64", "ae1027a6acf2 upgrade 1 64"});
     }
 }
 
@@ -113,9 +115,10 @@ TEST_CASE("heads and show describe revisions without a database", "[e2e][workflo
     REQUIRE(show.exit_code == 0);
     CHECK_THAT(show.out, Contains("Rev: 3e0e4c7a4a0b\n"));
     CHECK_THAT(show.out, Contains("Parent: 27c6a30d7c24\n"));
-    CHECK_THAT(show.out, Contains("Path: " + (shipped_versions_dir() /
-                                              "3e0e4c7a4a0b_add_status_to_invoice.so")
-                                                 .string()));
+    CHECK_THAT(
+        show.out,
+        Contains("Path: " +
+                 (shipped_versions_dir() / "3e0e4c7a4a0b_add_status_to_invoice.so").string()));
     CHECK_THAT(show.out, Contains("add status to invoice"));
     CHECK_FALSE(fs::exists(sandbox.db_path()));
 }
@@ -132,7 +135,8 @@ TEST_CASE("stamp sets the version table without running any revision", "[e2e][wo
 
 TEST_CASE("an Alembic-style version table name can be chosen", "[e2e][workflow]") {
     SqliteSandbox sandbox(shipped_versions_dir());
-    REQUIRE(sandbox.migrator({"--version-table", "alembic_version", "upgrade", "+2"}).exit_code == 0);
+    REQUIRE(sandbox.migrator({"--version-table", "alembic_version", "upgrade", "+2"}).exit_code ==
+            0);
     CHECK(sandbox.version_rows("alembic_version") == std::vector<std::string>{"27c6a30d7c24"});
     CHECK(sandbox.migrator({"--version-table", "alembic_version", "current"}).out ==
           "27c6a30d7c24\n");

@@ -25,7 +25,7 @@ fs::path fixture(const std::string& relative) { return fs::path(MIGRATOR_FIXTURE
 
 /// A fresh directory under the system temp directory, removed with everything in it.
 class TempDir {
-  public:
+public:
     TempDir() {
         std::string pattern = (fs::temp_directory_path() / "migrator_plugins_test_XXXXXX").string();
         if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
@@ -41,7 +41,7 @@ class TempDir {
     fs::path operator/(const std::string& name) const { return path_ / name; }
     const fs::path& path() const { return path_; }
 
-  private:
+private:
     fs::path path_;
 };
 

@@ -23,7 +23,7 @@ namespace {
 
 /// A database file path in the temporary directory, removed (with its journal) on destruction.
 class TempDatabaseFile {
-  public:
+public:
     TempDatabaseFile() {
         static std::atomic<int> counter{0};
         path_ = fs::temp_directory_path() / ("migrator_db_test_" + std::to_string(getpid()) + "_" +
@@ -37,7 +37,7 @@ class TempDatabaseFile {
     const fs::path& path() const { return path_; }
     std::string url() const { return "sqlite:///" + path_.string(); }
 
-  private:
+private:
     void remove() {
         std::error_code ignored;
         fs::remove(path_, ignored);

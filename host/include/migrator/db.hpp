@@ -2,10 +2,9 @@
 #ifndef MIGRATOR_DB_HPP
 #define MIGRATOR_DB_HPP
 
-#include <migrator/database_url.hpp>
-
 #include <functional>
 #include <memory>
+#include <migrator/database_url.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,14 +20,14 @@ struct DatabaseOptions {
 /// One row of the history table: one step that ran, successfully or not.
 struct HistoryRecord {
     std::string revision;
-    std::string direction;        ///< "upgrade" or "downgrade"
-    std::string heads_before;     ///< comma-separated version rows before the step
-    std::string heads_after;      ///< comma-separated version rows after it (if it succeeded)
-    std::string started_at;       ///< UTC, ISO 8601
+    std::string direction;     ///< "upgrade" or "downgrade"
+    std::string heads_before;  ///< comma-separated version rows before the step
+    std::string heads_after;   ///< comma-separated version rows after it (if it succeeded)
+    std::string started_at;    ///< UTC, ISO 8601
     double duration_ms = 0;
     bool success = false;
     std::string source_sha256;
-    std::string error;            ///< the failure message, empty on success
+    std::string error;  ///< the failure message, empty on success
 };
 
 /// Receives one result row: values are text, std::nullopt for NULL.

@@ -2,11 +2,11 @@
 #ifndef MIGRATOR_PLUGINS_HPP
 #define MIGRATOR_PLUGINS_HPP
 
-#include <migrator/graph.hpp>
 #include <migrator/plugin_abi.h>
 
 #include <filesystem>
 #include <memory>
+#include <migrator/graph.hpp>
 #include <string>
 #include <string_view>
 #include <vector>

@@ -2,11 +2,10 @@
 #ifndef MIGRATOR_RUNNER_HPP
 #define MIGRATOR_RUNNER_HPP
 
+#include <cstddef>
 #include <migrator/db.hpp>
 #include <migrator/graph.hpp>
 #include <migrator/plugins.hpp>
-
-#include <cstddef>
 #include <string>
 #include <vector>
 

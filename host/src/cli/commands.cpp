@@ -1,13 +1,12 @@
 // The migrator commands: each reads the scripts and the database, then prints Alembic-style lines.
+#include <cstdio>
+#include <iostream>
 #include <migrator/database_url.hpp>
 #include <migrator/db.hpp>
 #include <migrator/errors.hpp>
 #include <migrator/graph.hpp>
 #include <migrator/plugins.hpp>
 #include <migrator/runner.hpp>
-
-#include <cstdio>
-#include <iostream>
 #include <string>
 
 #include "cli.hpp"
@@ -97,9 +96,9 @@ public:
                       const Revision& revision) override {
         const bool up = step.direction == Direction::upgrade;
         const std::string parents = join(revision.parents, ", ");
-        std::cout << '[' << index << '/' << total << "] Running " << (up ? "upgrade " : "downgrade ")
-                  << (up ? parents : revision.id) << " -> " << (up ? revision.id : parents) << ", "
-                  << revision.message << std::flush;
+        std::cout << '[' << index << '/' << total << "] Running "
+                  << (up ? "upgrade " : "downgrade ") << (up ? parents : revision.id) << " -> "
+                  << (up ? revision.id : parents) << ", " << revision.message << std::flush;
         logged_ = false;
         line_open_ = true;
     }
@@ -127,18 +126,20 @@ private:
 /// Shared by upgrade and downgrade: resolve, plan, run, summarise.
 int migrate(const GlobalOptions& options, const std::string& target, Direction direction) {
     const Scripts scripts = load_scripts(options);
-    auto db = open(options, false);
-    db->ensure_version_tables();
-    const auto current = db->read_heads();
+    // Plan on a read-only connection: a wrong target or nothing to do creates no file and no
+    // table. The runner re-reads the version rows inside each step's transaction.
+    const auto current = open(options, true)->read_heads();
     const auto wanted = scripts.graph.resolve_target(target, current);
     const auto plan = direction == Direction::upgrade
                           ? scripts.graph.plan_upgrade(current, wanted)
                           : scripts.graph.plan_downgrade(current, wanted);
+    auto db = open(options, plan.empty());
     if (plan.empty()) {
         std::cout << "Nothing to do: " << db->describe() << " is already at "
                   << heads_text(scripts.graph, current) << ".\n";
         return exit_ok;
     }
+    db->ensure_version_tables();
     ConsoleListener listener;
     try {
         const auto summary = run_plan(plan, scripts.graph, scripts.files, *db, listener);
@@ -171,8 +172,8 @@ int run_current(const GlobalOptions& options) {
         const Revision* revision = scripts.graph.find(id);
         if (revision == nullptr) {
             std::cout << id << " (not in " << scripts.dir.string() << ")\n";
-            std::cerr << "warning: the database is at revision " << id
-                      << ", which no plugin in " << scripts.dir.string() << " provides\n";
+            std::cerr << "warning: the database is at revision " << id << ", which no plugin in "
+                      << scripts.dir.string() << " provides\n";
         } else {
             std::cout << id << markers(scripts.graph, *revision) << '\n';
         }
@@ -201,8 +202,8 @@ int run_show(const GlobalOptions& options, const std::string& expression) {
         if (!first) std::cout << '\n';
         first = false;
         std::cout << "Rev: " << revision.id << markers(scripts.graph, revision) << '\n';
-        std::cout << "Parent: " << (revision.parents.empty() ? "<base>" : join(revision.parents, ", "))
-                  << '\n';
+        std::cout << "Parent: "
+                  << (revision.parents.empty() ? "<base>" : join(revision.parents, ", ")) << '\n';
         const auto& children = scripts.graph.children(id);
         if (children.size() > 1) std::cout << "Branches into: " << join(children, ", ") << '\n';
         std::cout << "Path: " << revision.path << '\n';

@@ -1,12 +1,11 @@
 // migrator: the command line (CLI11), and the mapping of errors to one stderr line + exit status.
-#include <migrator/database_url.hpp>
-#include <migrator/errors.hpp>
 #include <migrator/plugin_abi.h>
 
 #include <CLI/CLI.hpp>
-
 #include <functional>
 #include <iostream>
+#include <migrator/database_url.hpp>
+#include <migrator/errors.hpp>
 
 #include "cli.hpp"
 

@@ -1,9 +1,7 @@
 // Where the database URL and the versions directory come from (flag, environment, defaults).
-#include <migrator/errors.hpp>
-
 #include <boost/dll/runtime_symbol_info.hpp>
-
 #include <cstdlib>
+#include <migrator/errors.hpp>
 
 #include "cli.hpp"
 

@@ -28,7 +28,7 @@ decltype(auto) translate_errors(const std::string& context, Action&& action) {
 }
 
 class SqliteDatabase final : public Database {
-  public:
+public:
     SqliteDatabase(const DatabaseUrl& url, const DatabaseOptions& options)
         : description_(url.masked()),
           names_(version_table_names(options.version_table)),
@@ -178,7 +178,7 @@ class SqliteDatabase final : public Database {
         }
     }
 
-  private:
+private:
     bool version_table_exists() {
         SQLite::Statement lookup(
             *db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE");

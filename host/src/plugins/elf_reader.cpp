@@ -57,7 +57,7 @@ struct SectionHeader {
 
 /// One open ELF file. Every read goes through read_at(), which refuses anything outside the file.
 class ElfFile {
-  public:
+public:
     explicit ElfFile(const std::filesystem::path& file) : name_(file.string()) {
         std::error_code error;
         const auto status = std::filesystem::status(file, error);
@@ -105,7 +105,7 @@ class ElfFile {
         return read_at(match.offset, match.size, std::string(section_name) + " section");
     }
 
-  private:
+private:
     [[noreturn]] void fail(const std::string& what) const {
         throw PluginError("plugin file " + name_ + " " + what);
     }

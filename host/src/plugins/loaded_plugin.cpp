@@ -1,8 +1,7 @@
 // Loading one revision plugin with Boost.DLL and checking its entry point against its metadata.
+#include <boost/dll/shared_library.hpp>
 #include <migrator/errors.hpp>
 #include <migrator/plugins.hpp>
-
-#include <boost/dll/shared_library.hpp>
 
 namespace migrator {
 
@@ -21,7 +20,8 @@ LoadedPlugin::LoadedPlugin(const PluginFile& file) : file_(file), library_(new L
         throw PluginError("cannot load plugin " + name + ": " + e.what());
     }
     if (!library_->library.has(MIGRATOR_ENTRY_SYMBOL))
-        throw PluginError("plugin " + name + " does not export " MIGRATOR_ENTRY_SYMBOL
+        throw PluginError("plugin " + name +
+                          " does not export " MIGRATOR_ENTRY_SYMBOL
                           "; was it built with migrator_add_revision()?");
     const auto entry = library_->library.get<const migrator_plugin*()>(MIGRATOR_ENTRY_SYMBOL);
     entry_ = entry();

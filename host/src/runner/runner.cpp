@@ -1,12 +1,11 @@
 // Runs a plan: loads the plan's plugins, then one transaction per revision with its version rows.
-#include <migrator/errors.hpp>
-#include <migrator/runner.hpp>
-
 #include <chrono>
 #include <ctime>
 #include <iomanip>
 #include <map>
 #include <memory>
+#include <migrator/errors.hpp>
+#include <migrator/runner.hpp>
 #include <sstream>
 
 namespace migrator {
@@ -180,8 +179,8 @@ RunSummary run_plan(const std::vector<Step>& plan, const RevisionGraph& graph,
                 char error[4096] = {0};
                 const int status = plugin.step(step.direction)(&host, error, sizeof error);
                 if (status != MIGRATOR_OK)
-                    throw MigrationError(error[0] ? error
-                                                  : "the revision reported an error without a message");
+                    throw MigrationError(
+                        error[0] ? error : "the revision reported an error without a message");
                 db.replace_heads(step.heads_before, step.heads_after);
                 record.duration_ms = milliseconds_since(step_start);
                 record.success = true;
@@ -200,8 +199,8 @@ RunSummary run_plan(const std::vector<Step>& plan, const RevisionGraph& graph,
                 // write (e.g. the database is gone) must not hide it.
             }
             throw MigrationError(std::string(direction_name(step.direction)) + " of revision " +
-                                 step.revision + " (" + revision.message + ") failed: " +
-                                 e.what() + "; it was rolled back and the database is at " +
+                                 step.revision + " (" + revision.message + ") failed: " + e.what() +
+                                 "; it was rolled back and the database is at " +
                                  describe_heads(step.heads_before));
         }
         listener.step_finished(i + 1, plan.size(), step, milliseconds_since(step_start));

@@ -11,9 +11,9 @@
  *      (see below); the host reads it from the file without loading the plugin;
  *   2. one exported function, MIGRATOR_ENTRY_SYMBOL, returning a migrator_plugin.
  *
- * Metadata text: NUL-terminated UTF-8, one "key=value" per line, first line MIGRATOR_METADATA_MAGIC.
- *   abi=1                     ABI version the plugin was built for (required)
- *   id=ae1027a6acf2           revision id, 1-32 characters of [0-9A-Za-z_] (required)
+ * Metadata text: NUL-terminated UTF-8, one "key=value" per line, first line
+ * MIGRATOR_METADATA_MAGIC. abi=1                     ABI version the plugin was built for
+ * (required) id=ae1027a6acf2           revision id, 1-32 characters of [0-9A-Za-z_] (required)
  *   down=1975ea83b712         parent revision ids separated by ',', empty for a base (required)
  *   message=add email         one line (required, may be empty)
  *   created=2026-11-25 15:48:00
@@ -50,11 +50,11 @@ typedef int (*migrator_row_fn)(void* user, int column_count, const char* const* 
 
 /* What the host hands to upgrade/downgrade. Owned by the host; valid only during the call. */
 typedef struct migrator_host {
-    uint32_t abi_version;  /* MIGRATOR_ABI_VERSION of the host */
-    uint32_t struct_size;  /* sizeof(migrator_host) as the host knows it */
-    void* session;         /* opaque; pass back to every function below */
-    const char* dialect;   /* "sqlite" or "postgresql" */
-    int offline;           /* non-zero when the host only prints SQL (--sql) */
+    uint32_t abi_version; /* MIGRATOR_ABI_VERSION of the host */
+    uint32_t struct_size; /* sizeof(migrator_host) as the host knows it */
+    void* session;        /* opaque; pass back to every function below */
+    const char* dialect;  /* "sqlite" or "postgresql" */
+    int offline;          /* non-zero when the host only prints SQL (--sql) */
     /* Runs one or more SQL statements. MIGRATOR_OK or MIGRATOR_ERROR (see last_error). */
     int (*execute)(void* session, const char* sql);
     /* Runs one statement and calls on_row for each row. MIGRATOR_OK or MIGRATOR_ERROR. */
@@ -73,10 +73,10 @@ typedef int (*migrator_step_fn)(const migrator_host* host, char* error, size_t e
 
 /* Returned by the entry point. Static storage in the plugin; the host never frees it. */
 typedef struct migrator_plugin {
-    uint32_t abi_version;  /* MIGRATOR_ABI_VERSION the plugin was built for */
-    uint32_t struct_size;  /* sizeof(migrator_plugin) as the plugin knows it */
-    const char* metadata;  /* the same text as the metadata section */
-    size_t metadata_size;  /* strlen(metadata) */
+    uint32_t abi_version; /* MIGRATOR_ABI_VERSION the plugin was built for */
+    uint32_t struct_size; /* sizeof(migrator_plugin) as the plugin knows it */
+    const char* metadata; /* the same text as the metadata section */
+    size_t metadata_size; /* strlen(metadata) */
     migrator_step_fn upgrade;
     migrator_step_fn downgrade;
 } migrator_plugin;
