@@ -90,6 +90,10 @@ TEST_CASE("scaffold new creates a revision on the head that the next build picks
     REQUIRE(fs::exists(project.versions() / (stem + ".so")));
 
     SqliteSandbox sandbox(project.versions());
+    // The plugin's checksum follows the edited source, not the one scaffold wrote.
+    const auto digest = run_process({MIGRATOR_CMAKE_COMMAND, "-E", "sha256sum", source.string()});
+    CHECK_THAT(sandbox.migrator({"show", id}).out,
+               Contains("Source SHA-256: " + digest.out.substr(0, 64)));
     const auto up = sandbox.migrator({"upgrade", "head"});
     REQUIRE(up.exit_code == 0);
     CHECK_THAT(up.out,

@@ -141,26 +141,30 @@ int run_step(const migrator_host* host, char* error, std::size_t error_size) noe
 /// Declares this file as a revision: its metadata (stored in the plugin's metadata section, read
 /// by the host without loading the plugin) and the plugin entry point. The file then defines
 ///   void upgrade(migrator::Context& ctx)   and   void downgrade(migrator::Context& ctx).
-#define MIGRATOR_REVISION(...)                                                                     \
-    static void upgrade(::migrator::Context&);                                                     \
-    static void downgrade(::migrator::Context&);                                                   \
-    extern "C" {                                                                                   \
-    __attribute__((section(MIGRATOR_METADATA_SECTION),                                             \
-                   used)) static const char migrator_revision_metadata[] = MIGRATOR_METADATA_MAGIC \
-        "\nabi=" MIGRATOR_DETAIL_STR(MIGRATOR_ABI_VERSION) "\n" __VA_ARGS__                        \
-                                                           "sha256=" MIGRATOR_SOURCE_SHA256 "\n";  \
-    __attribute__((visibility("default"))) const migrator_plugin* migrator_plugin_entry(void) {    \
-        static const migrator_plugin plugin = {                                                    \
-            MIGRATOR_ABI_VERSION,                                                                  \
-            sizeof(migrator_plugin),                                                               \
-            migrator_revision_metadata,                                                            \
-            sizeof(migrator_revision_metadata) - 1,                                                \
-            &::migrator::detail::run_step<&upgrade>,                                               \
-            &::migrator::detail::run_step<&downgrade>,                                             \
-        };                                                                                         \
-        return &plugin;                                                                            \
-    }                                                                                              \
-    }                                                                                              \
-    static_assert(true, "")
+// clang-format off
+#define MIGRATOR_REVISION(...)                                                                   \
+    static void upgrade(::migrator::Context&);                                                   \
+    static void downgrade(::migrator::Context&);                                                 \
+    extern "C" {                                                                                 \
+    __attribute__((section(MIGRATOR_METADATA_SECTION), used))                                    \
+    static const char migrator_revision_metadata[] =                                             \
+        MIGRATOR_METADATA_MAGIC "\n"                                                             \
+        "abi=" MIGRATOR_DETAIL_STR(MIGRATOR_ABI_VERSION) "\n"                                    \
+        __VA_ARGS__                                                                              \
+        "sha256=" MIGRATOR_SOURCE_SHA256 "\n";                                                   \
+    __attribute__((visibility("default"))) const migrator_plugin* migrator_plugin_entry(void) { \
+        static const migrator_plugin plugin = {                                                  \
+            MIGRATOR_ABI_VERSION,                                                                \
+            sizeof(migrator_plugin),                                                             \
+            migrator_revision_metadata,                                                          \
+            sizeof(migrator_revision_metadata) - 1,                                              \
+            &::migrator::detail::run_step<&upgrade>,                                             \
+            &::migrator::detail::run_step<&downgrade>,                                           \
+        };                                                                                       \
+        return &plugin;                                                                          \
+    }                                                                                            \
+    }                                                                                            \
+    static_assert(true, "MIGRATOR_REVISION(...) is followed by a semicolon")
+// clang-format on
 
 #endif  // MIGRATOR_REVISION_HPP
