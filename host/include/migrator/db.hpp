@@ -2,6 +2,7 @@
 #ifndef MIGRATOR_DB_HPP
 #define MIGRATOR_DB_HPP
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <migrator/database_url.hpp>
@@ -15,6 +16,9 @@ namespace migrator {
 struct DatabaseOptions {
     std::string version_table = "migrator_version";  ///< Alembic-compatible: version_num rows
     bool read_only = false;  ///< for read commands: never create a file or a table
+    /// Schema holding the version and history tables (PostgreSQL); empty = the connection's
+    /// current schema. SQLite has no schemas and refuses a non-empty value.
+    std::string version_schema;
 };
 
 /// One row of the history table: one step that ran, successfully or not.
@@ -54,6 +58,14 @@ public:
                                const std::vector<std::string>& add) = 0;
     /// Appends one history row (inside the current transaction if one is open).
     virtual void record_history(const HistoryRecord& record) = 0;
+
+    /// Takes the lock that serialises migrator runs on this database (PostgreSQL: a session
+    /// advisory lock keyed on database, schema and version table; SQLite: nothing, its write
+    /// transactions serialise). Retries with back-off for up to `timeout`, then throws LockError
+    /// naming the session that holds it. Held until unlock_migrations() or the connection ends.
+    virtual void lock_migrations(std::chrono::milliseconds timeout) = 0;
+    /// Releases the lock taken by lock_migrations(), if any; never throws.
+    virtual void unlock_migrations() noexcept = 0;
 
     /// Starts a write transaction (SQLite: BEGIN IMMEDIATE).
     virtual void begin() = 0;

@@ -30,6 +30,12 @@ public:
     using Error::Error;
 };
 
+/// Another migrator held the migration lock for longer than the lock timeout.
+class LockError : public DatabaseError {
+public:
+    using DatabaseError::DatabaseError;
+};
+
 /// A revision's upgrade or downgrade failed; the database is left at the previous revision.
 class MigrationError : public Error {
 public:

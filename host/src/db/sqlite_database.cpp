@@ -34,6 +34,9 @@ public:
           names_(version_table_names(options.version_table)),
           run_by_(current_user_name()),
           run_host_(current_host_name()) {
+        if (!options.version_schema.empty())
+            throw DatabaseError("SQLite has no schemas: drop the version table schema option ('" +
+                                options.version_schema + "') for " + description_);
         std::string file = url.database;
         std::error_code ignored;
         // `migrator current` before the first upgrade must create nothing: an empty in-memory
@@ -136,6 +139,11 @@ public:
                              insert.exec();
                          });
     }
+
+    // SQLite serialises writers itself: every step is a BEGIN IMMEDIATE transaction that waits
+    // (busy timeout) for the writer before it, then re-reads the version rows.
+    void lock_migrations(std::chrono::milliseconds) override {}
+    void unlock_migrations() noexcept override {}
 
     void begin() override {
         // IMMEDIATE takes the write lock now, so concurrent runners queue here (up to the busy
