@@ -3,6 +3,7 @@
 #define MIGRATOR_RUNNER_HPP
 
 #include <cstddef>
+#include <functional>
 #include <migrator/db.hpp>
 #include <migrator/graph.hpp>
 #include <migrator/plugins.hpp>
@@ -32,16 +33,21 @@ struct RunSummary {
     std::vector<std::string> heads;  ///< version rows at the end
 };
 
+/// Computes the steps still needed to reach the run's target from the given version rows.
+using Planner = std::function<std::vector<Step>(const std::vector<std::string>& heads)>;
+
 /// Executes `plan` (from RevisionGraph::plan_upgrade/plan_downgrade) on `db`.
 ///
 /// Loads every plugin of the plan first, so a plugin that cannot be loaded stops the run before
-/// anything changes; plugins outside the plan are never loaded. Then, per step, in one
-/// transaction: checks the version rows still equal step.heads_before, calls the plugin, updates
-/// the version rows and records a history row. A failing step is rolled back, recorded as failed
-/// in the history table, and reported as MigrationError naming the revision and the plugin's
-/// message; earlier steps stay committed. Throws PluginError, DatabaseError, MigrationError.
-RunSummary run_plan(const std::vector<Step>& plan, const RevisionGraph& graph,
-                    const std::vector<PluginFile>& plugins, Database& db, RunListener& listener);
+/// anything changes; plugins outside the plan are never loaded. Then, per step, in one write
+/// transaction: re-reads the version rows and, if another runner moved them, asks `replan` for
+/// the steps still needed (finishing early when there are none); calls the plugin; updates the
+/// version rows; records a history row. A failing step is rolled back, recorded as failed in the
+/// history table, and reported as MigrationError naming the revision and the plugin's message;
+/// earlier steps stay committed. Throws PluginError, DatabaseError, MigrationError.
+RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
+                    const RevisionGraph& graph, const std::vector<PluginFile>& plugins,
+                    Database& db, RunListener& listener);
 
 /// Sets the version rows to `target` without running any revision (Alembic's stamp), recording
 /// it in the history table. Loads no plugin.

@@ -16,6 +16,7 @@ enum ExitStatus : int {
     exit_revision = 3,          ///< unknown/ambiguous revision, invalid target or revision graph
     exit_plugin = 4,            ///< a plugin file or the versions directory cannot be used
     exit_database = 5,          ///< bad database URL, or the database cannot be opened or used
+    exit_lock_timeout = 6,      ///< another migrator held the migration lock too long
     exit_internal = 70,         ///< a bug in migrator (EX_SOFTWARE)
 };
 
@@ -24,6 +25,8 @@ struct GlobalOptions {
     std::string url;
     std::string versions_dir;
     std::string version_table = "migrator_version";
+    std::string version_schema;          ///< empty: the connection's current schema
+    double lock_timeout_seconds = 60;    ///< how long to wait for another migrator
 };
 
 /// The database URL: --url, then MIGRATOR_DATABASE_URL, then SQLALCHEMY_DATABASE_URL.

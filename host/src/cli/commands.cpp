@@ -1,4 +1,5 @@
 // The migrator commands: each reads the scripts and the database, then prints Alembic-style lines.
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <migrator/database_url.hpp>
@@ -39,6 +40,7 @@ std::unique_ptr<Database> open(const GlobalOptions& options, bool read_only) {
     DatabaseOptions db_options;
     db_options.version_table = options.version_table;
     db_options.read_only = read_only;
+    db_options.version_schema = options.version_schema;
     return open_database(DatabaseUrl::parse(resolve_database_url(options)), db_options);
 }
 
@@ -123,17 +125,35 @@ private:
     bool line_open_ = false;
 };
 
-/// Shared by upgrade and downgrade: resolve, plan, run, summarise.
+/// Holds the migration lock for the lifetime of a command.
+class MigrationLock {
+public:
+    MigrationLock(Database& db, const GlobalOptions& options) : db_(db) {
+        db_.lock_migrations(std::chrono::milliseconds(
+            static_cast<long long>(options.lock_timeout_seconds * 1000)));
+    }
+    ~MigrationLock() { db_.unlock_migrations(); }
+    MigrationLock(const MigrationLock&) = delete;
+    MigrationLock& operator=(const MigrationLock&) = delete;
+
+private:
+    Database& db_;
+};
+
+/// Shared by upgrade and downgrade: lock, resolve, plan, run, summarise.
 int migrate(const GlobalOptions& options, const std::string& target, Direction direction) {
     const Scripts scripts = load_scripts(options);
-    // Plan on a read-only connection: a wrong target or nothing to do creates no file and no
-    // table. The runner re-reads the version rows inside each step's transaction.
-    const auto current = open(options, true)->read_heads();
+    auto db = open(options, false);
+    // The lock comes before reading the current revision: a fleet of runners must not plan from
+    // a state one of them is about to change.
+    const MigrationLock lock(*db, options);
+    const auto current = db->read_heads();
     const auto wanted = scripts.graph.resolve_target(target, current);
-    const auto plan = direction == Direction::upgrade
-                          ? scripts.graph.plan_upgrade(current, wanted)
-                          : scripts.graph.plan_downgrade(current, wanted);
-    auto db = open(options, plan.empty());
+    const Planner plan_from = [&](const std::vector<std::string>& heads) {
+        return direction == Direction::upgrade ? scripts.graph.plan_upgrade(heads, wanted)
+                                               : scripts.graph.plan_downgrade(heads, wanted);
+    };
+    const auto plan = plan_from(current);
     if (plan.empty()) {
         std::cout << "Nothing to do: " << db->describe() << " is already at "
                   << heads_text(scripts.graph, current) << ".\n";
@@ -142,11 +162,15 @@ int migrate(const GlobalOptions& options, const std::string& target, Direction d
     db->ensure_version_tables();
     ConsoleListener listener;
     try {
-        const auto summary = run_plan(plan, scripts.graph, scripts.files, *db, listener);
-        std::cout << (direction == Direction::upgrade ? "Upgraded" : "Downgraded") << " to "
-                  << heads_text(scripts.graph, summary.heads) << ": " << summary.steps
-                  << (summary.steps == 1 ? " step in " : " steps in ")
-                  << format_duration(summary.elapsed_ms) << ".\n";
+        const auto summary = run_plan(plan, plan_from, scripts.graph, scripts.files, *db, listener);
+        if (summary.steps == 0)
+            std::cout << "Nothing to do: another migrator brought " << db->describe() << " to "
+                      << heads_text(scripts.graph, summary.heads) << ".\n";
+        else
+            std::cout << (direction == Direction::upgrade ? "Upgraded" : "Downgraded") << " to "
+                      << heads_text(scripts.graph, summary.heads) << ": " << summary.steps
+                      << (summary.steps == 1 ? " step in " : " steps in ")
+                      << format_duration(summary.elapsed_ms) << ".\n";
     } catch (...) {
         listener.step_failed();
         throw;
@@ -225,8 +249,9 @@ int run_downgrade(const GlobalOptions& options, const std::string& target) {
 int run_stamp(const GlobalOptions& options, const std::string& expression) {
     const Scripts scripts = load_scripts(options);
     auto db = open(options, false);
-    db->ensure_version_tables();
+    const MigrationLock lock(*db, options);
     const auto target = scripts.graph.resolve_target(expression, db->read_heads());
+    db->ensure_version_tables();
     stamp(*db, target);
     std::cout << "Stamped " << db->describe() << " at " << heads_text(scripts.graph, target)
               << " (no revision ran).\n";

@@ -27,6 +27,9 @@ int report_errors(const std::function<int()>& command) {
     } catch (const PluginError& e) {
         std::cerr << "error: " << e.what() << '\n';
         return exit_plugin;
+    } catch (const LockError& e) {
+        std::cerr << "error: " << mask_password(e.what()) << '\n';
+        return exit_lock_timeout;
     } catch (const DatabaseError& e) {
         std::cerr << "error: " << mask_password(e.what()) << '\n';
         return exit_database;
@@ -54,6 +57,13 @@ int main(int argc, char** argv) {
     app.add_option("--version-table", options.version_table,
                    "Version table name (default: migrator_version; alembic_version adopts an "
                    "Alembic database)");
+
+    app.add_option("--version-table-schema", options.version_schema,
+                   "Schema of the version and history tables (PostgreSQL; default: the "
+                   "connection's current schema)");
+    app.add_option("--lock-timeout", options.lock_timeout_seconds,
+                   "Seconds to wait for another migrator's lock before giving up (default 60)")
+        ->check(CLI::NonNegativeNumber);
 
     std::function<int()> command;
     std::string target;

@@ -39,26 +39,21 @@ public:
                                 options.version_schema + "') for " + description_);
         std::string file = url.database;
         std::error_code ignored;
-        // `migrator current` before the first upgrade must create nothing: an empty in-memory
-        // database stands in for the missing file, so every read sees "no tables yet".
-        if (options.read_only && !url.is_sqlite_memory() && !std::filesystem::exists(file, ignored))
+        // A command that only reads, or fails before writing, must create nothing: until the
+        // first write an empty in-memory database stands in for a missing file.
+        if (!url.is_sqlite_memory() && !std::filesystem::exists(file, ignored)) {
+            if (!options.read_only) deferred_file_ = file;
             file = ":memory:";
-        const int flags = options.read_only ? SQLite::OPEN_READONLY
-                                            : SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE;
-        translate_errors("cannot open SQLite database " + url.database, [&] {
-            db_ = std::make_unique<SQLite::Database>(file, flags, busy_timeout_ms);
-            db_->exec("PRAGMA foreign_keys=ON");
-            // SQLite reads the file lazily; touching the schema here reports a file that is not
-            // a database at open time instead of in the middle of a migration.
-            SQLite::Statement probe(*db_, "SELECT count(*) FROM sqlite_master");
-            probe.executeStep();
-        });
+        }
+        open(file, options.read_only ? SQLite::OPEN_READONLY
+                                     : SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     }
 
     std::string dialect() const override { return "sqlite"; }
     std::string describe() const override { return description_; }
 
     void ensure_version_tables() override {
+        create_deferred_file();
         translate_errors("cannot create the version tables in " + description_, [&] {
             db_->exec("CREATE TABLE IF NOT EXISTS " + names_.quoted_version +
                       " (version_num VARCHAR(32) NOT NULL, CONSTRAINT " +
@@ -146,6 +141,7 @@ public:
     void unlock_migrations() noexcept override {}
 
     void begin() override {
+        create_deferred_file();
         // IMMEDIATE takes the write lock now, so concurrent runners queue here (up to the busy
         // timeout) and each re-reads the version rows only once it holds the lock.
         translate_errors("cannot start a write transaction on " + description_,
@@ -187,6 +183,24 @@ public:
     }
 
 private:
+    void open(const std::string& file, int flags) {
+        translate_errors("cannot open SQLite database " + file, [&] {
+            db_ = std::make_unique<SQLite::Database>(file, flags, busy_timeout_ms);
+            db_->exec("PRAGMA foreign_keys=ON");
+            // SQLite reads the file lazily; touching the schema here reports a file that is not
+            // a database at open time instead of in the middle of a migration.
+            SQLite::Statement probe(*db_, "SELECT count(*) FROM sqlite_master");
+            probe.executeStep();
+        });
+    }
+
+    /// The first write creates the database file that the constructor found missing.
+    void create_deferred_file() {
+        if (deferred_file_.empty()) return;
+        open(deferred_file_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        deferred_file_.clear();
+    }
+
     bool version_table_exists() {
         SQLite::Statement lookup(
             *db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE");
@@ -199,6 +213,7 @@ private:
     std::string run_by_;
     std::string run_host_;
     std::unique_ptr<SQLite::Database> db_;
+    std::string deferred_file_;  ///< the file to create on the first write, if it was missing
 };
 
 }  // namespace

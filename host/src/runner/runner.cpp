@@ -99,15 +99,6 @@ void in_transaction(Database& db, Body&& body) {
     }
 }
 
-/// Fails when the version rows are not what the plan expects: another runner moved them.
-void check_heads(Database& db, const std::vector<std::string>& expected) {
-    const auto actual = db.read_heads();
-    if (actual != expected)
-        throw DatabaseError("the version table of " + db.describe() + " changed while planning (" +
-                            describe_heads(expected) + " expected, " + describe_heads(actual) +
-                            " found); another migrator may be running — run the command again");
-}
-
 }  // namespace
 
 std::string utc_now_iso8601() {
@@ -124,8 +115,9 @@ std::string utc_now_iso8601() {
     return text.str();
 }
 
-RunSummary run_plan(const std::vector<Step>& plan, const RevisionGraph& graph,
-                    const std::vector<PluginFile>& plugins, Database& db, RunListener& listener) {
+RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
+                    const RevisionGraph& graph, const std::vector<PluginFile>& plugins,
+                    Database& db, RunListener& listener) {
     const auto run_start = std::chrono::steady_clock::now();
     RunSummary summary;
     summary.heads = plan.empty() ? db.read_heads() : plan.back().heads_after;
@@ -133,17 +125,20 @@ RunSummary run_plan(const std::vector<Step>& plan, const RevisionGraph& graph,
 
     std::map<std::string, const PluginFile*, std::less<>> file_of;
     for (const auto& file : plugins) file_of[file.revision.id] = &file;
-
+    std::map<std::string, std::unique_ptr<LoadedPlugin>, std::less<>> loaded;
+    const auto plugin_for = [&](const std::string& id) -> const LoadedPlugin& {
+        auto& slot = loaded[id];
+        if (!slot) {
+            const auto found = file_of.find(id);
+            if (found == file_of.end())
+                throw PluginError("revision " + id + " has no plugin file");
+            slot = std::make_unique<LoadedPlugin>(*found->second);
+        }
+        return *slot;
+    };
     // Load the whole plan before touching the database: a plugin that cannot be loaded must
     // stop the run while nothing has changed.
-    std::map<std::string, std::unique_ptr<LoadedPlugin>, std::less<>> loaded;
-    for (const auto& step : plan) {
-        if (loaded.count(step.revision)) continue;
-        const auto found = file_of.find(step.revision);
-        if (found == file_of.end())
-            throw PluginError("revision " + step.revision + " has no plugin file");
-        loaded[step.revision] = std::make_unique<LoadedPlugin>(*found->second);
-    }
+    for (const auto& step : plan) plugin_for(step.revision);
 
     Session session{db, listener, {}};
     migrator_host host{};
@@ -158,35 +153,53 @@ RunSummary run_plan(const std::vector<Step>& plan, const RevisionGraph& graph,
     host.last_error = &session_last_error;
     host.log = &session_log;
 
-    for (std::size_t i = 0; i < plan.size(); ++i) {
-        const Step& step = plan[i];
-        const Revision& revision = graph.at(step.revision);
-        const LoadedPlugin& plugin = *loaded.at(step.revision);
-        listener.step_started(i + 1, plan.size(), step, revision);
-
+    std::vector<Step> remaining(plan.rbegin(), plan.rend());  // next step at the back
+    while (!remaining.empty()) {
         HistoryRecord record;
-        record.revision = step.revision;
-        record.direction = direction_name(step.direction);
-        record.heads_before = join(step.heads_before);
-        record.heads_after = join(step.heads_after);
-        record.started_at = utc_now_iso8601();
-        record.source_sha256 = revision.source_sha256;
-
         const auto step_start = std::chrono::steady_clock::now();
+        const Step* step = nullptr;
+        const Revision* revision = nullptr;
+        bool started = false;
         try {
             in_transaction(db, [&] {
-                check_heads(db, step.heads_before);
+                // Another runner may have moved the version rows since the plan was made (SQLite
+                // has no run-wide lock): re-read them under this transaction's write lock and
+                // plan again from what is really there, so each revision runs exactly once.
+                const auto heads = db.read_heads();
+                if (heads != remaining.back().heads_before) {
+                    auto fresh = replan(heads);
+                    remaining.assign(fresh.rbegin(), fresh.rend());
+                    if (remaining.empty()) {
+                        summary.heads = heads;
+                        return;
+                    }
+                }
+                step = &remaining.back();
+                revision = &graph.at(step->revision);
+                const LoadedPlugin& plugin = plugin_for(step->revision);
+                record.revision = step->revision;
+                record.direction = direction_name(step->direction);
+                record.heads_before = join(step->heads_before);
+                record.heads_after = join(step->heads_after);
+                record.started_at = utc_now_iso8601();
+                record.source_sha256 = revision->source_sha256;
+                listener.step_started(summary.steps + 1, summary.steps + remaining.size(), *step,
+                                      *revision);
+                started = true;
+
                 char error[4096] = {0};
-                const int status = plugin.step(step.direction)(&host, error, sizeof error);
+                const int status = plugin.step(step->direction)(&host, error, sizeof error);
                 if (status != MIGRATOR_OK)
-                    throw MigrationError(
-                        error[0] ? error : "the revision reported an error without a message");
-                db.replace_heads(step.heads_before, step.heads_after);
+                    throw MigrationError(error[0] ? error
+                                                  : "the revision reported an error without a "
+                                                    "message");
+                db.replace_heads(step->heads_before, step->heads_after);
                 record.duration_ms = milliseconds_since(step_start);
                 record.success = true;
                 db.record_history(record);
             });
         } catch (const std::exception& e) {
+            if (!started) throw;
             record.duration_ms = milliseconds_since(step_start);
             record.success = false;
             record.heads_after = record.heads_before;
@@ -198,13 +211,17 @@ RunSummary run_plan(const std::vector<Step>& plan, const RevisionGraph& graph,
                 // The failure itself is what the user must see; a history row we could not
                 // write (e.g. the database is gone) must not hide it.
             }
-            throw MigrationError(std::string(direction_name(step.direction)) + " of revision " +
-                                 step.revision + " (" + revision.message + ") failed: " + e.what() +
-                                 "; it was rolled back and the database is at " +
-                                 describe_heads(step.heads_before));
+            throw MigrationError(std::string(direction_name(step->direction)) + " of revision " +
+                                 step->revision + " (" + revision->message + ") failed: " +
+                                 e.what() + "; it was rolled back and the database is at " +
+                                 describe_heads(step->heads_before));
         }
-        listener.step_finished(i + 1, plan.size(), step, milliseconds_since(step_start));
+        if (remaining.empty()) break;  // another runner had already done the rest
+        listener.step_finished(summary.steps + 1, summary.steps + remaining.size(), *step,
+                               milliseconds_since(step_start));
+        summary.heads = step->heads_after;
         ++summary.steps;
+        remaining.pop_back();
     }
     summary.elapsed_ms = milliseconds_since(run_start);
     return summary;
