@@ -9,7 +9,8 @@ using Catch::Matchers::Contains;
 
 TEST_CASE("a plugin whose static initializer aborts does not disturb the graph commands",
           "[e2e][discovery]") {
-    SqliteSandbox sandbox(fixture_dir("static_abort"));
+    const std::string backend = GENERATE(from_range(all_backends()));
+    Sandbox sandbox(backend, fixture_dir("static_abort"));
     const auto log = sandbox.dir() / "loads.log";
     const std::map<std::string, std::string> env{{"MIGRATOR_TEST_LOAD_LOG", log.string()}};
 
@@ -36,7 +37,7 @@ TEST_CASE("a plugin whose static initializer aborts does not disturb the graph c
 TEST_CASE("files that are not plugins are refused with their name", "[e2e][discovery]") {
     ScratchDir versions;
     fs::copy_file(fixture_dir("chain") / "a1_create_item.so", versions.path() / "a1.so");
-    SqliteSandbox sandbox(versions.path());
+    Sandbox sandbox("sqlite", versions.path());
 
     SECTION("files without the .so suffix are ignored") {
         std::ofstream(versions.path() / "README.txt") << "release notes\n";
@@ -64,7 +65,7 @@ TEST_CASE("files that are not plugins are refused with their name", "[e2e][disco
         const auto result = sandbox.migrator({"upgrade", "head"});
         CHECK(result.exit_code == 4);
         CHECK_THAT(result.err, Contains("cut.so"));
-        CHECK_FALSE(fs::exists(sandbox.db_path()));
+        CHECK_FALSE(sandbox.touched());
     }
     SECTION("a shared library without metadata") {
         fs::copy_file(fixture_dir("not_a_plugin") / "not_a_plugin.so",
@@ -76,7 +77,7 @@ TEST_CASE("files that are not plugins are refused with their name", "[e2e][disco
 }
 
 TEST_CASE("a plugin built for another ABI is refused before anything runs", "[e2e][discovery]") {
-    SqliteSandbox sandbox(fixture_dir("wrong_abi"));
+    Sandbox sandbox("sqlite", fixture_dir("wrong_abi"));
     const auto result = sandbox.migrator({"upgrade", "head"});
     CHECK(result.exit_code == 4);
     CHECK_THAT(result.err, Contains("w1_wrong_abi.so"));
@@ -85,7 +86,8 @@ TEST_CASE("a plugin built for another ABI is refused before anything runs", "[e2
 
 TEST_CASE("a plugin whose entry point contradicts its metadata section is refused",
           "[e2e][discovery]") {
-    SqliteSandbox sandbox(fixture_dir("mismatch"));
+    const std::string backend = GENERATE(from_range(all_backends()));
+    Sandbox sandbox(backend, fixture_dir("mismatch"));
     CHECK(sandbox.migrator({"history"}).exit_code == 0);  // the section alone is consistent
     const auto result = sandbox.migrator({"upgrade", "head"});
     CHECK(result.exit_code == 4);

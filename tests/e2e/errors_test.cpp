@@ -7,20 +7,21 @@ using namespace testing;
 using Catch::Matchers::Contains;
 
 TEST_CASE("unknown and ambiguous revisions are two different errors", "[e2e][errors]") {
-    SqliteSandbox sandbox(shipped_versions_dir());
+    const std::string backend = GENERATE(from_range(all_backends()));
+    Sandbox sandbox(backend, shipped_versions_dir());
     const auto unknown = sandbox.migrator({"upgrade", "fff"});
     CHECK(unknown.exit_code == 3);
     CHECK_THAT(unknown.err, Contains("fff"));
     CHECK(lines_of(unknown.err).size() == 1);
 
-    SqliteSandbox prefixes(fixture_dir("prefixes"));
+    Sandbox prefixes(backend, fixture_dir("prefixes"));
     const auto ambiguous = prefixes.migrator({"upgrade", "a1a1"});
     CHECK(ambiguous.exit_code == 3);
     CHECK_THAT(ambiguous.err, Contains("a1a1a1a1a1a1"));
     CHECK_THAT(ambiguous.err, Contains("a1a1a1a1ffff"));
     CHECK(lines_of(ambiguous.err).size() == 1);
     CHECK(ambiguous.err != unknown.err);
-    CHECK_FALSE(fs::exists(prefixes.db_path()));  // a refused command creates nothing
+    CHECK_FALSE(prefixes.touched());  // a refused command creates nothing
 
     const auto unique = prefixes.migrator({"upgrade", "a1a1a1a1f"});
     CHECK(unique.exit_code == 0);
@@ -28,7 +29,8 @@ TEST_CASE("unknown and ambiguous revisions are two different errors", "[e2e][err
 }
 
 TEST_CASE("relative targets that walk off the history are refused", "[e2e][errors]") {
-    SqliteSandbox sandbox(shipped_versions_dir());
+    const std::string backend = GENERATE(from_range(all_backends()));
+    Sandbox sandbox(backend, shipped_versions_dir());
     const auto too_far = sandbox.migrator({"upgrade", "+5"});
     CHECK(too_far.exit_code == 3);
     CHECK(lines_of(too_far.err).size() == 1);
@@ -39,7 +41,7 @@ TEST_CASE("relative targets that walk off the history are refused", "[e2e][error
 }
 
 TEST_CASE("database URL problems name the URL with the password masked", "[e2e][errors]") {
-    SqliteSandbox sandbox(shipped_versions_dir());
+    Sandbox sandbox("sqlite", shipped_versions_dir());
     const std::vector<std::string> base{MIGRATOR_BIN, "--versions-dir",
                                         shipped_versions_dir().string()};
     const std::map<std::string, std::string> clean{{"MIGRATOR_DATABASE_URL", ""},
@@ -80,7 +82,7 @@ TEST_CASE("database URL problems name the URL with the password masked", "[e2e][
 }
 
 TEST_CASE("a missing versions directory is named", "[e2e][errors]") {
-    SqliteSandbox sandbox("/nonexistent/versions");
+    Sandbox sandbox("sqlite", "/nonexistent/versions");
     const auto result = sandbox.migrator({"history"});
     CHECK(result.exit_code == 4);
     CHECK_THAT(result.err, Contains("/nonexistent/versions"));

@@ -39,7 +39,7 @@ TEST_CASE("a revision plugin exports nothing but its entry point", "[e2e][build]
 }
 
 TEST_CASE("a revision plugin carries the SHA-256 of its source file", "[e2e][build]") {
-    SqliteSandbox sandbox(shipped_versions_dir());
+    Sandbox sandbox("sqlite", shipped_versions_dir());
     const fs::path source = fs::path(MIGRATOR_SOURCE_DIR) / "revisions" /
                             "3e0e4c7a4a0b_add_status_to_invoice" /
                             "3e0e4c7a4a0b_add_status_to_invoice.cpp";

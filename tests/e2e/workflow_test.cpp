@@ -18,21 +18,22 @@ const std::vector<std::string> shipped_newest_first{
 }  // namespace
 
 TEST_CASE("history lists the shipped revisions newest first, as Alembic does", "[e2e][workflow]") {
-    SqliteSandbox sandbox(shipped_versions_dir());
+    Sandbox sandbox("sqlite", shipped_versions_dir());
     const auto result = sandbox.migrator({"history"});
     REQUIRE(result.exit_code == 0);
     CHECK(lines_of(result.out) == shipped_newest_first);
-    CHECK_FALSE(fs::exists(sandbox.db_path()));  // a read command creates no database
+    CHECK_FALSE(sandbox.touched());  // a read command creates no database
 }
 
 TEST_CASE("the README workflow moves the database up and down the chain", "[e2e][workflow]") {
-    SqliteSandbox sandbox(shipped_versions_dir());
+    const std::string backend = GENERATE(from_range(all_backends()));
+    Sandbox sandbox(backend, shipped_versions_dir());
 
     SECTION("current on a new database prints nothing and creates nothing") {
         const auto result = sandbox.migrator({"current"});
         CHECK(result.exit_code == 0);
         CHECK(result.out.empty());
-        CHECK_FALSE(fs::exists(sandbox.db_path()));
+        CHECK_FALSE(sandbox.touched());
     }
 
     auto up = sandbox.migrator({"upgrade", "head"});
@@ -62,10 +63,7 @@ TEST_CASE("the README workflow moves the database up and down the chain", "[e2e]
         REQUIRE(down.exit_code == 0);
         CHECK_THAT(down.out, Contains("Running downgrade ae1027a6acf2 -> 3e0e4c7a4a0b"));
         CHECK(sandbox.version_rows() == std::vector<std::string>{"3e0e4c7a4a0b"});
-        CHECK(sandbox
-                  .column("SELECT name FROM sqlite_master WHERE type = 'index' AND name = "
-                          "'ix_invoice_account_id'")
-                  .empty());
+        CHECK_FALSE(sandbox.has_index("ix_invoice_account_id"));
         const auto up_one = sandbox.migrator({"upgrade", "+1"});
         REQUIRE(up_one.exit_code == 0);
         CHECK(sandbox.version_rows() == std::vector<std::string>{"ae1027a6acf2"});
@@ -89,8 +87,7 @@ TEST_CASE("the README workflow moves the database up and down the chain", "[e2e]
     SECTION("upgrade to a revision in the middle, then the rest") {
         REQUIRE(sandbox.migrator({"downgrade", "27c6"}).exit_code == 0);
         CHECK(sandbox.version_rows() == std::vector<std::string>{"27c6a30d7c24"});
-        CHECK(sandbox.column("SELECT count(*) FROM pragma_table_info('invoice') WHERE name = "
-                             "'status'") == std::vector<std::string>{"0"});
+        CHECK_FALSE(sandbox.has_column("invoice", "status"));
         REQUIRE(sandbox.migrator({"upgrade", "27c6a30d7c24+1"}).exit_code == 0);
         CHECK(sandbox.version_rows() == std::vector<std::string>{"3e0e4c7a4a0b"});
     }
@@ -106,7 +103,7 @@ TEST_CASE("the README workflow moves the database up and down the chain", "[e2e]
 }
 
 TEST_CASE("heads and show describe revisions without a database", "[e2e][workflow]") {
-    SqliteSandbox sandbox(shipped_versions_dir());
+    Sandbox sandbox("sqlite", shipped_versions_dir());
     const auto heads = sandbox.migrator({"heads"});
     CHECK(heads.exit_code == 0);
     CHECK(heads.out == "ae1027a6acf2 (head)\n");
@@ -120,11 +117,12 @@ TEST_CASE("heads and show describe revisions without a database", "[e2e][workflo
         Contains("Path: " +
                  (shipped_versions_dir() / "3e0e4c7a4a0b_add_status_to_invoice.so").string()));
     CHECK_THAT(show.out, Contains("add status to invoice"));
-    CHECK_FALSE(fs::exists(sandbox.db_path()));
+    CHECK_FALSE(sandbox.touched());
 }
 
 TEST_CASE("stamp sets the version table without running any revision", "[e2e][workflow]") {
-    SqliteSandbox sandbox(shipped_versions_dir());
+    const std::string backend = GENERATE(from_range(all_backends()));
+    Sandbox sandbox(backend, shipped_versions_dir());
     const auto result = sandbox.migrator({"stamp", "3e0e4c7a4a0b"});
     REQUIRE(result.exit_code == 0);
     CHECK(sandbox.version_rows() == std::vector<std::string>{"3e0e4c7a4a0b"});
@@ -134,7 +132,8 @@ TEST_CASE("stamp sets the version table without running any revision", "[e2e][wo
 }
 
 TEST_CASE("an Alembic-style version table name can be chosen", "[e2e][workflow]") {
-    SqliteSandbox sandbox(shipped_versions_dir());
+    const std::string backend = GENERATE(from_range(all_backends()));
+    Sandbox sandbox(backend, shipped_versions_dir());
     REQUIRE(sandbox.migrator({"--version-table", "alembic_version", "upgrade", "+2"}).exit_code ==
             0);
     CHECK(sandbox.version_rows("alembic_version") == std::vector<std::string>{"27c6a30d7c24"});

@@ -21,10 +21,17 @@ std::string read_all(const std::string& path) {
     return s.str();
 }
 
-}  // namespace
+/// A child started by start_child: its pid and the files holding its output.
+struct Child {
+    pid_t pid = -1;
+    std::string out_path;
+    std::string err_path;
+};
 
-ProcessResult run_process(const std::vector<std::string>& argv,
-                          const std::map<std::string, std::string>& env, const std::string& cwd) {
+/// Forks a child that, when `gate` is not -1, first blocks until it can read one byte from it.
+Child start_child(const std::vector<std::string>& argv,
+                  const std::map<std::string, std::string>& env, const std::string& cwd,
+                  int gate) {
     char out_path[] = "/tmp/migrator-test-out-XXXXXX";
     char err_path[] = "/tmp/migrator-test-err-XXXXXX";
     const int out_fd = mkstemp(out_path);
@@ -34,6 +41,11 @@ ProcessResult run_process(const std::vector<std::string>& argv,
     const pid_t pid = fork();
     if (pid < 0) throw std::runtime_error("fork failed");
     if (pid == 0) {
+        if (gate >= 0) {
+            char byte;
+            if (read(gate, &byte, 1) != 1) _exit(125);
+            close(gate);
+        }
         const int null_fd = open("/dev/null", O_RDONLY);
         dup2(null_fd, 0);
         dup2(out_fd, 1);
@@ -51,17 +63,45 @@ ProcessResult run_process(const std::vector<std::string>& argv,
         execv(args[0], args.data());
         _exit(127);
     }
-    int status = 0;
-    waitpid(pid, &status, 0);
     close(out_fd);
     close(err_fd);
+    return Child{pid, out_path, err_path};
+}
+
+ProcessResult wait_child(const Child& child) {
+    int status = 0;
+    waitpid(child.pid, &status, 0);
     ProcessResult result;
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    result.out = read_all(out_path);
-    result.err = read_all(err_path);
-    std::remove(out_path);
-    std::remove(err_path);
+    result.out = read_all(child.out_path);
+    result.err = read_all(child.err_path);
+    std::remove(child.out_path.c_str());
+    std::remove(child.err_path.c_str());
     return result;
+}
+
+}  // namespace
+
+ProcessResult run_process(const std::vector<std::string>& argv,
+                          const std::map<std::string, std::string>& env, const std::string& cwd) {
+    return wait_child(start_child(argv, env, cwd, -1));
+}
+
+std::vector<ProcessResult> run_concurrently(const std::vector<std::vector<std::string>>& commands,
+                                            const std::map<std::string, std::string>& env,
+                                            const std::string& cwd) {
+    int gate[2];
+    if (pipe2(gate, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+    std::vector<Child> children;
+    for (const auto& argv : commands) children.push_back(start_child(argv, env, cwd, gate[0]));
+    close(gate[0]);
+    const std::string go(commands.size(), 'g');
+    if (write(gate[1], go.data(), go.size()) != static_cast<ssize_t>(go.size()))
+        throw std::runtime_error("cannot release the children");
+    close(gate[1]);
+    std::vector<ProcessResult> results;
+    for (const auto& child : children) results.push_back(wait_child(child));
+    return results;
 }
 
 std::vector<std::string> lines_of(const std::string& text) {

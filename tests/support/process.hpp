@@ -20,6 +20,12 @@ ProcessResult run_process(const std::vector<std::string>& argv,
                           const std::map<std::string, std::string>& env = {},
                           const std::string& cwd = "");
 
+/// Starts every command at the same moment (each child waits on one shared pipe until all are
+/// forked) and waits for all of them; results in the order of `commands`.
+std::vector<ProcessResult> run_concurrently(const std::vector<std::vector<std::string>>& commands,
+                                            const std::map<std::string, std::string>& env = {},
+                                            const std::string& cwd = "");
+
 /// Lines of `text`, without the trailing newline characters.
 std::vector<std::string> lines_of(const std::string& text);
 

@@ -23,7 +23,12 @@ decltype(auto) translate_errors(const std::string& context, Action&& action) {
     try {
         return std::forward<Action>(action)();
     } catch (const SQLite::Exception& e) {
-        throw DatabaseError(context.empty() ? std::string(e.what()) : context + ": " + e.what());
+        std::string message = context.empty() ? std::string(e.what()) : context + ": " + e.what();
+        // Busy means another writer held the database for the whole lock timeout.
+        if (e.getErrorCode() == SQLITE_BUSY)
+            throw LockError(message + " (another writer held it for longer than the lock "
+                                      "timeout; try again later or raise --lock-timeout)");
+        throw DatabaseError(message);
     }
 }
 
@@ -136,16 +141,29 @@ public:
     }
 
     // SQLite serialises writers itself: every step is a BEGIN IMMEDIATE transaction that waits
-    // (busy timeout) for the writer before it, then re-reads the version rows.
-    void lock_migrations(std::chrono::milliseconds) override {}
+    // for the writer before it, then re-reads the version rows. The lock timeout becomes that
+    // wait's limit.
+    void lock_migrations(std::chrono::milliseconds timeout) override {
+        lock_timeout_ = timeout;
+        db_->setBusyTimeout(static_cast<int>(timeout.count()));
+    }
     void unlock_migrations() noexcept override {}
 
     void begin() override {
         create_deferred_file();
         // IMMEDIATE takes the write lock now, so concurrent runners queue here (up to the busy
         // timeout) and each re-reads the version rows only once it holds the lock.
-        translate_errors("cannot start a write transaction on " + description_,
-                         [&] { db_->exec("BEGIN IMMEDIATE"); });
+        try {
+            db_->exec("BEGIN IMMEDIATE");
+        } catch (const SQLite::Exception& e) {
+            if (e.getErrorCode() == SQLITE_BUSY)
+                throw LockError("another migrator (or another writer) kept " + description_ +
+                                " locked for longer than the lock timeout (" +
+                                std::to_string(lock_timeout_.count()) +
+                                " ms); try again later or raise --lock-timeout");
+            throw DatabaseError("cannot start a write transaction on " + description_ + ": " +
+                                e.what());
+        }
     }
 
     void commit() override {
@@ -198,6 +216,7 @@ private:
     void create_deferred_file() {
         if (deferred_file_.empty()) return;
         open(deferred_file_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        db_->setBusyTimeout(static_cast<int>(lock_timeout_.count()));
         deferred_file_.clear();
     }
 
@@ -213,6 +232,7 @@ private:
     std::string run_by_;
     std::string run_host_;
     std::unique_ptr<SQLite::Database> db_;
+    std::chrono::milliseconds lock_timeout_{busy_timeout_ms};
     std::string deferred_file_;  ///< the file to create on the first write, if it was missing
 };
 

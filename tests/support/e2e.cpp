@@ -1,0 +1,185 @@
+// End-to-end test support: a database per test on SQLite (SQLiteCpp) or PostgreSQL (libpqxx).
+#include "e2e.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <pqxx/pqxx>
+
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+namespace testing {
+namespace {
+
+std::string postgres_base_url() {
+    const char* url = std::getenv("MIGRATOR_TEST_POSTGRES_URL");
+    if (url == nullptr || *url == '\0')
+        throw std::runtime_error(
+            "MIGRATOR_TEST_POSTGRES_URL is not set: PostgreSQL tests need a server; run them "
+            "through tests/with-postgres (bash tests/run does)");
+    return url;
+}
+
+/// `url` with its database (the path after the authority) replaced by `database`.
+std::string with_database(const std::string& url, const std::string& database) {
+    const auto authority = url.find("://") + 3;
+    const auto path = url.find('/', authority);
+    const auto query = url.find('?', authority);
+    std::string result = url.substr(0, path == std::string::npos ? query : path) + "/" + database;
+    if (query != std::string::npos) result += url.substr(query);
+    return result;
+}
+
+std::string random_name() {
+    std::random_device device;
+    std::ostringstream name;
+    name << "migrator_e2e_" << std::hex << device() << device();
+    return name.str();
+}
+
+}  // namespace
+
+ScratchDir::ScratchDir() {
+    char name[] = "/tmp/migrator-e2e-XXXXXX";
+    if (mkdtemp(name) == nullptr) throw std::runtime_error("cannot create a scratch folder");
+    path_ = name;
+}
+
+ScratchDir::~ScratchDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+}
+
+std::string read_file(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+fs::path fixture_dir(const std::string& scenario) {
+    return fs::path(MIGRATOR_FIXTURES_DIR) / scenario;
+}
+
+fs::path shipped_versions_dir() { return fs::path(MIGRATOR_BUILD_DIR) / "versions"; }
+
+Sandbox::Sandbox(std::string backend, fs::path versions_dir)
+    : backend_(std::move(backend)), versions_dir_(std::move(versions_dir)) {
+    if (backend_ == "sqlite") {
+        url_ = "sqlite:///" + (scratch_.path() / "test.db").string();
+    } else if (backend_ == "postgresql") {
+        admin_url_ = postgres_base_url();
+        database_ = random_name();
+        pqxx::connection admin(admin_url_);
+        pqxx::nontransaction(admin).exec("CREATE DATABASE " + database_);
+        url_ = with_database(admin_url_, database_);
+    } else {
+        throw std::invalid_argument("unknown backend " + backend_);
+    }
+}
+
+Sandbox::~Sandbox() {
+    if (database_.empty()) return;
+    try {
+        pqxx::connection admin(admin_url_);
+        pqxx::nontransaction(admin).exec("DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)");
+    } catch (const std::exception&) {
+        // The cluster is thrown away after the run; a database left behind harms nothing.
+    }
+}
+
+std::map<std::string, std::string> Sandbox::clean_environment() {
+    return {{"MIGRATOR_DATABASE_URL", ""},
+            {"SQLALCHEMY_DATABASE_URL", ""},
+            {"MIGRATOR_VERSIONS_DIR", ""}};
+}
+
+std::vector<std::string> Sandbox::migrator_command(const std::vector<std::string>& args) const {
+    std::vector<std::string> argv{MIGRATOR_BIN, "--url", url_, "--versions-dir",
+                                  versions_dir_.string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+}
+
+ProcessResult Sandbox::migrator(const std::vector<std::string>& args,
+                                std::map<std::string, std::string> env) const {
+    for (const auto& [name, value] : clean_environment()) env.emplace(name, value);
+    return run_process(migrator_command(args), env, scratch_.path().string());
+}
+
+bool Sandbox::touched() const {
+    if (backend_ == "sqlite") return fs::exists(scratch_.path() / "test.db");
+    return column("SELECT count(*) FROM information_schema.tables WHERE table_schema NOT IN "
+                  "('pg_catalog', 'information_schema')") != std::vector<std::string>{"0"};
+}
+
+std::vector<std::string> Sandbox::column(const std::string& sql) const {
+    std::vector<std::string> values;
+    if (backend_ == "sqlite") {
+        SQLite::Database db((scratch_.path() / "test.db").string(), SQLite::OPEN_READONLY);
+        SQLite::Statement statement(db, sql);
+        while (statement.executeStep())
+            values.push_back(statement.getColumn(0).isNull() ? "NULL"
+                                                             : statement.getColumn(0).getString());
+    } else {
+        pqxx::connection connection(url_);
+        pqxx::nontransaction work(connection);
+        for (const auto& row : work.exec(sql))
+            values.push_back(row[0].is_null() ? "NULL" : row[0].c_str());
+    }
+    return values;
+}
+
+std::vector<std::string> Sandbox::version_rows(const std::string& table) const {
+    return column("SELECT version_num FROM " + table + " ORDER BY version_num");
+}
+
+std::set<std::string> Sandbox::tables() const {
+    const auto rows =
+        backend_ == "sqlite"
+            ? column("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
+                     "'migrator_version%' AND name NOT LIKE 'sqlite_%'")
+            : column("SELECT table_name FROM information_schema.tables WHERE table_schema = "
+                     "current_schema() AND table_name NOT LIKE 'migrator_version%'");
+    return {rows.begin(), rows.end()};
+}
+
+std::set<std::string> Sandbox::schema() const {
+    const auto rows =
+        backend_ == "sqlite"
+            ? column("SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_master "
+                     "WHERE name NOT LIKE 'migrator_version%' AND name NOT LIKE 'sqlite_%'")
+            : column("SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || "
+                     "is_nullable || ' ' || coalesce(column_default, '') FROM "
+                     "information_schema.columns WHERE table_schema = current_schema() AND "
+                     "table_name NOT LIKE 'migrator_version%' UNION ALL SELECT indexdef FROM "
+                     "pg_indexes WHERE schemaname = current_schema() AND tablename NOT LIKE "
+                     "'migrator_version%'");
+    return {rows.begin(), rows.end()};
+}
+
+bool Sandbox::has_column(const std::string& table, const std::string& column_name) const {
+    const auto count =
+        backend_ == "sqlite"
+            ? column("SELECT count(*) FROM pragma_table_info('" + table + "') WHERE name = '" +
+                     column_name + "'")
+            : column("SELECT count(*) FROM information_schema.columns WHERE table_schema = "
+                     "current_schema() AND table_name = '" + table + "' AND column_name = '" +
+                     column_name + "'");
+    return count == std::vector<std::string>{"1"};
+}
+
+bool Sandbox::has_index(const std::string& name) const {
+    const auto count =
+        backend_ == "sqlite"
+            ? column("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = '" +
+                     name + "'")
+            : column("SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND "
+                     "indexname = '" + name + "'");
+    return count == std::vector<std::string>{"1"};
+}
+
+}  // namespace testing
