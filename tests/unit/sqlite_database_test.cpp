@@ -320,14 +320,3 @@ TEST_CASE("A file that cannot be opened is a DatabaseError naming it", "[db]") {
         CHECK_THROWS_WITH(open(file.url()), Catch::Contains("not a database"));
     }
 }
-
-TEST_CASE("A PostgreSQL URL is recognised but refused until that backend exists", "[db]") {
-    try {
-        open("postgresql://u:tiger@h/db");
-        FAIL("no DatabaseError");
-    } catch (const DatabaseError& e) {
-        CHECK_THAT(e.what(), Catch::Contains("postgresql://u:***@h/db"));
-        CHECK_THAT(e.what(), Catch::Contains("not built yet"));
-        CHECK_THAT(e.what(), !Catch::Contains("tiger"));
-    }
-}

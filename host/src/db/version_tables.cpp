@@ -14,7 +14,7 @@ namespace {
 constexpr std::size_t max_identifier_length = 63;
 constexpr std::string_view history_suffix = "_history";
 
-bool is_identifier(const std::string& name) {
+bool is_identifier(std::string_view name) {
     auto letter = [](char c) {
         return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
     };
@@ -25,6 +25,10 @@ bool is_identifier(const std::string& name) {
 }
 
 }  // namespace
+
+bool is_plain_identifier(std::string_view name) {
+    return is_identifier(name) && name.size() <= max_identifier_length;
+}
 
 VersionTableNames version_table_names(const std::string& version_table) {
     if (!is_identifier(version_table))

@@ -21,6 +21,10 @@ struct VersionTableNames {
 /// PostgreSQL's 63-byte identifiers) and derives the other names. Throws DatabaseError.
 VersionTableNames version_table_names(const std::string& version_table);
 
+/// Whether `name` is a plain SQL identifier: [A-Za-z_][A-Za-z0-9_]*, at most 63 bytes (PostgreSQL's
+/// limit), so that it can be quoted without surprises on every backend.
+bool is_plain_identifier(std::string_view name);
+
 /// `name` as a double-quoted SQL identifier (standard SQL, understood by SQLite and PostgreSQL).
 std::string quote_identifier(std::string_view name);
 

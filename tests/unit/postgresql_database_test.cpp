@@ -1,0 +1,595 @@
+// Tests of the PostgreSQL backend through the Database interface, each in a database of its own
+// on the live server tests/with-postgres starts.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <migrator/database_url.hpp>
+#include <migrator/db.hpp>
+#include <migrator/errors.hpp>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+using migrator::Database;
+using migrator::DatabaseError;
+using migrator::DatabaseOptions;
+using migrator::DatabaseUrl;
+using migrator::HistoryRecord;
+using migrator::LockError;
+using migrator::open_database;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// The superuser URL of the test server; the tests cannot mean anything without one.
+DatabaseUrl server_url() {
+    const char* text = std::getenv("MIGRATOR_TEST_POSTGRES_URL");
+    if (text == nullptr || *text == '\0')
+        FAIL("MIGRATOR_TEST_POSTGRES_URL is not set; run the tests through tests/with-postgres");
+    return DatabaseUrl::parse(text);
+}
+
+std::string random_name(const std::string& prefix) {
+    std::random_device device;
+    std::uniform_int_distribution<unsigned long long> digits;
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", digits(device));
+    return prefix + hex;
+}
+
+/// Runs a clean-up step when the test case ends, however it ends.
+class Cleanup {
+public:
+    explicit Cleanup(std::function<void()> step) : step_(std::move(step)) {}
+    ~Cleanup() { step_(); }
+    Cleanup(const Cleanup&) = delete;
+    Cleanup& operator=(const Cleanup&) = delete;
+
+private:
+    std::function<void()> step_;
+};
+
+/// Runs `sql` as the superuser on the server's own database, reporting rather than throwing
+/// (clean-up must not hide the test's failure).
+void run_as_admin(const std::string& sql) {
+    try {
+        open_database(server_url(), {})->execute(sql);
+    } catch (const DatabaseError& e) {
+        WARN("clean-up failed: " << sql << ": " << e.what());
+    }
+}
+
+/// A database created for one test case and dropped, with any open sessions, at its end.
+class ScratchDatabase {
+public:
+    ScratchDatabase() : url_(server_url()), name_(random_name("migrator_test_")) {
+        open_database(url_, {})->execute("CREATE DATABASE " + name_);
+        url_.database = name_;
+    }
+    ~ScratchDatabase() { run_as_admin("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)"); }
+    ScratchDatabase(const ScratchDatabase&) = delete;
+    ScratchDatabase& operator=(const ScratchDatabase&) = delete;
+
+    const DatabaseUrl& url() const { return url_; }
+    std::unique_ptr<Database> open(const DatabaseOptions& options = {}) const {
+        return open_database(url_, options);
+    }
+
+private:
+    DatabaseUrl url_;
+    std::string name_;
+};
+
+using Rows = std::vector<std::vector<std::optional<std::string>>>;
+
+Rows rows_of(Database& db, const std::string& sql) {
+    Rows rows;
+    db.query(sql, [&](const std::vector<std::string>&,
+                      const std::vector<std::optional<std::string>>& values) {
+        rows.push_back(values);
+        return true;
+    });
+    return rows;
+}
+
+std::string error_of(Database& db, const std::string& sql) {
+    try {
+        db.execute(sql);
+    } catch (const DatabaseError& e) {
+        return e.what();
+    }
+    FAIL("no DatabaseError for " << sql);
+    return {};
+}
+
+std::string connection_error(const DatabaseUrl& url) {
+    try {
+        open_database(url, {});
+    } catch (const DatabaseError& e) {
+        return e.what();
+    }
+    FAIL("no DatabaseError connecting to " << url.masked());
+    return {};
+}
+
+std::string lock_error(Database& db, std::chrono::milliseconds timeout) {
+    try {
+        db.lock_migrations(timeout);
+    } catch (const LockError& e) {
+        return e.what();
+    }
+    FAIL("no LockError");
+    return {};
+}
+
+/// A TCP port on 127.0.0.1 that is bound but not listening: connections to it are refused.
+class ClosedPort {
+public:
+    ClosedPort() : socket_(::socket(AF_INET, SOCK_STREAM, 0)) {
+        REQUIRE(socket_ >= 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(socket_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+        socklen_t length = sizeof address;
+        REQUIRE(::getsockname(socket_, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+        port_ = ntohs(address.sin_port);
+    }
+    ~ClosedPort() { ::close(socket_); }
+    ClosedPort(const ClosedPort&) = delete;
+    ClosedPort& operator=(const ClosedPort&) = delete;
+
+    unsigned port() const { return port_; }
+
+private:
+    int socket_;
+    unsigned port_ = 0;
+};
+
+const std::vector<std::string> no_heads;
+
+}  // namespace
+
+TEST_CASE(
+    "On PostgreSQL, ensure_version_tables creates the Alembic-shaped version table and the history "
+    "table",
+    "[postgresql]") {
+    ScratchDatabase scratch;
+    DatabaseOptions options;
+    std::string schema;
+    SECTION("in the connection's current schema") { schema = "public"; }
+    SECTION("in a named schema, created on demand") {
+        schema = "deploy_meta";
+        options.version_schema = schema;
+    }
+    auto db = scratch.open(options);
+    CHECK(db->dialect() == "postgresql");
+    CHECK(db->describe() == scratch.url().masked());
+    CHECK(db->read_heads() == no_heads);
+    db->ensure_version_tables();
+    db->ensure_version_tables();  // idempotent
+
+    CHECK(rows_of(*db,
+                  "SELECT table_schema, table_name FROM information_schema.tables"
+                  " WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
+                  " ORDER BY table_name") ==
+          Rows{{schema, "migrator_version"}, {schema, "migrator_version_history"}});
+    CHECK(rows_of(*db,
+                  "SELECT column_name, data_type, character_maximum_length, is_nullable"
+                  " FROM information_schema.columns WHERE table_name = 'migrator_version'") ==
+          Rows{{"version_num", "character varying", "32", "NO"}});
+    CHECK(rows_of(*db,
+                  "SELECT conname FROM pg_constraint WHERE contype = 'p'"
+                  " AND conrelid = '" +
+                      schema + ".migrator_version'::regclass") == Rows{{"migrator_version_pkc"}});
+    CHECK(rows_of(*db,
+                  "SELECT string_agg(column_name, ',' ORDER BY ordinal_position)"
+                  " FROM information_schema.columns"
+                  " WHERE table_name = 'migrator_version_history'") ==
+          Rows{{"id,revision,direction,heads_before,heads_after,started_at,duration_ms,success,"
+                "source_sha256,error,run_by,run_host"}});
+}
+
+TEST_CASE("On PostgreSQL, a configured version table name is used for both tables",
+          "[postgresql]") {
+    ScratchDatabase scratch;
+    DatabaseOptions options;
+    options.version_table = "alembic_version";
+    auto db = scratch.open(options);
+    db->ensure_version_tables();
+    db->replace_heads({}, {"abc123"});
+    CHECK(rows_of(*db, "SELECT version_num FROM alembic_version") == Rows{{"abc123"}});
+    CHECK(rows_of(*db, "SELECT count(*) FROM alembic_version_history") == Rows{{"0"}});
+}
+
+TEST_CASE(
+    "On PostgreSQL, heads written with replace_heads read back sorted, also after reconnecting",
+    "[postgresql]") {
+    ScratchDatabase scratch;
+    {
+        auto db = scratch.open();
+        db->ensure_version_tables();
+        CHECK(db->read_heads() == no_heads);
+        db->begin();
+        db->replace_heads({}, {"ccc", "aaa", "Bbb"});
+        db->commit();
+        CHECK(db->read_heads() == std::vector<std::string>{"Bbb", "aaa", "ccc"});
+        db->begin();
+        db->replace_heads({"aaa", "Bbb"}, {"ddd"});
+        db->commit();
+    }
+    auto db = scratch.open();
+    CHECK(db->read_heads() == std::vector<std::string>{"ccc", "ddd"});
+}
+
+TEST_CASE("On PostgreSQL, read_heads is empty when the version table does not exist",
+          "[postgresql]") {
+    ScratchDatabase scratch;
+    DatabaseOptions options;
+    SECTION("in the current schema") {}
+    SECTION("in a named schema that does not exist either") { options.version_schema = "nowhere"; }
+    SECTION("on a read-only connection") { options.read_only = true; }
+    auto db = scratch.open(options);
+    CHECK(db->read_heads() == no_heads);
+    CHECK(rows_of(*db, "SELECT count(*) FROM pg_namespace WHERE nspname = 'nowhere'") ==
+          Rows{{"0"}});
+}
+
+TEST_CASE("On PostgreSQL, a read-only connection reads the version rows and refuses to write",
+          "[postgresql]") {
+    ScratchDatabase scratch;
+    {
+        auto writer = scratch.open();
+        writer->ensure_version_tables();
+        writer->replace_heads({}, {"a1"});
+    }
+    DatabaseOptions options;
+    options.read_only = true;
+    auto reader = scratch.open(options);
+    CHECK(reader->read_heads() == std::vector<std::string>{"a1"});
+    CHECK(error_of(*reader, "CREATE TABLE t (x INTEGER)") ==
+          "cannot execute CREATE TABLE in a read-only transaction");
+    CHECK_THROWS_AS(reader->replace_heads({"a1"}, {}), DatabaseError);
+    CHECK(reader->read_heads() == std::vector<std::string>{"a1"});
+}
+
+TEST_CASE(
+    "On PostgreSQL, a rolled-back transaction leaves no version rows, history or tables behind",
+    "[postgresql]") {
+    ScratchDatabase scratch;
+    auto db = scratch.open();
+    db->ensure_version_tables();
+    db->begin();
+    db->execute("CREATE TABLE item (id INTEGER PRIMARY KEY)");
+    db->replace_heads({}, {"a1"});
+    HistoryRecord record;
+    record.revision = "a1";
+    record.direction = "upgrade";
+    db->record_history(record);
+    CHECK(db->read_heads() == std::vector<std::string>{"a1"});
+    db->rollback();
+    CHECK(db->read_heads() == no_heads);
+    CHECK(rows_of(*db, "SELECT count(*) FROM migrator_version_history") == Rows{{"0"}});
+    CHECK(rows_of(*db, "SELECT to_regclass('item')") == Rows{{std::nullopt}});
+
+    SECTION("rollback without an open transaction does nothing and does not throw") {
+        db->rollback();
+        db->rollback();
+        CHECK(db->read_heads() == no_heads);
+    }
+    SECTION("a new transaction can start after the rollback") {
+        db->begin();
+        db->replace_heads({}, {"b2"});
+        db->commit();
+        CHECK(scratch.open()->read_heads() == std::vector<std::string>{"b2"});
+    }
+}
+
+TEST_CASE("On PostgreSQL, a failing statement inside a transaction leaves no DDL behind",
+          "[postgresql]") {
+    ScratchDatabase scratch;
+    auto db = scratch.open();
+    db->ensure_version_tables();
+    db->begin();
+    db->execute("CREATE TABLE item (id INTEGER PRIMARY KEY); CREATE INDEX item_id ON item (id)");
+    db->replace_heads({}, {"a1"});
+    CHECK_THAT(error_of(*db, "ALTER TABLE no_such_table ADD COLUMN x INTEGER"),
+               Catch::Contains("no_such_table"));
+
+    SECTION("rolled back by the caller") { db->rollback(); }
+    SECTION("a commit refuses, saying PostgreSQL rolled it back") {
+        CHECK_THROWS_WITH(db->commit(), Catch::Contains("rolled it back"));
+        db->rollback();  // harmless after the commit's own rollback
+    }
+    CHECK(rows_of(*db, "SELECT to_regclass('item'), to_regclass('item_id')") ==
+          Rows{{std::nullopt, std::nullopt}});
+    CHECK(db->read_heads() == no_heads);
+    db->begin();
+    db->replace_heads({}, {"a1"});
+    db->commit();
+    CHECK(db->read_heads() == std::vector<std::string>{"a1"});
+}
+
+TEST_CASE("On PostgreSQL, replace_heads refuses to remove a row that is not there",
+          "[postgresql]") {
+    ScratchDatabase scratch;
+    auto db = scratch.open();
+    db->ensure_version_tables();
+    db->replace_heads({}, {"a1"});
+    try {
+        db->replace_heads({"zz9"}, {"b2"});
+        FAIL("no DatabaseError");
+    } catch (const DatabaseError& e) {
+        CHECK_THAT(e.what(), Catch::Contains("zz9"));
+        CHECK_THAT(e.what(), Catch::Contains("migrator_version"));
+    }
+    SECTION("adding a row that is already there is an error too") {
+        CHECK_THROWS_WITH(db->replace_heads({}, {"a1"}),
+                          Catch::Contains("duplicate key") && Catch::Contains("migrator_version"));
+    }
+}
+
+TEST_CASE("On PostgreSQL, record_history stores every field of the record", "[postgresql]") {
+    ScratchDatabase scratch;
+    auto db = scratch.open();
+    db->ensure_version_tables();
+    HistoryRecord record;
+    record.revision = "cb3cf47d9259";
+    record.direction = "upgrade";
+    record.heads_before = "a1,b2";
+    record.heads_after = "cb3cf47d9259";
+    record.started_at = "2024-05-01T12:00:00Z";
+    record.duration_ms = 12.5;
+    record.success = true;
+    record.source_sha256 = std::string(64, 'f');
+    record.error = "it's fine; '); DROP TABLE x; -- \\ $1";
+    db->record_history(record);
+    record.success = false;
+    db->record_history(record);
+
+    const auto rows = rows_of(*db,
+                              "SELECT id, revision, direction, heads_before, heads_after, "
+                              "started_at, duration_ms, success, source_sha256, error, "
+                              "run_by IS NOT NULL, run_host IS NOT NULL "
+                              "FROM migrator_version_history ORDER BY id");
+    REQUIRE(rows.size() == 2);
+    CHECK(rows[0] == Rows::value_type{"1", "cb3cf47d9259", "upgrade", "a1,b2", "cb3cf47d9259",
+                                      "2024-05-01T12:00:00Z", "12.5", "1", std::string(64, 'f'),
+                                      record.error, "t", "t"});
+    CHECK(rows[1][7] == "0");
+    CHECK(rows_of(*db, "SELECT count(*) FROM migrator_version_history WHERE success = 1") ==
+          Rows{{"1"}});
+}
+
+TEST_CASE("On PostgreSQL, execute runs several statements and query returns columns and values",
+          "[postgresql]") {
+    ScratchDatabase scratch;
+    auto db = scratch.open();
+    db->execute(
+        "CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT);"
+        "INSERT INTO item VALUES (1, 'one');"
+        "INSERT INTO item VALUES (2, NULL);"
+        "INSERT INTO item VALUES (3, 'three');");
+
+    SECTION("all rows, NULL as nullopt") {
+        std::vector<std::string> seen_columns;
+        Rows rows;
+        db->query("SELECT id, name AS label FROM item ORDER BY id",
+                  [&](const std::vector<std::string>& columns,
+                      const std::vector<std::optional<std::string>>& values) {
+                      seen_columns = columns;
+                      rows.push_back(values);
+                      return true;
+                  });
+        CHECK(seen_columns == std::vector<std::string>{"id", "label"});
+        CHECK(rows == Rows{{"1", "one"}, {"2", std::nullopt}, {"3", "three"}});
+    }
+    SECTION("the callback stops early by returning false") {
+        int calls = 0;
+        db->query("SELECT id FROM item ORDER BY id",
+                  [&](const std::vector<std::string>&,
+                      const std::vector<std::optional<std::string>>&) { return ++calls < 2; });
+        CHECK(calls == 2);
+    }
+    SECTION("a query with no rows never calls back") {
+        CHECK(rows_of(*db, "SELECT * FROM item WHERE id > 10").empty());
+    }
+    SECTION("notices from the server do not disturb anything") {
+        db->execute("CREATE TABLE IF NOT EXISTS item (id INTEGER)");
+        CHECK(rows_of(*db, "SELECT count(*) FROM item") == Rows{{"3"}});
+    }
+}
+
+TEST_CASE("On PostgreSQL, SQL errors are DatabaseErrors carrying PostgreSQL's primary message",
+          "[postgresql]") {
+    ScratchDatabase scratch;
+    auto db = scratch.open();
+    SECTION("execute") {
+        CHECK(error_of(*db, "DELETE FROM no_such_table") ==
+              "relation \"no_such_table\" does not exist");
+    }
+    SECTION("a failing statement after a good one, in one line") {
+        CHECK(error_of(*db, "CREATE TABLE t (x INTEGER);\nSELEC 1") ==
+              "syntax error at or near \"SELEC\"");
+    }
+    SECTION("query") {
+        try {
+            db->query("SELECT * FROM no_such_table",
+                      [](const std::vector<std::string>&,
+                         const std::vector<std::optional<std::string>>&) { return true; });
+            FAIL("no DatabaseError");
+        } catch (const DatabaseError& e) {
+            CHECK(std::string(e.what()) == "relation \"no_such_table\" does not exist");
+        }
+    }
+    SECTION("a constraint failure, without its DETAIL line") {
+        db->execute("CREATE TABLE t (x INTEGER NOT NULL)");
+        CHECK(error_of(*db, "INSERT INTO t VALUES (NULL)") ==
+              "null value in column \"x\" of relation \"t\" violates not-null constraint");
+    }
+    SECTION("a PL/pgSQL exception") {
+        CHECK(error_of(*db, "DO $$ BEGIN RAISE EXCEPTION 'custom failure %', 42; END $$") ==
+              "custom failure 42");
+    }
+}
+
+TEST_CASE(
+    "On PostgreSQL, connection failures are one line naming the masked URL, without the password",
+    "[postgresql]") {
+    const DatabaseUrl server = server_url();
+    DatabaseUrl url = server;
+    std::string expected;
+    SECTION("nothing listens on the port") {
+        ClosedPort closed;
+        url.port = closed.port();
+        const std::string message = connection_error(url);
+        CHECK_THAT(message, Catch::Contains("Connection refused"));
+        expected = message;
+    }
+    SECTION("the password is wrong") {
+        url.password = "wrong'pass\\word";
+        const std::string message = connection_error(url);
+        CHECK_THAT(message, Catch::Contains("password authentication failed for user"));
+        CHECK_THAT(message, !Catch::Contains("wrong'pass"));
+        expected = message;
+    }
+    SECTION("the database does not exist") {
+        url.database = "no_such_database_for_migrator";
+        const std::string message = connection_error(url);
+        CHECK_THAT(message,
+                   Catch::Contains("database \"no_such_database_for_migrator\" does not exist"));
+        expected = message;
+    }
+    SECTION("the socket directory does not exist") {
+        url.host.clear();
+        url.query["host"] = "/nonexistent_socket_dir_for_migrator";
+        const std::string message = connection_error(url);
+        CHECK_THAT(message, Catch::Contains("/nonexistent_socket_dir_for_migrator"));
+        expected = message;
+    }
+    CHECK_THAT(expected,
+               Catch::StartsWith("cannot connect to PostgreSQL at " + url.masked() + ": "));
+    CHECK_THAT(url.masked(), Catch::Contains(":***@"));
+    CHECK(expected.find('\n') == std::string::npos);
+    CHECK_THAT(expected, !Catch::Contains(server.password));
+}
+
+TEST_CASE("On PostgreSQL, URL parts and query parameters reach libpq as connection options",
+          "[postgresql]") {
+    ScratchDatabase scratch;
+    SECTION("application_name defaults to migrator") {
+        CHECK(rows_of(*scratch.open(), "SELECT current_setting('application_name')") ==
+              Rows{{"migrator"}});
+    }
+    SECTION("query parameters pass through") {
+        DatabaseUrl url = scratch.url();
+        url.query["application_name"] = "deploy 'blue'";
+        url.query["options"] = "-c search_path=elsewhere,public";
+        CHECK(rows_of(*open_database(url, {}),
+                      "SELECT current_setting('application_name'), "
+                      "current_setting('search_path')") ==
+              Rows{{"deploy 'blue'", "elsewhere,public"}});
+    }
+    SECTION("a password with quotes, backslashes and spaces") {
+        const std::string role = random_name("migrator_role_");
+        scratch.open()->execute("CREATE ROLE " + role + " LOGIN PASSWORD 'it''s a \\ test'");
+        Cleanup drop_role([&] { run_as_admin("DROP ROLE IF EXISTS " + role); });
+        DatabaseUrl url = scratch.url();
+        url.user = role;
+        url.password = "it's a \\ test";
+        CHECK(rows_of(*open_database(url, {}), "SELECT current_user") == Rows{{role}});
+    }
+    SECTION("a query parameter that is not an option name is refused") {
+        DatabaseUrl url = scratch.url();
+        url.query["x' host"] = "elsewhere";
+        CHECK_THROWS_AS(open_database(url, {}), DatabaseError);
+    }
+}
+
+TEST_CASE("On PostgreSQL, a bad version table schema name is rejected", "[postgresql]") {
+    DatabaseOptions options;
+    SECTION("SQL in the name") { options.version_schema = "s; DROP SCHEMA public"; }
+    SECTION("a quote") { options.version_schema = "s\"x"; }
+    SECTION("too long") { options.version_schema = std::string(64, 's'); }
+    CHECK_THROWS_WITH(open_database(server_url(), options),
+                      Catch::Contains("version table schema"));
+}
+
+TEST_CASE(
+    "On PostgreSQL, lock_migrations makes a second migrator wait, then fail naming the holder",
+    "[postgresql]") {
+    ScratchDatabase scratch;
+    auto first = scratch.open();
+    auto second = scratch.open();
+    first->lock_migrations(0ms);
+    const auto first_pid = rows_of(*first, "SELECT pg_backend_pid()").at(0).at(0).value();
+
+    const std::string message = lock_error(*second, 300ms);
+    CHECK_THAT(message, Catch::StartsWith("another migrator holds the migration lock on " +
+                                          scratch.url().masked() + " (pid " + first_pid +
+                                          ", application 'migrator', user postgres, client "
+                                          "127.0.0.1, since "));
+    CHECK_THAT(message, Catch::Contains("waited 300 ms"));
+    CHECK_THAT(message, !Catch::Contains(scratch.url().password));
+
+    SECTION("a timeout of zero tries once") {
+        CHECK_THAT(lock_error(*second, 0ms), Catch::Contains("pid " + first_pid));
+    }
+    SECTION("the second takes it once the first unlocks") {
+        first->unlock_migrations();
+        first->unlock_migrations();  // a second unlock is harmless
+        CHECK_NOTHROW(second->lock_migrations(300ms));
+        CHECK_THROWS_AS(first->lock_migrations(0ms), LockError);
+    }
+    SECTION("the second takes it once the first disconnects") {
+        first.reset();
+        CHECK_NOTHROW(second->lock_migrations(300ms));
+    }
+    SECTION("the second takes it when it is released while waiting") {
+        std::thread release([&] {
+            std::this_thread::sleep_for(200ms);
+            first->unlock_migrations();
+        });
+        CHECK_NOTHROW(second->lock_migrations(30s));
+        release.join();
+    }
+    SECTION("locking again in the same session does not need a second unlock") {
+        first->lock_migrations(0ms);
+        first->unlock_migrations();
+        CHECK_NOTHROW(second->lock_migrations(0ms));
+    }
+    SECTION("the lock is held across transactions, committed or rolled back") {
+        first->begin();
+        first->execute("CREATE TABLE t (x INTEGER)");
+        first->rollback();
+        CHECK_THROWS_AS(second->lock_migrations(0ms), LockError);
+    }
+}
+
+TEST_CASE("On PostgreSQL, lock keys differ for different version tables and schemas",
+          "[postgresql]") {
+    ScratchDatabase scratch;
+    DatabaseOptions alpha;
+    alpha.version_table = "alpha_version";
+    DatabaseOptions beta;
+    SECTION("another version table") { beta.version_table = "beta_version"; }
+    SECTION("the same table in another schema") {
+        beta.version_table = "alpha_version";
+        beta.version_schema = "other";
+    }
+    auto first = scratch.open(alpha);
+    auto second = scratch.open(beta);
+    first->lock_migrations(0ms);
+    CHECK_NOTHROW(second->lock_migrations(0ms));
+    CHECK_THROWS_AS(scratch.open(alpha)->lock_migrations(0ms), LockError);
+    CHECK_THROWS_AS(scratch.open(beta)->lock_migrations(0ms), LockError);
+}
