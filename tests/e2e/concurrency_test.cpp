@@ -1,7 +1,6 @@
 // End to end: a fleet of runners at once applies every revision exactly once; a held lock times
 // out with a message naming its holder and leaves the database untouched.
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <thread>
 
@@ -17,8 +16,8 @@ TEST_CASE("eight runners started at once apply each of 60 revisions exactly once
 
     const std::vector<std::vector<std::string>> commands(
         8, sandbox.migrator_command({"upgrade", "head"}));
-    const auto results = run_concurrently(commands, Sandbox::clean_environment(),
-                                          sandbox.dir().string());
+    const auto results =
+        run_concurrently(commands, Sandbox::clean_environment(), sandbox.dir().string());
     std::size_t runners_that_did_work = 0;
     for (const auto& result : results) {
         INFO(result.out << result.err);
@@ -50,8 +49,9 @@ TEST_CASE("a run that cannot get the lock in time names the holder and changes n
     env["MIGRATOR_TEST_STEP_LOG"] = started.string();
     env["MIGRATOR_TEST_SLEEP_SECONDS"] = "4";
     ProcessResult holder;
-    std::thread holder_thread(
-        [&] { holder = run_process(sandbox.migrator_command({"upgrade", "head"}), env); });
+    std::thread holder_thread([&] {
+        holder = run_process(sandbox.migrator_command({"upgrade", "head"}), env);
+    });
     for (int i = 0; i < 200 && read_file(started).empty(); ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     const bool holder_started = !read_file(started).empty();

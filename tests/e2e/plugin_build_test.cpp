@@ -1,6 +1,5 @@
 // End to end: what migrator_add_revision builds — one exported symbol, the source's SHA-256.
 #include <catch2/catch.hpp>
-
 #include <sstream>
 
 #include "e2e.hpp"

@@ -3,10 +3,9 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
-#include <pqxx/pqxx>
-
 #include <cstdlib>
 #include <fstream>
+#include <pqxx/pqxx>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -112,8 +111,9 @@ ProcessResult Sandbox::migrator(const std::vector<std::string>& args,
 
 bool Sandbox::touched() const {
     if (backend_ == "sqlite") return fs::exists(scratch_.path() / "test.db");
-    return column("SELECT count(*) FROM information_schema.tables WHERE table_schema NOT IN "
-                  "('pg_catalog', 'information_schema')") != std::vector<std::string>{"0"};
+    return column(
+               "SELECT count(*) FROM information_schema.tables WHERE table_schema NOT IN "
+               "('pg_catalog', 'information_schema')") != std::vector<std::string>{"0"};
 }
 
 std::vector<std::string> Sandbox::column(const std::string& sql) const {
@@ -140,24 +140,28 @@ std::vector<std::string> Sandbox::version_rows(const std::string& table) const {
 std::set<std::string> Sandbox::tables() const {
     const auto rows =
         backend_ == "sqlite"
-            ? column("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
-                     "'migrator_version%' AND name NOT LIKE 'sqlite_%'")
-            : column("SELECT table_name FROM information_schema.tables WHERE table_schema = "
-                     "current_schema() AND table_name NOT LIKE 'migrator_version%'");
+            ? column(
+                  "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
+                  "'migrator_version%' AND name NOT LIKE 'sqlite_%'")
+            : column(
+                  "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+                  "current_schema() AND table_name NOT LIKE 'migrator_version%'");
     return {rows.begin(), rows.end()};
 }
 
 std::set<std::string> Sandbox::schema() const {
     const auto rows =
         backend_ == "sqlite"
-            ? column("SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_master "
-                     "WHERE name NOT LIKE 'migrator_version%' AND name NOT LIKE 'sqlite_%'")
-            : column("SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || "
-                     "is_nullable || ' ' || coalesce(column_default, '') FROM "
-                     "information_schema.columns WHERE table_schema = current_schema() AND "
-                     "table_name NOT LIKE 'migrator_version%' UNION ALL SELECT indexdef FROM "
-                     "pg_indexes WHERE schemaname = current_schema() AND tablename NOT LIKE "
-                     "'migrator_version%'");
+            ? column(
+                  "SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_master "
+                  "WHERE name NOT LIKE 'migrator_version%' AND name NOT LIKE 'sqlite_%'")
+            : column(
+                  "SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || "
+                  "is_nullable || ' ' || coalesce(column_default, '') FROM "
+                  "information_schema.columns WHERE table_schema = current_schema() AND "
+                  "table_name NOT LIKE 'migrator_version%' UNION ALL SELECT indexdef FROM "
+                  "pg_indexes WHERE schemaname = current_schema() AND tablename NOT LIKE "
+                  "'migrator_version%'");
     return {rows.begin(), rows.end()};
 }
 
@@ -166,19 +170,22 @@ bool Sandbox::has_column(const std::string& table, const std::string& column_nam
         backend_ == "sqlite"
             ? column("SELECT count(*) FROM pragma_table_info('" + table + "') WHERE name = '" +
                      column_name + "'")
-            : column("SELECT count(*) FROM information_schema.columns WHERE table_schema = "
-                     "current_schema() AND table_name = '" + table + "' AND column_name = '" +
-                     column_name + "'");
+            : column(
+                  "SELECT count(*) FROM information_schema.columns WHERE table_schema = "
+                  "current_schema() AND table_name = '" +
+                  table + "' AND column_name = '" + column_name + "'");
     return count == std::vector<std::string>{"1"};
 }
 
 bool Sandbox::has_index(const std::string& name) const {
     const auto count =
         backend_ == "sqlite"
-            ? column("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = '" +
-                     name + "'")
-            : column("SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND "
-                     "indexname = '" + name + "'");
+            ? column("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = '" + name +
+                     "'")
+            : column(
+                  "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND "
+                  "indexname = '" +
+                  name + "'");
     return count == std::vector<std::string>{"1"};
 }
 

@@ -30,8 +30,7 @@ struct Child {
 
 /// Forks a child that, when `gate` is not -1, first blocks until it can read one byte from it.
 Child start_child(const std::vector<std::string>& argv,
-                  const std::map<std::string, std::string>& env, const std::string& cwd,
-                  int gate) {
+                  const std::map<std::string, std::string>& env, const std::string& cwd, int gate) {
     char out_path[] = "/tmp/migrator-test-out-XXXXXX";
     char err_path[] = "/tmp/migrator-test-err-XXXXXX";
     const int out_fd = mkstemp(out_path);

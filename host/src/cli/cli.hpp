@@ -25,8 +25,8 @@ struct GlobalOptions {
     std::string url;
     std::string versions_dir;
     std::string version_table = "migrator_version";
-    std::string version_schema;          ///< empty: the connection's current schema
-    double lock_timeout_seconds = 60;    ///< how long to wait for another migrator
+    std::string version_schema;        ///< empty: the connection's current schema
+    double lock_timeout_seconds = 60;  ///< how long to wait for another migrator
 };
 
 /// The database URL: --url, then MIGRATOR_DATABASE_URL, then SQLALCHEMY_DATABASE_URL.

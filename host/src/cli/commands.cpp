@@ -129,8 +129,8 @@ private:
 class MigrationLock {
 public:
     MigrationLock(Database& db, const GlobalOptions& options) : db_(db) {
-        db_.lock_migrations(std::chrono::milliseconds(
-            static_cast<long long>(options.lock_timeout_seconds * 1000)));
+        db_.lock_migrations(
+            std::chrono::milliseconds(static_cast<long long>(options.lock_timeout_seconds * 1000)));
     }
     ~MigrationLock() { db_.unlock_migrations(); }
     MigrationLock(const MigrationLock&) = delete;

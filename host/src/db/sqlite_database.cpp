@@ -26,8 +26,9 @@ decltype(auto) translate_errors(const std::string& context, Action&& action) {
         std::string message = context.empty() ? std::string(e.what()) : context + ": " + e.what();
         // Busy means another writer held the database for the whole lock timeout.
         if (e.getErrorCode() == SQLITE_BUSY)
-            throw LockError(message + " (another writer held it for longer than the lock "
-                                      "timeout; try again later or raise --lock-timeout)");
+            throw LockError(message +
+                            " (another writer held it for longer than the lock "
+                            "timeout; try again later or raise --lock-timeout)");
         throw DatabaseError(message);
     }
 }

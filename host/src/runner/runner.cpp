@@ -130,8 +130,7 @@ RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
         auto& slot = loaded[id];
         if (!slot) {
             const auto found = file_of.find(id);
-            if (found == file_of.end())
-                throw PluginError("revision " + id + " has no plugin file");
+            if (found == file_of.end()) throw PluginError("revision " + id + " has no plugin file");
             slot = std::make_unique<LoadedPlugin>(*found->second);
         }
         return *slot;
