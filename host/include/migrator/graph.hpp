@@ -14,6 +14,8 @@ namespace migrator {
 struct Revision {
     std::string id;
     std::vector<std::string> parents;  ///< down revisions; empty for a base; several for a merge
+    std::vector<std::string> branch_labels;  ///< names for the branch this revision starts or is on
+    std::vector<std::string> depends_on;     ///< revisions that must be applied first; not parents
     std::string message;
     std::string create_date;
     std::string source_sha256;  ///< SHA-256 of the revision's source file, may be empty
