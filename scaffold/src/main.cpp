@@ -4,6 +4,7 @@
 #include <iostream>
 #include <migrator/errors.hpp>
 #include <migrator/graph.hpp>
+#include <algorithm>
 #include <regex>
 
 #include "revision_source.hpp"
@@ -39,7 +40,47 @@ struct NewOptions {
     std::string rev_id;
     std::string revisions_dir;
     bool splice = false;
+    std::vector<std::string> branch_labels;
+    std::vector<std::string> depends_on;
+    std::vector<std::string> merge;  ///< `scaffold merge`: the revisions to join
 };
+
+std::string join(const std::vector<std::string>& items) {
+    std::string list;
+    for (const auto& item : items) list += (list.empty() ? "" : ", ") + item;
+    return list;
+}
+
+const std::regex valid_name("[0-9A-Za-z_]{1,32}");
+
+/// The parents of a new revision: --head, the revisions to merge, or the single head.
+std::vector<std::string> choose_parents(const RevisionGraph& graph, const NewOptions& options) {
+    if (!options.merge.empty()) {
+        std::vector<std::string> parents;
+        for (const auto& expression : options.merge)
+            for (auto& id : graph.resolve_target(expression, {}))
+                if (std::find(parents.begin(), parents.end(), id) == parents.end())
+                    parents.push_back(std::move(id));
+        if (parents.size() < 2)
+            throw Error("a merge needs at least two revisions to join, got " +
+                        (parents.empty() ? std::string("none") : join(parents)));
+        std::sort(parents.begin(), parents.end());
+        return parents;
+    }
+    if (!options.head.empty()) {
+        auto parents = graph.resolve_target(options.head, {});
+        for (const auto& parent : parents)
+            if (!graph.children(parent).empty() && !options.splice)
+                throw Error("revision " + parent +
+                            " is not a head; pass --splice to branch from it anyway");
+        return parents;
+    }
+    const auto heads = graph.heads();
+    if (heads.size() > 1)
+        throw Error("the revisions have several heads (" + join(heads) +
+                    "); pick the parent with --head REV, or join them with scaffold merge heads");
+    return heads;
+}
 
 int run_new(const NewOptions& options) {
     const fs::path dir = find_revisions_dir(options.revisions_dir);
@@ -51,28 +92,26 @@ int run_new(const NewOptions& options) {
     revision.message = options.message;
     revision.create_date = local_now();
     revision.id = options.rev_id.empty() ? scaffold::new_revision_id() : options.rev_id;
-    if (!std::regex_match(revision.id, std::regex("[0-9A-Za-z_]{1,32}")))
+    if (!std::regex_match(revision.id, valid_name))
         throw Error("revision id '" + revision.id +
                     "' is not valid: use 1 to 32 letters, digits or '_'");
     if (graph.find(revision.id))
         throw Error("revision id " + revision.id + " already exists in " + dir.string());
 
-    if (!options.head.empty()) {
-        revision.parents = graph.resolve_target(options.head, {});
-        for (const auto& parent : revision.parents)
-            if (!graph.children(parent).empty() && !options.splice)
-                throw Error("revision " + parent +
-                            " is not a head; pass --splice to branch from it anyway");
-    } else {
-        const auto heads = graph.heads();
-        if (heads.size() > 1) {
-            std::string list;
-            for (const auto& head : heads) list += (list.empty() ? "" : ", ") + head;
-            throw Error("the revisions have several heads (" + list +
-                        "); pick the parent with --head REV");
-        }
-        revision.parents = heads;
+    revision.parents = choose_parents(graph, options);
+    if (revision.message.empty()) revision.message = "merge " + join(revision.parents);
+    for (const auto& label : options.branch_labels) {
+        if (!std::regex_match(label, valid_name))
+            throw Error("branch label '" + label +
+                        "' is not valid: use 1 to 32 letters, digits or '_'");
+        for (const auto& other : graph.revisions())
+            if (std::find(other.branch_labels.begin(), other.branch_labels.end(), label) !=
+                other.branch_labels.end())
+                throw Error("branch label '" + label + "' is already used by revision " + other.id);
     }
+    revision.branch_labels = options.branch_labels;
+    for (const auto& dependency : options.depends_on)
+        revision.depends_on.push_back(graph.resolve_id(dependency));
 
     for (const auto& path : scaffold::write_revision_project(dir, revision))
         std::cout << "Generating " << path.string() << " ... done\n";
@@ -88,16 +127,28 @@ int main(int argc, char** argv) {
 
     NewOptions options;
     std::string positional_message;
+    // Options both `new` and `merge` take.
+    const auto add_common = [&](CLI::App* command) {
+        command->add_option("-m,--message", options.message, "What the revision does");
+        command->add_option("--rev-id", options.rev_id,
+                            "Revision id to use instead of a random one");
+        command->add_option("--revisions-dir", options.revisions_dir,
+                            "Folder holding one folder per revision (default: ./revisions)");
+    };
     auto* create = app.add_subcommand("new", "Create a new revision under revisions/");
     create->add_option("message", positional_message, "What the revision does");
-    create->add_option("-m,--message", options.message, "What the revision does");
+    add_common(create);
     create->add_option("--head", options.head,
                        "Parent revision (default: the single current head)");
     create->add_flag("--splice", options.splice,
                      "Allow --head to name a revision that is not a head");
-    create->add_option("--rev-id", options.rev_id, "Revision id to use instead of a random one");
-    create->add_option("--revisions-dir", options.revisions_dir,
-                       "Folder holding one folder per revision (default: ./revisions)");
+    create->add_option("--branch-label", options.branch_labels,
+                       "Label for the branch this revision starts (repeatable)");
+    create->add_option("--depends-on", options.depends_on,
+                       "Revision on another branch to apply first (repeatable)");
+    auto* merge = app.add_subcommand("merge", "Create a merge revision joining several revisions");
+    merge->add_option("revisions", options.merge, "Revisions to join, or `heads`")->required();
+    add_common(merge);
 
     try {
         app.parse(argc, argv);
@@ -105,7 +156,7 @@ int main(int argc, char** argv) {
         return app.exit(e) == 0 ? 0 : 2;
     }
     if (options.message.empty()) options.message = positional_message;
-    if (options.message.empty()) {
+    if (options.message.empty() && options.merge.empty()) {
         std::cerr << "error: a revision needs a message: scaffold new \"create account\"\n";
         return 2;
     }

@@ -72,6 +72,9 @@ Revision read_revision_source(const fs::path& file) {
     if (!id) throw Error("revision source " + file.string() + " declares no MIGRATOR_REVISION_ID");
     revision.id = *id;
     revision.parents = split_ids(macro_argument(source, "MIGRATOR_DOWN_REVISION").value_or(""));
+    revision.branch_labels =
+        split_ids(macro_argument(source, "MIGRATOR_BRANCH_LABELS").value_or(""));
+    revision.depends_on = split_ids(macro_argument(source, "MIGRATOR_DEPENDS_ON").value_or(""));
     revision.message = macro_argument(source, "MIGRATOR_MESSAGE").value_or("");
     revision.create_date = macro_argument(source, "MIGRATOR_CREATE_DATE").value_or("");
     revision.path = file.string();
@@ -121,8 +124,13 @@ std::vector<fs::path> write_revision_project(const fs::path& revisions_dir,
     const fs::path folder = revisions_dir / stem;
     if (fs::exists(folder)) throw Error("revision folder " + folder.string() + " already exists");
 
-    std::string parents;
-    for (const auto& parent : revision.parents) parents += (parents.empty() ? "" : ",") + parent;
+    const auto comma_list = [](const std::vector<std::string>& names) {
+        std::string list;
+        for (const auto& name : names) list += (list.empty() ? "" : ",") + name;
+        return list;
+    };
+    const std::string parents = comma_list(revision.parents);
+    const bool merge = revision.parents.size() > 1;
 
     std::ostringstream source;
     source << "// Revision " << revision.id << ": " << c_string(revision.message) << "\n"
@@ -134,9 +142,17 @@ std::vector<fs::path> write_revision_project(const fs::path& revisions_dir,
            << "// below as it is: migrator reads it from the plugin without running any code.\n"
            << "#include <migrator/revision.hpp>\n\n"
            << "MIGRATOR_REVISION(MIGRATOR_REVISION_ID(\"" << revision.id << "\")\n"
-           << "                  MIGRATOR_DOWN_REVISION(\"" << parents << "\")\n"
+           << "                  MIGRATOR_DOWN_REVISION(\"" << parents << "\")\n";
+    if (!revision.branch_labels.empty())
+        source << "                  MIGRATOR_BRANCH_LABELS(\"" << comma_list(revision.branch_labels)
+               << "\")\n";
+    if (!revision.depends_on.empty())
+        source << "                  MIGRATOR_DEPENDS_ON(\"" << comma_list(revision.depends_on)
+               << "\")\n";
+    source
            << "                  MIGRATOR_MESSAGE(\"" << c_string(revision.message) << "\")\n"
            << "                  MIGRATOR_CREATE_DATE(\"" << revision.create_date << "\"));\n\n"
+           << (merge ? "// A merge revision joins branches; it usually changes nothing itself.\n" : "")
            << "// Upgrade: bring the schema from the parent revision to this one. It runs in one\n"
            << "// transaction with the version-table change: if anything throws (ctx.execute\n"
            << "// throws on an SQL error), all of it is rolled back.\n"

@@ -29,6 +29,8 @@ std::string new_revision_id();
 struct NewRevision {
     std::string id;
     std::vector<std::string> parents;
+    std::vector<std::string> branch_labels;
+    std::vector<std::string> depends_on;
     std::string message;
     std::string create_date;  ///< "YYYY-MM-DD HH:MM:SS", local time
 };

@@ -17,6 +17,7 @@ enum ExitStatus : int {
     exit_plugin = 4,            ///< a plugin file or the versions directory cannot be used
     exit_database = 5,          ///< bad database URL, or the database cannot be opened or used
     exit_lock_timeout = 6,      ///< another migrator held the migration lock too long
+    exit_not_at_head = 7,       ///< `current --check-heads`: the database is not at the heads
     exit_internal = 70,         ///< a bug in migrator (EX_SOFTWARE)
 };
 
@@ -38,13 +39,21 @@ std::string resolve_database_url(const GlobalOptions& options);
 /// Throws PluginError listing where it looked when none exists.
 std::filesystem::path resolve_versions_dir(const GlobalOptions& options);
 
-int run_history(const GlobalOptions& options);
-int run_current(const GlobalOptions& options);
-int run_heads(const GlobalOptions& options);
+/// `history` options: a range (`A:B`, `:B`, `A:`, `current:`), Alembic's -v and -i.
+struct HistoryOptions {
+    std::string range;
+    bool verbose = false;
+    bool indicate_current = false;
+};
+
+int run_history(const GlobalOptions& options, const HistoryOptions& history);
+int run_current(const GlobalOptions& options, bool verbose, bool check_heads);
+int run_heads(const GlobalOptions& options, bool verbose);
+int run_branches(const GlobalOptions& options, bool verbose);
 int run_show(const GlobalOptions& options, const std::string& revision);
 int run_upgrade(const GlobalOptions& options, const std::string& target);
 int run_downgrade(const GlobalOptions& options, const std::string& target);
-int run_stamp(const GlobalOptions& options, const std::string& revision);
+int run_stamp(const GlobalOptions& options, const std::vector<std::string>& revisions, bool purge);
 
 }  // namespace migrator::cli
 

@@ -1,5 +1,7 @@
 // The migrator commands: each reads the scripts and the database, then prints Alembic-style lines.
+#include <algorithm>
 #include <chrono>
+#include <set>
 #include <cstdio>
 #include <iostream>
 #include <migrator/database_url.hpp>
@@ -11,6 +13,7 @@
 #include <string>
 
 #include "cli.hpp"
+#include "format.hpp"
 
 namespace migrator::cli {
 namespace {
@@ -42,52 +45,6 @@ std::unique_ptr<Database> open(const GlobalOptions& options, bool read_only) {
     db_options.read_only = read_only;
     db_options.version_schema = options.version_schema;
     return open_database(DatabaseUrl::parse(resolve_database_url(options)), db_options);
-}
-
-std::string join(const std::vector<std::string>& items, const char* separator) {
-    std::string text;
-    for (const auto& item : items) {
-        if (!text.empty()) text += separator;
-        text += item;
-    }
-    return text;
-}
-
-/// " (head)", " (branchpoint)", " (mergepoint)" as Alembic marks revisions.
-std::string markers(const RevisionGraph& graph, const Revision& revision) {
-    std::string text;
-    const auto& children = graph.children(revision.id);
-    if (children.empty()) text += " (head)";
-    if (children.size() > 1) text += " (branchpoint)";
-    if (revision.parents.size() > 1) text += " (mergepoint)";
-    return text;
-}
-
-/// "<base>", "a1b2", or "(a1b2, c3d4)" for a merge: the left side of a history line.
-std::string parents_text(const Revision& revision) {
-    if (revision.parents.empty()) return "<base>";
-    if (revision.parents.size() == 1) return revision.parents.front();
-    return "(" + join(revision.parents, ", ") + ")";
-}
-
-std::string heads_text(const RevisionGraph& graph, const std::vector<std::string>& heads) {
-    if (heads.empty()) return "base";
-    std::string text;
-    for (const auto& id : heads) {
-        if (!text.empty()) text += ", ";
-        const Revision* revision = graph.find(id);
-        text += revision ? id + markers(graph, *revision) : id;
-    }
-    return text;
-}
-
-std::string format_duration(double ms) {
-    char text[32];
-    if (ms < 1000)
-        std::snprintf(text, sizeof text, "%.1f ms", ms);
-    else
-        std::snprintf(text, sizeof text, "%.2f s", ms / 1000);
-    return text;
 }
 
 /// Prints "[k/n] Running upgrade  -> id, message" and the step's time when it ends; log lines
@@ -148,7 +105,9 @@ int migrate(const GlobalOptions& options, const std::string& target, Direction d
     // a state one of them is about to change.
     const MigrationLock lock(*db, options);
     const auto current = db->read_heads();
-    const auto wanted = scripts.graph.resolve_target(target, current);
+    const auto wanted = direction == Direction::upgrade
+                            ? scripts.graph.upgrade_destination(target, current)
+                            : scripts.graph.downgrade_destination(target, current);
     const Planner plan_from = [&](const std::vector<std::string>& heads) {
         return direction == Direction::upgrade ? scripts.graph.plan_upgrade(heads, wanted)
                                                : scripts.graph.plan_downgrade(heads, wanted);
@@ -180,35 +139,94 @@ int migrate(const GlobalOptions& options, const std::string& target, Direction d
 
 }  // namespace
 
-int run_history(const GlobalOptions& options) {
+int run_history(const GlobalOptions& options, const HistoryOptions& history) {
     const Scripts scripts = load_scripts(options);
-    const auto& revisions = scripts.graph.revisions();
-    for (auto it = revisions.rbegin(); it != revisions.rend(); ++it)
-        std::cout << parents_text(*it) << " -> " << it->id << markers(scripts.graph, *it) << ", "
-                  << it->message << '\n';
+    const bool needs_database =
+        history.indicate_current || history.range.find("current") != std::string::npos;
+    const auto current = needs_database ? open(options, true)->read_heads()
+                                        : std::vector<std::string>{};
+    const std::set<std::string> marked =
+        history.indicate_current ? std::set<std::string>(current.begin(), current.end())
+                                 : std::set<std::string>{};
+    std::vector<std::string> ids;
+    if (history.range.empty()) {
+        for (const auto& revision : scripts.graph.revisions()) ids.push_back(revision.id);
+    } else {
+        ids = scripts.graph.resolve_range(history.range, current);
+    }
+    for (auto it = ids.rbegin(); it != ids.rend(); ++it) {
+        const Revision& revision = scripts.graph.at(*it);
+        if (history.verbose)
+            std::cout << revision_block(scripts.graph, revision, marked)
+                      << (it + 1 == ids.rend() ? "" : "\n");
+        else
+            std::cout << revision_line(scripts.graph, revision, marked,
+                                       {true, true, true, true})
+                      << '\n';
+    }
     return exit_ok;
 }
 
-int run_current(const GlobalOptions& options) {
+int run_current(const GlobalOptions& options, bool verbose, bool check_heads) {
     const Scripts scripts = load_scripts(options);
     const auto db = open(options, true);
-    for (const auto& id : db->read_heads()) {
+    const auto current = db->read_heads();
+    if (verbose) std::cout << "Current revision(s) for " << db->describe() << ":\n";
+    for (const auto& id : current) {
         const Revision* revision = scripts.graph.find(id);
         if (revision == nullptr) {
             std::cout << id << " (not in " << scripts.dir.string() << ")\n";
-            std::cerr << "warning: the database is at revision " << id << ", which no plugin in "
-                      << scripts.dir.string() << " provides\n";
+            std::cerr << "warning: the database is at revision " << id
+                      << ", which no plugin in " << scripts.dir.string() << " provides\n";
+        } else if (verbose) {
+            std::cout << revision_block(scripts.graph, *revision, {});
         } else {
-            std::cout << id << markers(scripts.graph, *revision) << '\n';
+            std::cout << revision_line(scripts.graph, *revision, {}, {false, true, false, false})
+                      << '\n';
+        }
+    }
+    if (check_heads) {
+        auto heads = scripts.graph.heads();
+        std::sort(heads.begin(), heads.end());
+        if (current != heads) {
+            std::cerr << "error: " << db->describe() << " is at " << heads_text(scripts.graph, current)
+                      << ", not at the head revision(s) " << heads_text(scripts.graph, heads)
+                      << "; run `migrator upgrade heads`\n";
+            return exit_not_at_head;
         }
     }
     return exit_ok;
 }
 
-int run_heads(const GlobalOptions& options) {
+int run_heads(const GlobalOptions& options, bool verbose) {
     const Scripts scripts = load_scripts(options);
-    for (const auto& id : scripts.graph.heads())
-        std::cout << id << markers(scripts.graph, scripts.graph.at(id)) << '\n';
+    for (const auto& id : scripts.graph.heads()) {
+        const Revision& revision = scripts.graph.at(id);
+        if (verbose)
+            std::cout << revision_block(scripts.graph, revision, {});
+        else
+            std::cout << revision_line(scripts.graph, revision, {}, {false, true, false, false})
+                      << '\n';
+    }
+    return exit_ok;
+}
+
+int run_branches(const GlobalOptions& options, bool verbose) {
+    const Scripts scripts = load_scripts(options);
+    for (const auto& id : scripts.graph.branch_points()) {
+        const Revision& revision = scripts.graph.at(id);
+        if (verbose)
+            std::cout << revision_block(scripts.graph, revision, {});
+        else
+            std::cout << revision_line(scripts.graph, revision, {}, {}) << '\n';
+        // Alembic's layout: each child on its own line, its arrow under the branch point's id.
+        const std::string indent(revision.id.size(), ' ');
+        for (const auto& child : scripts.graph.children(id))
+            std::cout << indent << " -> "
+                      << revision_line(scripts.graph, scripts.graph.at(child), {},
+                                       {false, true, false, true})
+                      << '\n';
+    }
     return exit_ok;
 }
 
@@ -222,18 +240,9 @@ int run_show(const GlobalOptions& options, const std::string& expression) {
     if (ids.empty()) throw RevisionError("'" + expression + "' is base, which is not a revision");
     bool first = true;
     for (const auto& id : ids) {
-        const Revision& revision = scripts.graph.at(id);
         if (!first) std::cout << '\n';
         first = false;
-        std::cout << "Rev: " << revision.id << markers(scripts.graph, revision) << '\n';
-        std::cout << "Parent: "
-                  << (revision.parents.empty() ? "<base>" : join(revision.parents, ", ")) << '\n';
-        const auto& children = scripts.graph.children(id);
-        if (children.size() > 1) std::cout << "Branches into: " << join(children, ", ") << '\n';
-        std::cout << "Path: " << revision.path << '\n';
-        std::cout << "Create Date: " << revision.create_date << '\n';
-        std::cout << "Source SHA-256: " << revision.source_sha256 << "\n\n";
-        std::cout << "    " << revision.message << '\n';
+        std::cout << revision_block(scripts.graph, scripts.graph.at(id), {});
     }
     return exit_ok;
 }
@@ -246,11 +255,35 @@ int run_downgrade(const GlobalOptions& options, const std::string& target) {
     return migrate(options, target, Direction::downgrade);
 }
 
-int run_stamp(const GlobalOptions& options, const std::string& expression) {
+int run_stamp(const GlobalOptions& options, const std::vector<std::string>& expressions,
+              bool purge) {
     const Scripts scripts = load_scripts(options);
     auto db = open(options, false);
     const MigrationLock lock(*db, options);
-    const auto target = scripts.graph.resolve_target(expression, db->read_heads());
+    const auto current = db->read_heads();
+    if (!purge)
+        for (const auto& id : current)
+            if (scripts.graph.find(id) == nullptr)
+                throw RevisionError("the version table of " + db->describe() + " holds revision " +
+                                    id + ", which no plugin in " + scripts.dir.string() +
+                                    " provides; pass --purge to replace it anyway");
+    std::vector<std::string> named;
+    for (const auto& expression : expressions)
+        for (auto& id : scripts.graph.resolve_target(expression, current)) named.push_back(id);
+    // One row per head: a revision named together with one of its descendants is implied.
+    const auto implied = [&](const std::string& id) {
+        for (const auto& other : named)
+            if (other != id) {
+                const auto below = scripts.graph.ancestors_or_self({other});
+                if (std::find(below.begin(), below.end(), id) != below.end()) return true;
+            }
+        return false;
+    };
+    std::vector<std::string> target;
+    for (const auto& id : named)
+        if (!implied(id) && std::find(target.begin(), target.end(), id) == target.end())
+            target.push_back(id);
+    std::sort(target.begin(), target.end());
     db->ensure_version_tables();
     stamp(*db, target);
     std::cout << "Stamped " << db->describe() << " at " << heads_text(scripts.graph, target)

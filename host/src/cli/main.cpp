@@ -68,15 +68,32 @@ int main(int argc, char** argv) {
     std::function<int()> command;
     std::string target;
 
-    app.add_subcommand("history", "List revisions, newest first")->callback([&] {
-        command = [&] { return run_history(options); };
-    });
-    app.add_subcommand("current", "Show the database's current revision(s)")->callback([&] {
-        command = [&] { return run_current(options); };
-    });
-    app.add_subcommand("heads", "Show the newest revision(s) of the scripts")->callback([&] {
-        command = [&] { return run_heads(options); };
-    });
+    bool verbose = false;
+    HistoryOptions history_options;
+    auto* history = app.add_subcommand("history", "List revisions, newest first");
+    history->add_option("-r,--rev-range", history_options.range,
+                        "Only revisions in a range: A:B, :B, A:, current:");
+    history->add_flag("-v,--verbose", history_options.verbose, "Show every detail");
+    history->add_flag("-i,--indicate-current", history_options.indicate_current,
+                      "Mark the database's current revision(s) with (current)");
+    history->callback([&] { command = [&] { return run_history(options, history_options); }; });
+
+    bool check_heads = false;
+    auto* current = app.add_subcommand("current", "Show the database's current revision(s)");
+    current->add_flag("-v,--verbose", verbose, "Show every detail");
+    current->add_flag("--check-heads", check_heads,
+                      "Exit with status 7 unless the database is at every head");
+    current->callback(
+        [&] { command = [&] { return run_current(options, verbose, check_heads); }; });
+
+    auto* heads = app.add_subcommand("heads", "Show the newest revision(s) of the scripts");
+    heads->add_flag("-v,--verbose", verbose, "Show every detail");
+    heads->callback([&] { command = [&] { return run_heads(options, verbose); }; });
+
+    auto* branches = app.add_subcommand("branches", "Show the revisions where history forks");
+    branches->add_flag("-v,--verbose", verbose, "Show every detail");
+    branches->callback([&] { command = [&] { return run_branches(options, verbose); }; });
+
     auto* show = app.add_subcommand("show", "Show one revision's metadata");
     show->add_option("revision", target, "Revision id, prefix or expression")->required();
     show->callback([&] { command = [&] { return run_show(options, target); }; });
@@ -91,9 +108,14 @@ int main(int argc, char** argv) {
         ->required();
     downgrade->callback([&] { command = [&] { return run_downgrade(options, target); }; });
 
+    std::vector<std::string> stamp_targets;
+    bool purge = false;
     auto* stamp = app.add_subcommand("stamp", "Set the version table without running revisions");
-    stamp->add_option("revision", target, "Revision id, prefix, head or base")->required();
-    stamp->callback([&] { command = [&] { return run_stamp(options, target); }; });
+    stamp->add_option("revisions", stamp_targets, "Revision ids, prefixes, heads or base")
+        ->required();
+    stamp->add_flag("--purge", purge,
+                    "Replace version rows even if they name revisions no plugin provides");
+    stamp->callback([&] { command = [&] { return run_stamp(options, stamp_targets, purge); }; });
 
     try {
         app.parse(argc, argv);

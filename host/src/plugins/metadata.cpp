@@ -103,23 +103,30 @@ Revision parse_metadata(std::string_view text, const std::filesystem::path& file
                    "' is not 1 to 32 characters of [0-9A-Za-z_]");
     revision.id = std::string(id);
 
-    const std::string_view down = required("down");
-    if (!trim_spaces(down).empty()) {
-        std::string_view rest = down;
+    // Comma-separated names: parents, labels and dependencies are all written this way.
+    const auto parse_list = [&](std::string_view key, std::string_view list, const char* what) {
+        std::vector<std::string> names;
+        if (trim_spaces(list).empty()) return names;
+        std::string_view rest = list;
         while (true) {
             const std::size_t comma = rest.find(',');
-            const std::string_view parent = trim_spaces(rest.substr(0, comma));
-            if (!is_valid_id(parent))
-                throw fail("the down revision '" + std::string(parent) + "' in 'down=" +
-                           std::string(down) + "' is not 1 to 32 characters of [0-9A-Za-z_]");
-            if (std::find(revision.parents.begin(), revision.parents.end(), parent) !=
-                revision.parents.end())
-                throw fail("the down revision '" + std::string(parent) + "' is listed twice");
-            revision.parents.emplace_back(parent);
+            const std::string_view item = trim_spaces(rest.substr(0, comma));
+            if (!is_valid_id(item))
+                throw fail("the " + std::string(what) + " '" + std::string(item) + "' in '" +
+                           std::string(key) + "=" + std::string(list) +
+                           "' is not 1 to 32 characters of [0-9A-Za-z_]");
+            if (std::find(names.begin(), names.end(), item) != names.end())
+                throw fail("the " + std::string(what) + " '" + std::string(item) +
+                           "' is listed twice");
+            names.emplace_back(item);
             if (comma == std::string_view::npos) break;
             rest = rest.substr(comma + 1);
         }
-    }
+        return names;
+    };
+    revision.parents = parse_list("down", required("down"), "down revision");
+    revision.branch_labels = parse_list("labels", optional("labels"), "branch label");
+    revision.depends_on = parse_list("depends_on", optional("depends_on"), "dependency");
 
     revision.message = std::string(required("message"));
     revision.create_date = std::string(optional("created"));

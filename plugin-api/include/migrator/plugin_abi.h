@@ -15,6 +15,8 @@
  * MIGRATOR_METADATA_MAGIC. abi=1                     ABI version the plugin was built for
  * (required) id=ae1027a6acf2           revision id, 1-32 characters of [0-9A-Za-z_] (required)
  *   down=1975ea83b712         parent revision ids separated by ',', empty for a base (required)
+ *   labels=billing            branch labels separated by ',' (optional)
+ *   depends_on=5a1b2c3d4e5f   revisions to apply first that are not parents, ',' separated
  *   message=add email         one line (required, may be empty)
  *   created=2026-11-25 15:48:00
  *   sha256=<64 hex digits>    SHA-256 of the revision's source file, embedded by the build

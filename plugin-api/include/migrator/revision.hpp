@@ -135,6 +135,10 @@ int run_step(const migrator_host* host, char* error, std::size_t error_size) noe
 #define MIGRATOR_REVISION_ID(id) "id=" id "\n"
 /// Parent revision ids, comma separated ("" for the first revision of a history).
 #define MIGRATOR_DOWN_REVISION(ids) "down=" ids "\n"
+/// Branch labels, comma separated: name the branch this revision starts (`label@head`, ...).
+#define MIGRATOR_BRANCH_LABELS(labels) "labels=" labels "\n"
+/// Revisions on other branches that must be applied before this one, comma separated.
+#define MIGRATOR_DEPENDS_ON(ids) "depends_on=" ids "\n"
 #define MIGRATOR_MESSAGE(text) "message=" text "\n"
 #define MIGRATOR_CREATE_DATE(date) "created=" date "\n"
 
