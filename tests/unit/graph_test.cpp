@@ -16,10 +16,12 @@ using Ids = std::vector<std::string>;
 
 namespace {
 
-Revision rev(std::string id, Ids parents = {}) {
+Revision rev(std::string id, Ids parents = {}, Ids labels = {}, Ids depends_on = {}) {
     Revision revision;
     revision.id = std::move(id);
     revision.parents = std::move(parents);
+    revision.branch_labels = std::move(labels);
+    revision.depends_on = std::move(depends_on);
     return revision;
 }
 
@@ -32,6 +34,29 @@ RevisionGraph chain() {
 // a -> b, a -> c, d merges b and c
 RevisionGraph diamond() {
     return RevisionGraph({rev("a"), rev("b", {"a"}), rev("c", {"a"}), rev("d", {"b", "c"})});
+}
+
+// a -> b; b -> c1 (c1branch) -> d1; b -> c2 (c2branch) -> d2
+RevisionGraph branched() {
+    return RevisionGraph({rev("a"), rev("b", {"a"}), rev("c1", {"b"}, {"c1branch"}),
+                          rev("d1", {"c1"}), rev("c2", {"b"}, {"c2branch"}), rev("d2", {"c2"})});
+}
+
+// a -> b1, a -> b2, c merges b1 and b2
+RevisionGraph merged() {
+    return RevisionGraph({rev("a"), rev("b1", {"a"}), rev("b2", {"a"}), rev("c", {"b1", "b2"})});
+}
+
+// x is a base on its own branch; y sits on a and depends on x
+RevisionGraph depending() {
+    return RevisionGraph(
+        {rev("a", {}, {"main"}), rev("x", {}, {"xbranch"}), rev("y", {"a"}, {}, {"x"})});
+}
+
+Ids order_of(const RevisionGraph& graph) {
+    Ids out;
+    for (const auto& revision : graph.revisions()) out.push_back(revision.id);
+    return out;
 }
 
 Ids revisions_of(const std::vector<Step>& steps) {
@@ -295,16 +320,16 @@ TEST_CASE("Walking across a branch point or a merge is ambiguous", "[graph]") {
 TEST_CASE("Upgrading applies every missing ancestor of the target, parents first", "[graph]") {
     const RevisionGraph graph = chain();
     SECTION("upgrade +2 from a") {
-        const auto steps = graph.plan_upgrade({"a"}, graph.resolve_target("+2", {"a"}));
+        const auto steps = graph.plan_upgrade({"a"}, graph.upgrade_destination("+2", {"a"}));
         CHECK(revisions_of(steps) == Ids{"b", "c"});
         CHECK(all_in(steps, Direction::upgrade));
     }
     SECTION("upgrade b+2 from a") {
-        const auto steps = graph.plan_upgrade({"a"}, graph.resolve_target("b+2", {"a"}));
+        const auto steps = graph.plan_upgrade({"a"}, graph.upgrade_destination("b+2", {"a"}));
         CHECK(revisions_of(steps) == Ids{"b", "c", "d"});
     }
     SECTION("upgrade head from base runs everything in order") {
-        const auto steps = graph.plan_upgrade({}, graph.resolve_target("head", {}));
+        const auto steps = graph.plan_upgrade({}, graph.upgrade_destination("head", {}));
         CHECK(revisions_of(steps) == Ids{"a", "b", "c", "d", "e"});
         CHECK(all_in(steps, Direction::upgrade));
         CHECK(steps.front().heads_before.empty());
@@ -320,7 +345,14 @@ TEST_CASE("Upgrading applies every missing ancestor of the target, parents first
 
 TEST_CASE("Upgrading to an older revision is an error that points to downgrade", "[graph]") {
     const RevisionGraph graph = chain();
-    SECTION("upgrade -2 from b") {
+    SECTION("upgrade -2 from b, as a destination") {
+        CHECK_THROWS_WITH(graph.upgrade_destination("-2", {"b"}),
+                          Contains("Destination '-2'") && Contains("current head(s) b") &&
+                              Contains("use downgrade"));
+        CHECK_THROWS_WITH(graph.upgrade_destination("a", {"c"}), Contains("use downgrade"));
+        CHECK_THROWS_WITH(graph.upgrade_destination("base", {"c"}), Contains("use downgrade"));
+    }
+    SECTION("upgrade -2 from b, as a plan") {
         const Ids target = graph.resolve_target("-2", {"b"});
         CHECK(target.empty());
         CHECK_THROWS_WITH(graph.plan_upgrade({"b"}, target), Contains("Destination base") &&
@@ -344,22 +376,23 @@ TEST_CASE("Upgrading to an older revision is an error that points to downgrade",
 TEST_CASE("Downgrading undoes every applied descendant of the target, children first", "[graph]") {
     const RevisionGraph graph = chain();
     SECTION("downgrade c-2 from d") {
-        const auto steps = graph.plan_downgrade({"d"}, graph.resolve_target("c-2", {"d"}));
+        const auto steps = graph.plan_downgrade({"d"}, graph.downgrade_destination("c-2", {"d"}));
         CHECK(revisions_of(steps) == Ids{"d", "c", "b"});
         CHECK(all_in(steps, Direction::downgrade));
         CHECK(steps.front().heads_before == Ids{"d"});
         CHECK(steps.back().heads_after == Ids{"a"});
     }
     SECTION("downgrade a from a does nothing") {
-        CHECK(graph.plan_downgrade({"a"}, graph.resolve_target("a", {"a"})).empty());
+        CHECK(graph.downgrade_destination("a", {"a"}) == Ids{"a"});
+        CHECK(graph.plan_downgrade({"a"}, graph.downgrade_destination("a", {"a"})).empty());
     }
     SECTION("downgrade base from e undoes everything") {
-        const auto steps = graph.plan_downgrade({"e"}, graph.resolve_target("base", {"e"}));
+        const auto steps = graph.plan_downgrade({"e"}, graph.downgrade_destination("base", {"e"}));
         CHECK(revisions_of(steps) == Ids{"e", "d", "c", "b", "a"});
         CHECK(steps.back().heads_after.empty());
     }
     SECTION("downgrade -1 from a base reaches base") {
-        const auto steps = graph.plan_downgrade({"a"}, graph.resolve_target("-1", {"a"}));
+        const auto steps = graph.plan_downgrade({"a"}, graph.downgrade_destination("-1", {"a"}));
         CHECK(revisions_of(steps) == Ids{"a"});
     }
     SECTION("downgrade base from base does nothing") {
@@ -388,7 +421,7 @@ TEST_CASE("Steps record the version rows before and after across a branch and a 
         CHECK(steps[1].heads_after == Ids{"b"});
     }
     SECTION("the second branch adds a row") {
-        const auto steps = graph.plan_upgrade({"b"}, {"c"});
+        const auto steps = graph.plan_upgrade({"b"}, {"b", "c"});
         REQUIRE(revisions_of(steps) == Ids{"c"});
         CHECK(steps[0].heads_before == Ids{"b"});
         CHECK(steps[0].heads_after == Ids{"b", "c"});
@@ -406,7 +439,7 @@ TEST_CASE("Steps record the version rows before and after across a branch and a 
         CHECK(steps[1].heads_after == Ids{"d"});
     }
     SECTION("downgrading the merge restores two rows") {
-        const auto steps = graph.plan_downgrade({"d"}, {"b"});
+        const auto steps = graph.plan_downgrade({"d"}, {"b", "c"});
         REQUIRE(revisions_of(steps) == Ids{"d"});
         CHECK(steps[0].direction == Direction::downgrade);
         CHECK(steps[0].heads_before == Ids{"d"});
@@ -437,33 +470,451 @@ TEST_CASE("ancestors_or_self lists the revisions and their ancestors, parents fi
     CHECK_THROWS_AS(graph.ancestors_or_self({"zz"}), RevisionError);
 }
 
-TEST_CASE("A 10,000-revision chain builds, resolves and plans", "[graph]") {
-    constexpr int count = 10000;
+TEST_CASE("Building a graph checks branch labels and depends_on", "[graph]") {
+    SECTION("a depends_on naming nothing is named with its revision") {
+        CHECK_THROWS_WITH(RevisionGraph({rev("a"), rev("b", {"a"}, {}, {"zz"})}),
+                          Contains("'b'") && Contains("'zz'"));
+    }
+    SECTION("a label carried by two revisions names both") {
+        CHECK_THROWS_WITH(RevisionGraph({rev("a", {}, {"core"}), rev("b", {"a"}, {"core"})}),
+                          Contains("'core'") && Contains("'a'") && Contains("'b'"));
+    }
+    SECTION("a label equal to a revision id") {
+        CHECK_THROWS_WITH(RevisionGraph({rev("a"), rev("b", {"a"}, {"a"})}),
+                          Contains("'a'") && Contains("'b'") && Contains("id"));
+    }
+    SECTION("an empty label or one the grammar cannot name") {
+        CHECK_THROWS_WITH(RevisionGraph({rev("a", {}, {""})}), Contains("empty branch label"));
+        CHECK_THROWS_WITH(RevisionGraph({rev("a", {}, {"x@y"})}), Contains("'x@y'"));
+        CHECK_THROWS_WITH(RevisionGraph({rev("a", {}, {"x:y"})}), Contains("'x:y'"));
+    }
+    SECTION("the same label twice on one revision is one label") {
+        const RevisionGraph graph({rev("a", {}, {"core", "core"})});
+        CHECK(graph.branch_labels() == Ids{"core"});
+    }
+    SECTION("a cycle through a depends_on edge") {
+        // c's parent is b, and b depends on c
+        CHECK_THROWS_WITH(RevisionGraph({rev("a"), rev("b", {"a"}, {}, {"c"}), rev("c", {"b"})}),
+                          Contains("cycle") && Contains("b -> c -> b"));
+    }
+    SECTION("a revision that depends on itself") {
+        CHECK_THROWS_WITH(RevisionGraph({rev("a", {}, {}, {"a"})}),
+                          Contains("cycle") && Contains("a -> a"));
+    }
+    SECTION("a dependency may be named by its branch label") {
+        const RevisionGraph graph(
+            {rev("a"), rev("x", {}, {"xbranch"}), rev("y", {"a"}, {}, {"xbranch"})});
+        CHECK(graph.ancestors_or_self({"y"}) == Ids{"a", "x", "y"});
+    }
+}
+
+TEST_CASE("The order puts dependencies first, ties broken by id", "[graph]") {
+    // Without the dependency, b would come before z.
+    const RevisionGraph graph({rev("z"), rev("b", {"a"}, {}, {"z"}), rev("a")});
+    CHECK(order_of(graph) == Ids{"a", "z", "b"});
+    CHECK(graph.heads() == Ids{"z", "b"});  // a dependency keeps its own head
+}
+
+TEST_CASE("Branch points, bases and heads of a graph with several of each", "[graph]") {
+    const RevisionGraph graph({rev("a"), rev("b", {"a"}), rev("c", {"b"}), rev("d", {"b"}),
+                               rev("e", {"a"}), rev("m", {"c", "d"}), rev("x")});
+    CHECK(graph.bases() == Ids{"a", "x"});
+    CHECK(graph.heads() == Ids{"e", "m", "x"});
+    CHECK(graph.branch_points() == Ids{"a", "b"});
+    CHECK(branched().branch_points() == Ids{"b"});
+    CHECK(chain().branch_points().empty());
+}
+
+TEST_CASE("A branch is its labelled revision, its descendants and the line below it", "[graph]") {
+    SECTION("the line stops at the branch point") {
+        const RevisionGraph graph = branched();
+        CHECK(graph.branch_members("c1branch") == Ids{"c1", "d1"});
+        CHECK(graph.branch_members("c2branch") == Ids{"c2", "d2"});
+        CHECK(graph.labels_of("d1") == Ids{"c1branch"});
+        CHECK(graph.labels_of("c2") == Ids{"c2branch"});
+        CHECK(graph.labels_of("b").empty());
+        CHECK(graph.branch_labels() == Ids{"c1branch", "c2branch"});
+    }
+    SECTION("the line reaches down to the base") {
+        const RevisionGraph graph(
+            {rev("a"), rev("b", {"a"}), rev("c", {"b"}, {"core"}), rev("d", {"c"})});
+        CHECK(graph.branch_members("core") == Ids{"a", "b", "c", "d"});
+        CHECK(graph.labels_of("a") == Ids{"core"});
+    }
+    SECTION("a merge below ends the line; a merge above is on the branch") {
+        const RevisionGraph graph({rev("a"), rev("b1", {"a"}, {"one"}), rev("b2", {"a"}),
+                                   rev("c", {"b1", "b2"}), rev("d", {"c"}, {"top"})});
+        CHECK(graph.branch_members("top") == Ids{"d"});
+        CHECK(graph.branch_members("one") == Ids{"b1", "c", "d"});
+        CHECK(graph.labels_of("c") == Ids{"one"});
+        CHECK(graph.labels_of("d") == Ids{"one", "top"});
+    }
+    SECTION("a dependency is not lineage") {
+        const RevisionGraph graph = depending();
+        CHECK(graph.branch_members("xbranch") == Ids{"x"});
+        CHECK(graph.branch_members("main") == Ids{"a", "y"});
+    }
+    SECTION("an unknown label lists the known ones") {
+        CHECK_THROWS_WITH(branched().branch_members("nope"),
+                          Contains("'nope'") && Contains("c1branch, c2branch"));
+        CHECK_THROWS_WITH(chain().branch_members("nope"), Contains("no revision has a"));
+        CHECK_THROWS_AS(branched().labels_of("zz"), RevisionError);
+    }
+}
+
+TEST_CASE("label@ identifiers resolve on that branch", "[graph]") {
+    const RevisionGraph graph = branched();
+    SECTION("label@head, label@heads and label@base") {
+        CHECK(graph.resolve_target("c1branch@head", {}) == Ids{"d1"});
+        CHECK(graph.resolve_target("c2branch@heads", {}) == Ids{"d2"});
+        CHECK(graph.resolve_target("c1branch@base", {}) == Ids{"b"});
+        CHECK(depending().resolve_target("xbranch@base", {}).empty());
+    }
+    SECTION("a bare label names its revision") {
+        CHECK(graph.resolve_target("c2branch", {}) == Ids{"c2"});
+        CHECK(graph.resolve_target("c2branch+1", {}) == Ids{"d2"});
+    }
+    SECTION("label@REV must be on the branch; prefixes count only the branch") {
+        CHECK(graph.resolve_target("c1branch@c1", {}) == Ids{"c1"});
+        CHECK(graph.resolve_target("c1branch@d", {}) == Ids{"d1"});  // d alone is ambiguous
+        CHECK_THROWS_WITH(graph.resolve_target("d", {}), Contains("ambiguous"));
+        CHECK_THROWS_WITH(graph.resolve_target("c1branch@d2", {}),
+                          Contains("'d2'") && Contains("not on branch 'c1branch'"));
+        CHECK_THROWS_WITH(graph.resolve_target("c1branch@b", {}), Contains("not on branch"));
+        CHECK_THROWS_WITH(graph.resolve_target("c1branch@zz", {}),
+                          Contains("No such revision 'zz'"));
+    }
+    SECTION("label@+N and label@-N count from the current revision on the branch") {
+        CHECK(graph.resolve_target("c1branch@+1", {"c1", "c2"}) == Ids{"d1"});
+        CHECK(graph.resolve_target("c1branch@-1", {"d1", "d2"}) == Ids{"c1"});
+        CHECK(graph.resolve_target("c1branch@-2", {"d1", "d2"}) == Ids{"b"});
+        CHECK(graph.resolve_target("c2branch@+1", {"b"}) == Ids{"c2"});
+        CHECK(graph.resolve_target("c2branch@+2", {}) == Ids{"d2"});
+        CHECK_THROWS_WITH(graph.resolve_target("c2branch@-1", {"c1"}),
+                          Contains("no revision of branch 'c2branch' is applied"));
+        CHECK_THROWS_WITH(graph.resolve_target("c1branch@+2", {"c1"}),
+                          Contains("didn't produce 2") && Contains("'d1' is a head"));
+    }
+    SECTION("label@head-N and label@base+N") {
+        CHECK(graph.resolve_target("c2branch@head-1", {}) == Ids{"c2"});
+        CHECK(graph.resolve_target("c2branch@head-2", {}) == Ids{"b"});
+        CHECK(graph.resolve_target("c1branch@base+2", {}) == Ids{"d1"});
+        CHECK(graph.resolve_target("c1branch@c1+1", {}) == Ids{"d1"});
+    }
+    SECTION("label@ with a label that does not exist lists the labels") {
+        CHECK_THROWS_WITH(graph.resolve_target("nope@head", {}),
+                          Contains("'nope'") && Contains("c1branch, c2branch"));
+    }
+    SECTION("an empty label or an empty revision after '@'") {
+        CHECK_THROWS_WITH(graph.resolve_target("@head", {}), Contains("'@head'"));
+        CHECK_THROWS_WITH(graph.resolve_target("c1branch@", {}), Contains("'c1branch@'"));
+    }
+}
+
+TEST_CASE("Branches make head, +N and walks ambiguous unless a label decides", "[graph]") {
+    const RevisionGraph graph = branched();
+    SECTION("head with several heads lists them and suggests heads and label@head") {
+        CHECK_THROWS_WITH(graph.resolve_target("head", {}),
+                          Contains("d1, d2") && Contains("'heads'") && Contains("'label@head'") &&
+                              Contains("c1branch"));
+        CHECK(graph.resolve_target("heads", {}) == Ids{"d1", "d2"});
+    }
+    SECTION("+N from several current revisions") {
+        CHECK_THROWS_WITH(
+            graph.upgrade_destination("+1", {"c1", "c2"}),
+            Contains("ambiguous from multiple current revisions") && Contains("c1, c2"));
+    }
+    SECTION("walking forward through a branch point names the children") {
+        CHECK_THROWS_WITH(graph.resolve_target("+1", {"b"}),
+                          Contains("'b'") && Contains("c1, c2") && Contains("label@"));
+        CHECK_THROWS_WITH(graph.resolve_target("a+2", {}), Contains("c1, c2"));
+        CHECK(graph.resolve_target("c1branch@+1", {"b"}) == Ids{"c1"});
+    }
+    SECTION("walking backward through a merge point, unless the label picks the parent") {
+        const RevisionGraph labelled(
+            {rev("a"), rev("b1", {"a"}, {"left"}), rev("b2", {"a"}), rev("c", {"b1", "b2"})});
+        CHECK_THROWS_WITH(labelled.resolve_target("c-1", {}),
+                          Contains("'c'") && Contains("merge") && Contains("b1, b2"));
+        CHECK(labelled.resolve_target("left@c-1", {}) == Ids{"b1"});
+        CHECK(labelled.resolve_target("left@-2", {"c"}) == Ids{"a"});
+    }
+    SECTION("several current revisions on one branch") {
+        const RevisionGraph forked({rev("a", {}, {"core"}), rev("b", {"a"}), rev("c", {"a"})});
+        CHECK_THROWS_WITH(forked.resolve_target("core@-1", {"b", "c"}),
+                          Contains("'core'") && Contains("b, c"));
+    }
+    SECTION("heads of an empty graph") {
+        CHECK(RevisionGraph({}).resolve_target("heads", {}).empty());
+    }
+}
+
+TEST_CASE("Upgrades and downgrades along a chain", "[graph]") {
+    const RevisionGraph graph = chain();
+    SECTION("upgrade +2 from a runs b, c") {
+        const Ids rows = graph.upgrade_destination("+2", {"a"});
+        CHECK(rows == Ids{"c"});
+        const auto steps = graph.plan_upgrade({"a"}, rows);
+        CHECK(revisions_of(steps) == Ids{"b", "c"});
+        CHECK(steps[0].heads_after == Ids{"b"});
+        CHECK(steps[1].heads_after == Ids{"c"});
+    }
+    SECTION("upgrade b+2 from a runs b, c, d") {
+        const auto steps = graph.plan_upgrade({"a"}, graph.upgrade_destination("b+2", {"a"}));
+        CHECK(revisions_of(steps) == Ids{"b", "c", "d"});
+        CHECK(steps.back().heads_after == Ids{"d"});
+    }
+    SECTION("upgrade -2 from b is an error") {
+        CHECK_THROWS_AS(graph.upgrade_destination("-2", {"b"}), RevisionError);
+    }
+    SECTION("downgrade c-2 from d runs d, c, b down") {
+        const Ids rows = graph.downgrade_destination("c-2", {"d"});
+        CHECK(rows == Ids{"a"});
+        const auto steps = graph.plan_downgrade({"d"}, rows);
+        CHECK(revisions_of(steps) == Ids{"d", "c", "b"});
+        CHECK(all_in(steps, Direction::downgrade));
+        CHECK(steps[0].heads_after == Ids{"c"});
+        CHECK(steps[1].heads_after == Ids{"b"});
+        CHECK(steps[2].heads_after == Ids{"a"});
+    }
+    SECTION("downgrade a from a does nothing") {
+        CHECK(graph.plan_downgrade({"a"}, graph.downgrade_destination("a", {"a"})).empty());
+    }
+    SECTION("already there is not an error") {
+        CHECK(graph.upgrade_destination("head", {"e"}) == Ids{"e"});
+        CHECK(graph.upgrade_destination("c", {"c"}) == Ids{"c"});
+        CHECK(graph.upgrade_destination("base", {}).empty());
+    }
+    SECTION("downgrading to a revision that is not applied points to upgrade") {
+        CHECK_THROWS_WITH(
+            graph.downgrade_destination("d", {"b"}),
+            Contains("'d'") && Contains("not a valid downgrade target") && Contains("use upgrade"));
+        CHECK_THROWS_WITH(graph.downgrade_destination("+1", {"b"}), Contains("use upgrade"));
+    }
+}
+
+TEST_CASE("Upgrades and downgrades across labelled branches", "[graph]") {
+    const RevisionGraph graph = branched();
+    SECTION("upgrade d1 from b runs c1, d1 and leaves d1") {
+        const Ids rows = graph.upgrade_destination("d1", {"b"});
+        CHECK(rows == Ids{"d1"});
+        const auto steps = graph.plan_upgrade({"b"}, rows);
+        CHECK(revisions_of(steps) == Ids{"c1", "d1"});
+        CHECK(steps[0].heads_after == Ids{"c1"});
+        CHECK(steps[1].heads_after == Ids{"d1"});
+    }
+    SECTION("upgrade c2branch@head-1 from b runs c2") {
+        const Ids rows = graph.upgrade_destination("c2branch@head-1", {"b"});
+        CHECK(rows == Ids{"c2"});
+        const auto steps = graph.plan_upgrade({"b"}, rows);
+        CHECK(revisions_of(steps) == Ids{"c2"});
+        CHECK(steps[0].heads_before == Ids{"b"});
+        CHECK(steps[0].heads_after == Ids{"c2"});
+    }
+    SECTION("upgrading the other branch adds a row") {
+        const Ids rows = graph.upgrade_destination("c2branch@head", {"d1"});
+        CHECK(rows == Ids{"d1", "d2"});
+        const auto steps = graph.plan_upgrade({"d1"}, rows);
+        CHECK(revisions_of(steps) == Ids{"c2", "d2"});
+        CHECK(steps[0].heads_after == Ids{"c2", "d1"});
+        CHECK(steps[1].heads_after == Ids{"d1", "d2"});
+    }
+    SECTION("upgrade c1branch@+1 from both branches moves one row") {
+        const Ids rows = graph.upgrade_destination("c1branch@+1", {"c1", "c2"});
+        CHECK(rows == Ids{"c2", "d1"});
+        CHECK(revisions_of(graph.plan_upgrade({"c1", "c2"}, rows)) == Ids{"d1"});
+    }
+    SECTION("downgrade c1branch@-1 from d1, d2 runs d1 down and leaves c1, d2") {
+        const Ids rows = graph.downgrade_destination("c1branch@-1", {"d1", "d2"});
+        CHECK(rows == Ids{"c1", "d2"});
+        const auto steps = graph.plan_downgrade({"d1", "d2"}, rows);
+        CHECK(revisions_of(steps) == Ids{"d1"});
+        CHECK(steps[0].heads_before == Ids{"d1", "d2"});
+        CHECK(steps[0].heads_after == Ids{"c1", "d2"});
+    }
+    SECTION("counting back out of a branch takes down only that branch") {
+        const Ids rows = graph.downgrade_destination("c1branch@-2", {"d1", "d2"});
+        CHECK(rows == Ids{"d2"});
+        CHECK(revisions_of(graph.plan_downgrade({"d1", "d2"}, rows)) == Ids{"d1", "c1"});
+    }
+    SECTION("upgrade +1 from c1, c2 is ambiguous") {
+        CHECK_THROWS_WITH(graph.upgrade_destination("+1", {"c1", "c2"}),
+                          Contains("ambiguous from multiple current revisions"));
+    }
+    SECTION("upgrade heads from b runs both branches and leaves d1, d2") {
+        const Ids rows = graph.upgrade_destination("heads", {"b"});
+        CHECK(rows == Ids{"d1", "d2"});
+        const auto steps = graph.plan_upgrade({"b"}, rows);
+        CHECK(revisions_of(steps) == Ids{"c1", "c2", "d1", "d2"});
+        CHECK(steps[0].heads_after == Ids{"c1"});
+        CHECK(steps[1].heads_after == Ids{"c1", "c2"});
+        CHECK(steps[2].heads_after == Ids{"c2", "d1"});
+        CHECK(steps[3].heads_after == Ids{"d1", "d2"});
+    }
+    SECTION("downgrade c1branch@base from d1, d2 removes that branch and leaves d2") {
+        const Ids rows = graph.downgrade_destination("c1branch@base", {"d1", "d2"});
+        CHECK(rows == Ids{"d2"});
+        const auto steps = graph.plan_downgrade({"d1", "d2"}, rows);
+        CHECK(revisions_of(steps) == Ids{"d1", "c1"});
+        CHECK(steps[0].heads_after == Ids{"c1", "d2"});
+        CHECK(steps[1].heads_after == Ids{"d2"});
+    }
+    SECTION("downgrade b from d1, d2 removes all four") {
+        const Ids rows = graph.downgrade_destination("b", {"d1", "d2"});
+        CHECK(rows == Ids{"b"});
+        const auto steps = graph.plan_downgrade({"d1", "d2"}, rows);
+        CHECK(revisions_of(steps) == Ids{"d2", "d1", "c2", "c1"});
+        CHECK(steps[0].heads_after == Ids{"c2", "d1"});
+        CHECK(steps[1].heads_after == Ids{"c1", "c2"});
+        CHECK(steps[2].heads_after == Ids{"c1"});
+        CHECK(steps[3].heads_after == Ids{"b"});
+    }
+    SECTION("upgrading to a branch's base from above it is a downgrade") {
+        CHECK_THROWS_WITH(graph.upgrade_destination("c1branch@base", {"d1"}),
+                          Contains("use downgrade"));
+        CHECK(graph.upgrade_destination("c1branch@base", {"d2"}) == Ids{"d2"});
+    }
+}
+
+TEST_CASE("Upgrades and downgrades through a merge", "[graph]") {
+    const RevisionGraph graph = merged();
+    SECTION("upgrade heads from base adds a row per branch, then merges them") {
+        const Ids rows = graph.upgrade_destination("heads", {});
+        CHECK(rows == Ids{"c"});
+        const auto steps = graph.plan_upgrade({}, rows);
+        REQUIRE(revisions_of(steps) == Ids{"a", "b1", "b2", "c"});
+        CHECK(steps[0].heads_after == Ids{"a"});
+        CHECK(steps[1].heads_after == Ids{"b1"});
+        CHECK(steps[2].heads_after == Ids{"b1", "b2"});
+        CHECK(steps[3].heads_after == Ids{"c"});
+    }
+    SECTION("downgrade b1 from c removes c only") {
+        const Ids rows = graph.downgrade_destination("b1", {"c"});
+        CHECK(rows == Ids{"b1", "b2"});
+        const auto steps = graph.plan_downgrade({"c"}, rows);
+        REQUIRE(revisions_of(steps) == Ids{"c"});
+        CHECK(steps[0].heads_after == Ids{"b1", "b2"});
+    }
+    SECTION("downgrade base from c removes everything") {
+        const Ids rows = graph.downgrade_destination("base", {"c"});
+        CHECK(rows.empty());
+        const auto steps = graph.plan_downgrade({"c"}, rows);
+        CHECK(revisions_of(steps) == Ids{"c", "b2", "b1", "a"});
+        CHECK(steps.back().heads_after.empty());
+    }
+    SECTION("upgrading to a parent of the applied merge is a downgrade") {
+        CHECK_THROWS_WITH(graph.upgrade_destination("b2", {"c"}), Contains("use downgrade"));
+    }
+}
+
+TEST_CASE("depends_on orders steps and keeps the dependency's own row", "[graph]") {
+    const RevisionGraph graph = depending();
+    SECTION("upgrade y from base applies a and x before y and leaves x, y") {
+        const Ids rows = graph.upgrade_destination("y", {});
+        CHECK(rows == Ids{"x", "y"});
+        const auto steps = graph.plan_upgrade({}, rows);
+        REQUIRE(revisions_of(steps) == Ids{"a", "x", "y"});
+        CHECK(steps[0].heads_after == Ids{"a"});
+        CHECK(steps[1].heads_after == Ids{"a", "x"});
+        CHECK(steps[2].heads_after == Ids{"x", "y"});
+    }
+    SECTION("the row of y alone still means x is applied") {
+        CHECK(graph.ancestors_or_self({"y"}) == Ids{"a", "x", "y"});
+        CHECK(graph.upgrade_destination("x", {"y"}) == Ids{"x", "y"});
+    }
+    SECTION("downgrading to x keeps y, which only needs x") {
+        CHECK(graph.downgrade_destination("x", {"x", "y"}) == Ids{"x", "y"});
+    }
+    SECTION("downgrading x's branch to its base takes y down first") {
+        const Ids rows = graph.downgrade_destination("xbranch@base", {"x", "y"});
+        CHECK(rows == Ids{"a"});
+        const auto steps = graph.plan_downgrade({"x", "y"}, rows);
+        REQUIRE(revisions_of(steps) == Ids{"y", "x"});
+        CHECK(steps[0].heads_after == Ids{"a", "x"});
+        CHECK(steps[1].heads_after == Ids{"a"});
+    }
+    SECTION("downgrading below y keeps x") {
+        const Ids rows = graph.downgrade_destination("a", {"x", "y"});
+        CHECK(rows == Ids{"a", "x"});
+        CHECK(revisions_of(graph.plan_downgrade({"x", "y"}, rows)) == Ids{"y"});
+    }
+    SECTION("a destination that drops a needed dependency is refused") {
+        CHECK_THROWS_WITH(graph.plan_downgrade({"x", "y"}, {"q"}), Contains("'q'"));
+        CHECK_THROWS_WITH(graph.plan_upgrade({"x"}, {"a"}),
+                          Contains("'x'") && Contains("use downgrade"));
+    }
+}
+
+TEST_CASE("History ranges list the revisions between two ends", "[graph]") {
+    const RevisionGraph graph = branched();
+    SECTION("A:B, :B and A:") {
+        CHECK(graph.resolve_range("b:d2", {}) == Ids{"b", "c2", "d2"});
+        CHECK(graph.resolve_range(":d1", {}) == Ids{"a", "b", "c1", "d1"});
+        CHECK(graph.resolve_range("c1:", {}) == Ids{"c1", "d1"});
+        CHECK(graph.resolve_range(":", {}) == order_of(graph));
+        CHECK(graph.resolve_range("base:heads", {}) == order_of(graph));
+        CHECK(graph.resolve_range(":base", {}).empty());
+    }
+    SECTION("current and labels as ends") {
+        CHECK(graph.resolve_range("current:", {"c1", "d2"}) == Ids{"c1", "d1", "d2"});
+        CHECK(graph.resolve_range(":current", {"c1"}) == Ids{"a", "b", "c1"});
+        CHECK(graph.resolve_range("current:", {}) == order_of(graph));
+        CHECK(graph.resolve_range("current:c1branch@+1", {"c1"}) == Ids{"c1", "d1"});
+        CHECK(graph.resolve_range("c1branch@base:", {}) == Ids{"c1", "d1"});
+        CHECK(graph.resolve_range(":c2branch@head-1", {}) == Ids{"a", "b", "c2"});
+    }
+    SECTION("dependencies count as ancestors") {
+        CHECK(depending().resolve_range(":y", {}) == Ids{"a", "x", "y"});
+    }
+    SECTION("errors") {
+        CHECK_THROWS_WITH(graph.resolve_range("d1", {}), Contains("'d1'") && Contains("':'"));
+        CHECK_THROWS_WITH(graph.resolve_range("a:b:c1", {}), Contains("'a:b:c1'"));
+        CHECK_THROWS_WITH(graph.resolve_range("d1:d2", {}),
+                          Contains("empty") && Contains("'d1'") && Contains("'d2'"));
+        CHECK_THROWS_WITH(graph.resolve_range("zz:", {}), Contains("No such revision 'zz'"));
+        CHECK_THROWS_WITH(graph.resolve_range("current:", {"gone"}), Contains("'gone'"));
+    }
+}
+
+TEST_CASE("A 100,000-revision chain builds, resolves and plans", "[graph]") {
+    constexpr int count = 100000;
     const auto id_of = [](int i) {
         char buffer[16];
-        std::snprintf(buffer, sizeof buffer, "r%05dx", i);
+        std::snprintf(buffer, sizeof buffer, "r%06dx", i);
         return std::string(buffer);
     };
     std::vector<Revision> revisions;
     // Newest first, as a directory listing might give them, so the sort has work to do.
-    for (int i = count - 1; i >= 0; --i)
-        revisions.push_back(i == 0 ? rev(id_of(i)) : rev(id_of(i), {id_of(i - 1)}));
+    for (int i = count - 1; i >= 0; --i) {
+        Revision revision = i == 0 ? rev(id_of(i)) : rev(id_of(i), {id_of(i - 1)});
+        if (i == count / 2) revision.branch_labels = {"late"};
+        if (i == count - 1) revision.depends_on = {id_of(1)};
+        revisions.push_back(std::move(revision));
+    }
     const RevisionGraph graph(std::move(revisions));
+    const Ids head{id_of(count - 1)};
 
     CHECK(graph.size() == static_cast<std::size_t>(count));
-    CHECK(graph.resolve_target("head", {}) == Ids{id_of(count - 1)});
-    CHECK(graph.resolve_target("r01234", {}) == Ids{"r01234x"});
-    CHECK_THROWS_WITH(graph.resolve_target("r0123", {}), Contains("ambiguous"));
-    CHECK(graph.resolve_target("base+5000", {}) == Ids{id_of(4999)});
-    CHECK(graph.resolve_target("head-9999", {}) == Ids{id_of(0)});
-    CHECK(graph.resolve_target("head-10000", {}).empty());
-    CHECK(graph.ancestors_or_self({id_of(count - 1)}).size() == static_cast<std::size_t>(count));
+    CHECK(graph.resolve_target("head", {}) == head);
+    CHECK(graph.resolve_target("r012345", {}) == Ids{"r012345x"});
+    CHECK_THROWS_WITH(graph.resolve_target("r01234", {}), Contains("ambiguous"));
+    CHECK(graph.resolve_target("base+50000", {}) == Ids{id_of(49999)});
+    CHECK(graph.resolve_target("head-99999", {}) == Ids{id_of(0)});
+    CHECK(graph.resolve_target("head-100000", {}).empty());
+    CHECK(graph.resolve_target("late@head", {}) == head);
+    CHECK(graph.branch_members("late").size() == static_cast<std::size_t>(count));
+    CHECK(graph.labels_of(id_of(0)) == Ids{"late"});
+    CHECK(graph.ancestors_or_self(head).size() == static_cast<std::size_t>(count));
+    CHECK(graph.resolve_range(":", {}).size() == static_cast<std::size_t>(count));
 
-    const auto up = graph.plan_upgrade({}, {id_of(count - 1)});
+    const Ids up_rows = graph.upgrade_destination("heads", {});
+    CHECK(up_rows == head);
+    const auto up = graph.plan_upgrade({}, up_rows);
     REQUIRE(up.size() == static_cast<std::size_t>(count));
     CHECK(up.front().revision == id_of(0));
-    CHECK(up.back().heads_after == Ids{id_of(count - 1)});
-    const auto down = graph.plan_downgrade({id_of(count - 1)}, {});
+    CHECK(up.back().heads_after == head);
+    const Ids down_rows = graph.downgrade_destination("base", head);
+    CHECK(down_rows.empty());
+    const auto down = graph.plan_downgrade(head, down_rows);
     REQUIRE(down.size() == static_cast<std::size_t>(count));
     CHECK(down.front().revision == id_of(count - 1));
     CHECK(down.back().heads_after.empty());

@@ -1,70 +1,34 @@
-// The revision graph: validation, topological order, identifier resolution and step planning.
+// The revision graph: validation, topological order, and the structural queries (heads, branches).
 #include <algorithm>
 #include <functional>
-#include <limits>
 #include <migrator/errors.hpp>
 #include <migrator/graph.hpp>
 #include <queue>
-#include <set>
 #include <utility>
+
+#include "graph_text.hpp"
 
 namespace migrator {
 
+using detail::join;
+using detail::quoted;
+
 namespace {
-
-std::string join(const std::vector<std::string>& ids) {
-    std::string out;
-    for (const auto& id : ids) {
-        if (!out.empty()) out += ", ";
-        out += id;
-    }
-    return out;
-}
-
-// Version rows as users read them: no rows is `base`, Alembic's word for an empty database.
-std::string describe_heads(const std::vector<std::string>& ids) {
-    return ids.empty() ? std::string("base") : join(ids);
-}
 
 std::string from_file(const Revision& revision) {
     return revision.path.empty() ? std::string() : " (in " + revision.path + ")";
 }
 
-bool starts_with(std::string_view text, std::string_view prefix) {
-    return text.substr(0, prefix.size()) == prefix;
-}
-
-bool all_digits(std::string_view text) {
-    return !text.empty() &&
-           std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-// Saturates rather than overflows: a count beyond the graph's size fails in the walk anyway,
-// with the message that says how far it got.
-std::size_t parse_steps(std::string_view digits) {
-    constexpr std::size_t max = std::numeric_limits<std::size_t>::max();
-    std::size_t value = 0;
-    for (char c : digits) {
-        const auto digit = static_cast<std::size_t>(c - '0');
-        if (value > (max - digit) / 10) return max;
-        value = value * 10 + digit;
-    }
-    return value;
-}
-
-std::string several_heads(std::string_view expression, const std::vector<std::string>& heads) {
-    return "Revision '" + std::string(expression) + "' is ambiguous: there are several heads (" +
-           join(heads) + "); use 'heads' to target all of them, or name one revision";
-}
-
-// The database's rows come from outside the graph; a row whose plugin has gone deserves a
-// message that says so rather than a bare "no such revision".
-void require_known_current(const RevisionGraph& graph, const std::vector<std::string>& current) {
-    for (const auto& id : current)
-        if (graph.find(id) == nullptr)
-            throw RevisionError("The database is at revision '" + id +
-                                "', which is not among the known revisions; was its plugin "
-                                "removed from the versions directory?");
+// Each label names one branch; the characters that the target grammar gives a meaning to would
+// make the label impossible to use in `label@head` or in a range.
+void check_label(const Revision& revision, const std::string& label) {
+    if (label.empty())
+        throw RevisionError("Revision '" + revision.id + "' has an empty branch label" +
+                            from_file(revision));
+    if (label.find_first_of("@:") != std::string::npos)
+        throw RevisionError("Branch label '" + label + "' of revision '" + revision.id +
+                            "' contains '@' or ':', which revision identifiers reserve" +
+                            from_file(revision));
 }
 
 }  // namespace
@@ -90,7 +54,6 @@ RevisionGraph::RevisionGraph(std::vector<Revision> revisions) {
 
     std::vector<std::vector<std::size_t>> parents_of(count);
     std::vector<std::vector<std::size_t>> children_of(count);
-    std::vector<std::size_t> pending_parents(count);
     for (std::size_t i = 0; i < count; ++i) {
         const Revision& revision = revisions[i];
         for (std::size_t k = 0; k < revision.parents.size(); ++k) {
@@ -106,17 +69,63 @@ RevisionGraph::RevisionGraph(std::vector<Revision> revisions) {
             parents_of[i].push_back(found->second);
             children_of[found->second].push_back(i);
         }
-        pending_parents[i] = revision.parents.size();
     }
 
-    // Kahn's algorithm; taking the smallest ready id first makes the order independent of the
-    // order the revisions were found in.
+    // Alembic refuses a label carried by two revisions and a label equal to an id, because either
+    // would make `label@head` mean two things.
+    std::map<std::string_view, std::size_t, std::less<>> label_owner;  // label -> index
+    for (std::size_t i = 0; i < count; ++i) {
+        const Revision& revision = revisions[i];
+        for (const auto& label : revision.branch_labels) {
+            check_label(revision, label);
+            if (input.count(label) != 0)
+                throw RevisionError("Branch label '" + label + "' of revision '" + revision.id +
+                                    "' is also the id of a revision" + from_file(revision));
+            const auto [it, inserted] = label_owner.emplace(label, i);
+            if (!inserted && it->second != i)
+                throw RevisionError("Branch label '" + label + "' is used by both revision '" +
+                                    revisions[it->second].id + "' and revision '" + revision.id +
+                                    "'; a label names a single branch");
+        }
+    }
+
+    // A dependency may be named by id or, as in Alembic, by a branch label (the revision carrying
+    // it). One that is also a parent adds nothing.
+    std::vector<std::vector<std::size_t>> dependencies_of(count);
+    std::vector<std::vector<std::size_t>> dependents_of(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        const Revision& revision = revisions[i];
+        for (const auto& name : revision.depends_on) {
+            std::size_t dependency = count;
+            if (const auto id = input.find(name); id != input.end())
+                dependency = id->second;
+            else if (const auto label = label_owner.find(name); label != label_owner.end())
+                dependency = label->second;
+            else
+                throw RevisionError("Revision '" + revision.id + "' depends on '" + name +
+                                    "', which is neither a revision nor a branch label" +
+                                    from_file(revision));
+            auto& listed = dependencies_of[i];
+            if (std::find(parents_of[i].begin(), parents_of[i].end(), dependency) !=
+                    parents_of[i].end() ||
+                std::find(listed.begin(), listed.end(), dependency) != listed.end())
+                continue;
+            listed.push_back(dependency);
+            dependents_of[dependency].push_back(i);
+        }
+    }
+
+    // Kahn's algorithm over parent and depends_on edges; taking the smallest ready id first makes
+    // the order independent of the order the revisions were found in.
+    std::vector<std::size_t> pending(count);
+    for (std::size_t i = 0; i < count; ++i)
+        pending[i] = parents_of[i].size() + dependencies_of[i].size();
     const auto later = [&](std::size_t a, std::size_t b) {
         return revisions[a].id > revisions[b].id;
     };
     std::priority_queue<std::size_t, std::vector<std::size_t>, decltype(later)> ready(later);
     for (std::size_t i = 0; i < count; ++i)
-        if (pending_parents[i] == 0) ready.push(i);
+        if (pending[i] == 0) ready.push(i);
     std::vector<std::size_t> order;
     order.reserve(count);
     while (!ready.empty()) {
@@ -124,33 +133,38 @@ RevisionGraph::RevisionGraph(std::vector<Revision> revisions) {
         ready.pop();
         order.push_back(next);
         for (std::size_t child : children_of[next])
-            if (--pending_parents[child] == 0) ready.push(child);
+            if (--pending[child] == 0) ready.push(child);
+        for (std::size_t dependent : dependents_of[next])
+            if (--pending[dependent] == 0) ready.push(dependent);
     }
 
     if (order.size() != count) {
-        // Every revision left over still waits for a parent that is also left over, so following
-        // such parents must come back to a revision already seen: that loop is the cycle.
+        // Every revision left over still waits for a parent or dependency that is also left over,
+        // so following those must come back to a revision already seen: that loop is the cycle.
         std::size_t start = count;
-        for (const auto& [id, i] : input)
-            if (pending_parents[i] != 0) {
-                start = i;
+        for (const auto& entry : input)
+            if (pending[entry.second] != 0) {
+                start = entry.second;
                 break;
             }
+        const auto waiting_on = [&](std::size_t at) {
+            for (std::size_t parent : parents_of[at])
+                if (pending[parent] != 0) return parent;
+            for (std::size_t dependency : dependencies_of[at])
+                if (pending[dependency] != 0) return dependency;
+            return count;  // unreachable: a left-over revision always waits on another
+        };
         std::vector<std::size_t> seen_at(count, count);
         std::vector<std::size_t> path;
         std::size_t at = start;
-        while (seen_at[at] == count) {
+        while (at != count && seen_at[at] == count) {
             seen_at[at] = path.size();
             path.push_back(at);
-            for (std::size_t parent : parents_of[at])
-                if (pending_parents[parent] != 0) {
-                    at = parent;
-                    break;
-                }
+            at = waiting_on(at);
         }
         std::vector<std::size_t> cycle(path.begin() + static_cast<std::ptrdiff_t>(seen_at[at]),
                                        path.end());
-        // Walked from child to parent; shown from parent to child, starting at the smallest id.
+        // Walked from later to earlier; shown in applying order, starting at the smallest id.
         std::reverse(cycle.begin(), cycle.end());
         const auto smallest = std::min_element(
             cycle.begin(), cycle.end(),
@@ -159,7 +173,10 @@ RevisionGraph::RevisionGraph(std::vector<Revision> revisions) {
         std::string text;
         for (std::size_t i : cycle) text += revisions[i].id + " -> ";
         text += revisions[cycle.front()].id;
-        throw RevisionError("Revisions form a cycle (each is a parent of the next): " + text);
+        throw RevisionError(
+            "Revisions form a cycle (each is a parent of the next or a revision it depends "
+            "on): " +
+            text);
     }
 
     std::vector<std::size_t> position_of(count);
@@ -168,16 +185,23 @@ RevisionGraph::RevisionGraph(std::vector<Revision> revisions) {
     ordered_.reserve(count);
     parent_positions_.resize(count);
     child_positions_.resize(count);
+    dependency_positions_.resize(count);
+    dependent_positions_.resize(count);
     children_.resize(count);
     for (std::size_t pos = 0; pos < count; ++pos) {
+        // Positions are visited in ascending order, so child and dependent lists come out sorted.
         for (std::size_t parent : parents_of[order[pos]]) {
-            const std::size_t parent_pos = position_of[parent];
-            parent_positions_[pos].push_back(parent_pos);
-            // Positions are visited in ascending order, so each child list comes out sorted.
-            child_positions_[parent_pos].push_back(pos);
+            parent_positions_[pos].push_back(position_of[parent]);
+            child_positions_[position_of[parent]].push_back(pos);
         }
-        ordered_.push_back(std::move(revisions[order[pos]]));
+        for (std::size_t dependency : dependencies_of[order[pos]]) {
+            dependency_positions_[pos].push_back(position_of[dependency]);
+            dependent_positions_[position_of[dependency]].push_back(pos);
+        }
     }
+    for (const auto& [label, i] : label_owner) labels_.emplace(std::string(label), position_of[i]);
+    for (std::size_t pos = 0; pos < count; ++pos)
+        ordered_.push_back(std::move(revisions[order[pos]]));
     for (std::size_t pos = 0; pos < count; ++pos) {
         index_.emplace(ordered_[pos].id, pos);
         for (std::size_t child : child_positions_[pos])
@@ -189,6 +213,36 @@ std::size_t RevisionGraph::position(std::string_view id) const {
     const auto found = index_.find(id);
     if (found == index_.end()) throw RevisionError("No such revision '" + std::string(id) + "'");
     return found->second;
+}
+
+std::vector<std::size_t> RevisionGraph::positions(const std::vector<std::string>& ids) const {
+    std::vector<std::size_t> out;
+    out.reserve(ids.size());
+    for (const auto& id : ids) out.push_back(position(id));
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+std::vector<std::string> RevisionGraph::ids(const Mask& mask) const {
+    std::vector<std::string> out;
+    for (std::size_t pos = 0; pos < ordered_.size(); ++pos)
+        if (mask[pos]) out.push_back(ordered_[pos].id);
+    return out;
+}
+
+std::vector<std::string> RevisionGraph::rows(const Mask& applied) const {
+    // A depends_on edge does not take a row away: only an applied child does.
+    std::vector<std::string> out;
+    for (std::size_t pos = 0; pos < ordered_.size(); ++pos) {
+        if (!applied[pos]) continue;
+        const auto& children = child_positions_[pos];
+        if (std::none_of(children.begin(), children.end(),
+                         [&](std::size_t child) { return applied[child] != 0; }))
+            out.push_back(ordered_[pos].id);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
 const Revision& RevisionGraph::at(std::string_view id) const { return ordered_[position(id)]; }
@@ -212,261 +266,97 @@ std::vector<std::string> RevisionGraph::bases() const {
     return out;
 }
 
+std::vector<std::string> RevisionGraph::branch_points() const {
+    std::vector<std::string> out;
+    for (std::size_t pos = 0; pos < ordered_.size(); ++pos)
+        if (child_positions_[pos].size() > 1) out.push_back(ordered_[pos].id);
+    return out;
+}
+
 const std::vector<std::string>& RevisionGraph::children(std::string_view id) const {
     return children_[position(id)];
 }
 
-std::vector<std::string> RevisionGraph::prefix_matches(std::string_view prefix) const {
-    std::vector<std::string> out;
-    for (auto it = index_.lower_bound(prefix); it != index_.end() && starts_with(it->first, prefix);
-         ++it)
-        out.push_back(it->first);
-    return out;
+// Positions are a topological order of parent and depends_on edges, so one pass downwards (for
+// ancestors) or upwards (for descendants) visits every edge once: linear, and no recursion.
+RevisionGraph::Mask RevisionGraph::ancestors(const std::vector<std::size_t>& seeds) const {
+    Mask mask(ordered_.size(), 0);
+    for (std::size_t pos : seeds) mask[pos] = 1;
+    for (std::size_t pos = ordered_.size(); pos-- > 0;) {
+        if (!mask[pos]) continue;
+        for (std::size_t parent : parent_positions_[pos]) mask[parent] = 1;
+        for (std::size_t dependency : dependency_positions_[pos]) mask[dependency] = 1;
+    }
+    return mask;
 }
 
-std::string RevisionGraph::resolve_id(std::string_view id_or_prefix) const {
-    if (id_or_prefix.empty()) throw RevisionError("An empty string is not a revision identifier");
-    if (find(id_or_prefix) != nullptr) return std::string(id_or_prefix);
-    const std::vector<std::string> matches = prefix_matches(id_or_prefix);
-    if (matches.empty())
-        throw RevisionError("No such revision '" + std::string(id_or_prefix) + "'");
-    if (matches.size() == 1) return matches.front();
-    // A short prefix can match thousands of ids; a few are enough to pick a longer prefix.
-    constexpr std::size_t shown = 10;
-    std::vector<std::string> listed(
-        matches.begin(),
-        matches.begin() + static_cast<std::ptrdiff_t>(std::min(shown, matches.size())));
-    std::string text = join(listed);
-    if (matches.size() > shown) text += ", ... (" + std::to_string(matches.size()) + " in all)";
-    throw RevisionError("Revision prefix '" + std::string(id_or_prefix) +
-                        "' is ambiguous; it matches " + text);
-}
-
-std::size_t RevisionGraph::walk(std::string_view expression, std::size_t from, bool forward,
-                                std::size_t steps) const {
-    const std::string quoted = "'" + std::string(expression) + "'";
-    std::size_t at = from;
-    for (std::size_t done = 0; done < steps; ++done) {
-        if (forward) {
-            std::vector<std::size_t> above;
-            if (at == npos) {
-                for (std::size_t pos = 0; pos < ordered_.size(); ++pos)
-                    if (parent_positions_[pos].empty()) above.push_back(pos);
-            } else {
-                above = child_positions_[at];
-            }
-            if (above.empty())
-                // Alembic's wording, so its users recognise the error.
-                throw RevisionError("Relative revision " + quoted + " didn't produce " +
-                                    std::to_string(steps) + " migrations; " +
-                                    (at == npos ? std::string("there are no revisions")
-                                                : "'" + ordered_[at].id + "' is a head after " +
-                                                      std::to_string(done) + " step(s)"));
-            if (above.size() > 1) {
-                std::vector<std::string> ids;
-                for (std::size_t pos : above) ids.push_back(ordered_[pos].id);
-                throw RevisionError(
-                    "Relative revision " + quoted + " is ambiguous: " +
-                    (at == npos ? std::string("base has several revisions above it (")
-                                : "revision '" + ordered_[at].id + "' has several children (") +
-                    join(ids) + "); name the branch to count from");
-            }
-            at = above.front();
-        } else {
-            if (at == npos)
-                throw RevisionError("Relative revision " + quoted + " didn't produce " +
-                                    std::to_string(steps) + " migrations; it reaches base after " +
-                                    std::to_string(done) + " step(s)");
-            const auto& below = parent_positions_[at];
-            if (below.size() > 1) {
-                std::vector<std::string> ids;
-                for (std::size_t pos : below) ids.push_back(ordered_[pos].id);
-                throw RevisionError("Relative revision " + quoted + " is ambiguous: revision '" +
-                                    ordered_[at].id + "' is a merge of " + join(ids) +
-                                    "; name the parent to count from");
-            }
-            at = below.empty() ? npos : below.front();
-        }
+RevisionGraph::Mask RevisionGraph::descendants(const Mask& seeds, bool through_dependents) const {
+    Mask mask = seeds;
+    for (std::size_t pos = 0; pos < ordered_.size(); ++pos) {
+        if (!mask[pos]) continue;
+        for (std::size_t child : child_positions_[pos]) mask[child] = 1;
+        if (through_dependents)
+            for (std::size_t dependent : dependent_positions_[pos]) mask[dependent] = 1;
     }
-    return at;
-}
-
-std::vector<std::string> RevisionGraph::resolve_target(
-    std::string_view expression, const std::vector<std::string>& current) const {
-    if (expression == "base") return {};
-    if (expression == "heads") return heads();
-    if (expression == "head") {
-        std::vector<std::string> all = heads();
-        if (all.size() > 1) throw RevisionError(several_heads(expression, all));
-        return all;
-    }
-    // An exact id wins even when it contains '+' or '-'.
-    if (find(expression) != nullptr) return {std::string(expression)};
-
-    const std::size_t op = expression.find_last_of("+-");
-    if (op == std::string_view::npos) return {resolve_id(expression)};
-    const std::string_view anchor = expression.substr(0, op);
-    const std::string_view count = expression.substr(op + 1);
-    if (!all_digits(count)) {
-        if (!prefix_matches(expression).empty()) return {resolve_id(expression)};
-        throw RevisionError("Relative revision '" + std::string(expression) +
-                            "' must end in '+' or '-' and a whole number of steps, as in '+1', "
-                            "'head-2' or 'base+3'");
-    }
-    const std::size_t steps = parse_steps(count);
-    if (steps == 0)
-        throw RevisionError("Relative revision '" + std::string(expression) +
-                            "' must move at least one step");
-
-    std::size_t from = npos;
-    if (anchor.empty()) {
-        require_known_current(*this, current);
-        if (current.size() > 1)
-            throw RevisionError("Relative revision '" + std::string(expression) +
-                                "' is ambiguous from multiple current revisions (" + join(current) +
-                                "); count from one of them, as in '" + current.front() +
-                                std::string(expression) + "'");
-        if (!current.empty()) from = position(current.front());
-    } else if (anchor == "head") {
-        const std::vector<std::string> all = heads();
-        if (all.size() > 1) throw RevisionError(several_heads(expression, all));
-        if (!all.empty()) from = position(all.front());
-    } else if (anchor == "heads") {
-        throw RevisionError("Relative revision '" + std::string(expression) +
-                            "' cannot count from 'heads', which may be several revisions; "
-                            "count from 'head' or from one revision");
-    } else if (anchor != "base") {
-        from = position(resolve_id(anchor));
-    }
-
-    const std::size_t to = walk(expression, from, expression[op] == '+', steps);
-    if (to == npos) return {};
-    return {ordered_[to].id};
-}
-
-std::vector<char> RevisionGraph::applied_mask(const std::vector<std::string>& heads) const {
-    // An explicit stack: a 10,000-revision chain would overflow the call stack if recursed.
-    std::vector<char> applied(ordered_.size(), 0);
-    std::vector<std::size_t> stack;
-    for (const auto& id : heads) {
-        const std::size_t pos = position(id);
-        if (!applied[pos]) {
-            applied[pos] = 1;
-            stack.push_back(pos);
-        }
-    }
-    while (!stack.empty()) {
-        const std::size_t pos = stack.back();
-        stack.pop_back();
-        for (std::size_t parent : parent_positions_[pos])
-            if (!applied[parent]) {
-                applied[parent] = 1;
-                stack.push_back(parent);
-            }
-    }
-    return applied;
+    return mask;
 }
 
 std::vector<std::string> RevisionGraph::ancestors_or_self(
-    const std::vector<std::string>& ids) const {
-    const std::vector<char> mask = applied_mask(ids);
+    const std::vector<std::string>& ids_given) const {
+    return ids(ancestors(positions(ids_given)));
+}
+
+std::vector<std::string> RevisionGraph::branch_labels() const {
     std::vector<std::string> out;
-    for (std::size_t pos = 0; pos < ordered_.size(); ++pos)
-        if (mask[pos]) out.push_back(ordered_[pos].id);
+    for (const auto& entry : labels_) out.push_back(entry.first);
     return out;
 }
 
-std::vector<Step> RevisionGraph::make_steps(std::vector<char> applied,
-                                            const std::vector<std::size_t>& order,
-                                            Direction direction) const {
-    // Version rows are the applied revisions with no applied child; counting applied children
-    // keeps each step's rows up to date without rescanning the graph.
-    std::vector<std::size_t> applied_children(ordered_.size(), 0);
-    for (std::size_t pos = 0; pos < ordered_.size(); ++pos)
-        if (applied[pos])
-            for (std::size_t parent : parent_positions_[pos]) ++applied_children[parent];
-    std::set<std::string_view> rows;
-    for (std::size_t pos = 0; pos < ordered_.size(); ++pos)
-        if (applied[pos] && applied_children[pos] == 0) rows.insert(ordered_[pos].id);
-
-    const auto snapshot = [&rows] { return std::vector<std::string>(rows.begin(), rows.end()); };
-    std::vector<Step> steps;
-    steps.reserve(order.size());
-    for (std::size_t pos : order) {
-        Step step{ordered_[pos].id, direction, snapshot(), {}};
-        if (direction == Direction::upgrade) {
-            applied[pos] = 1;
-            rows.insert(ordered_[pos].id);
-            for (std::size_t parent : parent_positions_[pos])
-                if (applied_children[parent]++ == 0) rows.erase(ordered_[parent].id);
-        } else {
-            applied[pos] = 0;
-            rows.erase(ordered_[pos].id);
-            for (std::size_t parent : parent_positions_[pos])
-                if (--applied_children[parent] == 0) rows.insert(ordered_[parent].id);
-        }
-        step.heads_after = snapshot();
-        steps.push_back(std::move(step));
-    }
-    return steps;
+// Alembic's rule: a label also covers the straight line of ancestors below its revision, up to
+// the branch point it grew from; a merge point belongs to several branches, so it ends the line
+// too. The next revision down that line, or npos where the line ends.
+std::size_t RevisionGraph::line_below(std::size_t pos) const {
+    if (parent_positions_[pos].size() != 1) return npos;
+    const std::size_t below = parent_positions_[pos].front();
+    if (child_positions_[below].size() != 1 || parent_positions_[below].size() > 1) return npos;
+    return below;
 }
 
-std::vector<Step> RevisionGraph::plan_upgrade(const std::vector<std::string>& current,
-                                              const std::vector<std::string>& target) const {
-    require_known_current(*this, current);
-    const std::vector<char> applied = applied_mask(current);
-    const std::vector<char> wanted = applied_mask(target);
-
-    std::vector<std::size_t> to_apply;
-    for (std::size_t pos = 0; pos < ordered_.size(); ++pos)
-        if (wanted[pos] && !applied[pos]) to_apply.push_back(pos);
-
-    if (to_apply.empty()) {
-        // Nothing to apply is "already there" only if no target revision lies below a current
-        // head; otherwise the user asked to go back, and that is downgrade's job.
-        bool older = target.empty() && !current.empty();
-        for (const auto& id : target)
-            for (std::size_t child : child_positions_[position(id)])
-                older = older || applied[child];
-        if (older)
-            throw RevisionError("Destination " + describe_heads(target) +
-                                " is not a valid upgrade target from current head(s) " +
-                                describe_heads(current) + "; it is older — use downgrade");
-    }
-    return make_steps(applied, to_apply, Direction::upgrade);
+RevisionGraph::Branch RevisionGraph::branch(std::string_view label) const {
+    const auto found = labels_.find(label);
+    if (found == labels_.end())
+        throw RevisionError("No such branch label '" + std::string(label) + "'; " +
+                            (labels_.empty() ? std::string("no revision has a branch label")
+                                             : "the labels are " + join(branch_labels())));
+    const std::size_t owner = found->second;
+    Mask seed(ordered_.size(), 0);
+    seed[owner] = 1;
+    Branch out{found->first, descendants(seed, false)};
+    for (std::size_t at = line_below(owner); at != npos; at = line_below(at)) out.members[at] = 1;
+    return out;
 }
 
-std::vector<Step> RevisionGraph::plan_downgrade(const std::vector<std::string>& current,
-                                                const std::vector<std::string>& target) const {
-    require_known_current(*this, current);
-    const std::vector<char> applied = applied_mask(current);
+std::vector<std::string> RevisionGraph::branch_members(std::string_view label) const {
+    return ids(branch(label).members);
+}
 
-    // Only applied revisions can be strict descendants of an applied target and themselves be
-    // applied, so the search stays inside the applied set.
-    std::vector<char> remove = target.empty() ? applied : std::vector<char>(ordered_.size(), 0);
-    std::vector<std::size_t> stack;
-    for (const auto& id : target) {
-        const std::size_t pos = position(id);
-        if (!applied[pos])
-            throw RevisionError("Destination " + describe_heads(target) +
-                                " is not a valid downgrade target from current head(s) " +
-                                describe_heads(current) + "; it is not applied — use upgrade");
-        stack.push_back(pos);
+std::vector<std::string> RevisionGraph::labels_of(std::string_view id) const {
+    const std::size_t target = position(id);
+    // The revision is on a label's branch when the labelled revision is one of its ancestors (by
+    // parents only: a dependency is not lineage), or when it lies on the line below the label.
+    Mask lineage(ordered_.size(), 0);
+    lineage[target] = 1;
+    for (std::size_t pos = target + 1; pos-- > 0;)
+        if (lineage[pos])
+            for (std::size_t parent : parent_positions_[pos]) lineage[parent] = 1;
+    std::vector<std::string> out;
+    for (const auto& [label, owner] : labels_) {
+        bool member = lineage[owner] != 0;
+        for (std::size_t at = line_below(owner); !member && at != npos; at = line_below(at))
+            member = at == target;
+        if (member) out.push_back(label);
     }
-    while (!stack.empty()) {
-        const std::size_t pos = stack.back();
-        stack.pop_back();
-        for (std::size_t child : child_positions_[pos])
-            if (applied[child] && !remove[child]) {
-                remove[child] = 1;
-                stack.push_back(child);
-            }
-    }
-
-    std::vector<std::size_t> to_remove;
-    for (std::size_t pos = ordered_.size(); pos-- > 0;)
-        if (remove[pos]) to_remove.push_back(pos);
-    return make_steps(applied, to_remove, Direction::downgrade);
+    return out;
 }
 
 }  // namespace migrator
