@@ -1,10 +1,10 @@
 // scaffold: stamps new revision projects (scaffold new "message") under revisions/.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <ctime>
 #include <iostream>
 #include <migrator/errors.hpp>
 #include <migrator/graph.hpp>
-#include <algorithm>
 #include <regex>
 
 #include "revision_source.hpp"

@@ -144,15 +144,15 @@ std::vector<fs::path> write_revision_project(const fs::path& revisions_dir,
            << "MIGRATOR_REVISION(MIGRATOR_REVISION_ID(\"" << revision.id << "\")\n"
            << "                  MIGRATOR_DOWN_REVISION(\"" << parents << "\")\n";
     if (!revision.branch_labels.empty())
-        source << "                  MIGRATOR_BRANCH_LABELS(\"" << comma_list(revision.branch_labels)
-               << "\")\n";
+        source << "                  MIGRATOR_BRANCH_LABELS(\""
+               << comma_list(revision.branch_labels) << "\")\n";
     if (!revision.depends_on.empty())
         source << "                  MIGRATOR_DEPENDS_ON(\"" << comma_list(revision.depends_on)
                << "\")\n";
-    source
-           << "                  MIGRATOR_MESSAGE(\"" << c_string(revision.message) << "\")\n"
+    source << "                  MIGRATOR_MESSAGE(\"" << c_string(revision.message) << "\")\n"
            << "                  MIGRATOR_CREATE_DATE(\"" << revision.create_date << "\"));\n\n"
-           << (merge ? "// A merge revision joins branches; it usually changes nothing itself.\n" : "")
+           << (merge ? "// A merge revision joins branches; it usually changes nothing itself.\n"
+                     : "")
            << "// Upgrade: bring the schema from the parent revision to this one. It runs in one\n"
            << "// transaction with the version-table change: if anything throws (ctx.execute\n"
            << "// throws on an SQL error), all of it is rolled back.\n"

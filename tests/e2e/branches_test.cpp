@@ -49,8 +49,7 @@ std::set<std::string> tables_for(const Rows& ids) {
 
 }  // namespace
 
-TEST_CASE("labelled branches are upgraded and downgraded one branch at a time",
-          "[e2e][branches]") {
+TEST_CASE("labelled branches are upgraded and downgraded one branch at a time", "[e2e][branches]") {
     const std::string backend = GENERATE(from_range(all_backends()));
     Sandbox sandbox(backend, fixture_dir("branched"));
     StepTracker steps(sandbox);
@@ -107,10 +106,10 @@ TEST_CASE("labelled branches are upgraded and downgraded one branch at a time",
         const auto history = lines_of(sandbox.migrator({"history", "-i"}).out);
         CHECK(std::find(history.begin(), history.end(), "a -> b (branchpoint), branched b") !=
               history.end());
-        CHECK(std::find(history.begin(), history.end(),
-                        "b -> c1 (c1branch), branched c1") != history.end());
-        CHECK(std::find(history.begin(), history.end(),
-                        "c1 -> d1 (head) (current), branched d1") != history.end());
+        CHECK(std::find(history.begin(), history.end(), "b -> c1 (c1branch), branched c1") !=
+              history.end());
+        CHECK(std::find(history.begin(), history.end(), "c1 -> d1 (head) (current), branched d1") !=
+              history.end());
         CHECK(history.back() == "<base> -> a, branched a");
     }
 }
@@ -127,8 +126,9 @@ TEST_CASE("a merge joins two branches into one version row", "[e2e][branches]") 
     CHECK(sandbox.version_rows() == Rows{"c"});
     CHECK(sandbox.column("SELECT heads_after FROM migrator_version_history ORDER BY id") ==
           Rows{"a", ran[1].substr(3), "b1,b2", "c"});
-    CHECK(sandbox.migrator({"history", "-r", "b1:c"}).out == "b1, b2 -> c (head) (mergepoint), diamond c\n"
-                                                           "a -> b1, diamond b1\n");
+    CHECK(sandbox.migrator({"history", "-r", "b1:c"}).out ==
+          "b1, b2 -> c (head) (mergepoint), diamond c\n"
+          "a -> b1, diamond b1\n");
 
     SECTION("downgrading one parent of the merge removes the merge only") {
         CHECK(steps.run({"downgrade", "b1"}) == Rows{"down c"});
@@ -159,7 +159,11 @@ TEST_CASE("a dependency on another branch is applied first and removed after its
     CHECK(sandbox.version_rows() == Rows{"x", "y"});
     CHECK(sandbox.tables() == tables_for({"a", "x", "y"}));
 
-    CHECK(steps.run({"downgrade", "x"}) == Rows{"down y"});
+    // Downgrading to a dependency keeps what depends on it (as Alembic does): nothing to undo.
+    CHECK(steps.run({"downgrade", "x"}).empty());
+    CHECK(sandbox.version_rows() == Rows{"x", "y"});
+    CHECK(steps.run({"downgrade", "a"}) == Rows{"down y"});
     CHECK(sandbox.version_rows() == Rows{"a", "x"});
+    CHECK(sandbox.tables() == tables_for({"a", "x"}));
     CHECK(sandbox.migrator({"show", "y"}).out.find("Also depends on: x") != std::string::npos);
 }

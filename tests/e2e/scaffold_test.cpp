@@ -133,28 +133,30 @@ TEST_CASE("scaffold new creates a revision on the head that the next build picks
         const auto side = project.folders_named("side_branch");
         REQUIRE(side.size() == 1);
         const std::string side_id = side.front().filename().string().substr(0, 12);
-        const auto merged = project.scaffold({"merge", "heads", "-m", "join", "--rev-id", "00000000beef"});
+        const auto merged =
+            project.scaffold({"merge", "heads", "-m", "join", "--rev-id", "00000000beef"});
         REQUIRE(merged.exit_code == 0);
-        const std::string both = side_id < "0123456789ab" ? side_id + ",0123456789ab"
-                                                          : "0123456789ab," + side_id;
+        const std::string both =
+            side_id < "0123456789ab" ? side_id + ",0123456789ab" : "0123456789ab," + side_id;
         CHECK_THAT(read_file(project.revisions() / "00000000beef_join" / "00000000beef_join.cpp"),
                    Contains("MIGRATOR_DOWN_REVISION(\"" + both + "\")"));
 
-        const auto labelled = project.scaffold({"new", "billing", "--branch-label", "billing",
-                                                "--depends-on", "1975", "--rev-id", "0000b1111ed0"});
+        const auto labelled =
+            project.scaffold({"new", "billing", "--branch-label", "billing", "--depends-on", "1975",
+                              "--rev-id", "0000b1111ed0"});
         REQUIRE(labelled.exit_code == 0);
-        const std::string text = read_file(project.revisions() / "0000b1111ed0_billing" /
-                                           "0000b1111ed0_billing.cpp");
-        CHECK_THAT(text, Contains("MIGRATOR_DOWN_REVISION(\"00000000beef\")"));
-        CHECK_THAT(text, Contains("MIGRATOR_BRANCH_LABELS(\"billing\")"));
-        CHECK_THAT(text, Contains("MIGRATOR_DEPENDS_ON(\"1975ea83b712\")"));
+        const std::string billing =
+            read_file(project.revisions() / "0000b1111ed0_billing" / "0000b1111ed0_billing.cpp");
+        CHECK_THAT(billing, Contains("MIGRATOR_DOWN_REVISION(\"00000000beef\")"));
+        CHECK_THAT(billing, Contains("MIGRATOR_BRANCH_LABELS(\"billing\")"));
+        CHECK_THAT(billing, Contains("MIGRATOR_DEPENDS_ON(\"1975ea83b712\")"));
 
         REQUIRE(project.cmake({"--build", "build", "-j2"}).exit_code == 0);
         const auto history = sandbox.migrator({"history"});
         CHECK_THAT(history.out, Contains(" -> 00000000beef (mergepoint), join"));
         CHECK_THAT(history.out, Contains("00000000beef -> 0000b1111ed0 (billing) (head), billing"));
-        const auto up = sandbox.migrator({"upgrade", "billing@head"});
-        CHECK(up.exit_code == 0);
+        const auto to_billing = sandbox.migrator({"upgrade", "billing@head"});
+        CHECK(to_billing.exit_code == 0);
         CHECK(sandbox.version_rows() == std::vector<std::string>{"0000b1111ed0"});
     }
 }

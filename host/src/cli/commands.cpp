@@ -1,7 +1,6 @@
 // The migrator commands: each reads the scripts and the database, then prints Alembic-style lines.
 #include <algorithm>
 #include <chrono>
-#include <set>
 #include <cstdio>
 #include <iostream>
 #include <migrator/database_url.hpp>
@@ -10,7 +9,9 @@
 #include <migrator/graph.hpp>
 #include <migrator/plugins.hpp>
 #include <migrator/runner.hpp>
+#include <set>
 #include <string>
+#include <utility>
 
 #include "cli.hpp"
 #include "format.hpp"
@@ -143,11 +144,11 @@ int run_history(const GlobalOptions& options, const HistoryOptions& history) {
     const Scripts scripts = load_scripts(options);
     const bool needs_database =
         history.indicate_current || history.range.find("current") != std::string::npos;
-    const auto current = needs_database ? open(options, true)->read_heads()
-                                        : std::vector<std::string>{};
-    const std::set<std::string> marked =
-        history.indicate_current ? std::set<std::string>(current.begin(), current.end())
-                                 : std::set<std::string>{};
+    const auto current =
+        needs_database ? open(options, true)->read_heads() : std::vector<std::string>{};
+    const std::set<std::string> marked = history.indicate_current
+                                             ? std::set<std::string>(current.begin(), current.end())
+                                             : std::set<std::string>{};
     std::vector<std::string> ids;
     if (history.range.empty()) {
         for (const auto& revision : scripts.graph.revisions()) ids.push_back(revision.id);
@@ -160,8 +161,7 @@ int run_history(const GlobalOptions& options, const HistoryOptions& history) {
             std::cout << revision_block(scripts.graph, revision, marked)
                       << (it + 1 == ids.rend() ? "" : "\n");
         else
-            std::cout << revision_line(scripts.graph, revision, marked,
-                                       {true, true, true, true})
+            std::cout << revision_line(scripts.graph, revision, marked, {true, true, true, true})
                       << '\n';
     }
     return exit_ok;
@@ -176,10 +176,10 @@ int run_current(const GlobalOptions& options, bool verbose, bool check_heads) {
         const Revision* revision = scripts.graph.find(id);
         if (revision == nullptr) {
             std::cout << id << " (not in " << scripts.dir.string() << ")\n";
-            std::cerr << "warning: the database is at revision " << id
-                      << ", which no plugin in " << scripts.dir.string() << " provides\n";
+            std::cerr << "warning: the database is at revision " << id << ", which no plugin in "
+                      << scripts.dir.string() << " provides\n";
         } else if (verbose) {
-            std::cout << revision_block(scripts.graph, *revision, {});
+            std::cout << "\n" << revision_block(scripts.graph, *revision, {});
         } else {
             std::cout << revision_line(scripts.graph, *revision, {}, {false, true, false, false})
                       << '\n';
@@ -189,9 +189,9 @@ int run_current(const GlobalOptions& options, bool verbose, bool check_heads) {
         auto heads = scripts.graph.heads();
         std::sort(heads.begin(), heads.end());
         if (current != heads) {
-            std::cerr << "error: " << db->describe() << " is at " << heads_text(scripts.graph, current)
-                      << ", not at the head revision(s) " << heads_text(scripts.graph, heads)
-                      << "; run `migrator upgrade heads`\n";
+            std::cerr << "error: " << db->describe() << " is at "
+                      << heads_text(scripts.graph, current) << ", not at the head revision(s) "
+                      << heads_text(scripts.graph, heads) << "; run `migrator upgrade heads`\n";
             return exit_not_at_head;
         }
     }
@@ -200,10 +200,12 @@ int run_current(const GlobalOptions& options, bool verbose, bool check_heads) {
 
 int run_heads(const GlobalOptions& options, bool verbose) {
     const Scripts scripts = load_scripts(options);
+    bool first = true;
     for (const auto& id : scripts.graph.heads()) {
         const Revision& revision = scripts.graph.at(id);
         if (verbose)
-            std::cout << revision_block(scripts.graph, revision, {});
+            std::cout << (std::exchange(first, false) ? "" : "\n")
+                      << revision_block(scripts.graph, revision, {});
         else
             std::cout << revision_line(scripts.graph, revision, {}, {false, true, false, false})
                       << '\n';
@@ -213,10 +215,12 @@ int run_heads(const GlobalOptions& options, bool verbose) {
 
 int run_branches(const GlobalOptions& options, bool verbose) {
     const Scripts scripts = load_scripts(options);
+    bool first = true;
     for (const auto& id : scripts.graph.branch_points()) {
         const Revision& revision = scripts.graph.at(id);
         if (verbose)
-            std::cout << revision_block(scripts.graph, revision, {});
+            std::cout << (std::exchange(first, false) ? "" : "\n")
+                      << revision_block(scripts.graph, revision, {});
         else
             std::cout << revision_line(scripts.graph, revision, {}, {}) << '\n';
         // Alembic's layout: each child on its own line, its arrow under the branch point's id.

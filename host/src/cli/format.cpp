@@ -39,8 +39,8 @@ std::string revision_block(const RevisionGraph& graph, const Revision& revision,
     if (revision.parents.size() > 1)
         text += "Merges: " + join(revision.parents) + "\n";
     else
-        text += "Parent: " + (revision.parents.empty() ? "<base>" : revision.parents.front()) +
-                "\n";
+        text +=
+            "Parent: " + (revision.parents.empty() ? "<base>" : revision.parents.front()) + "\n";
     if (!revision.depends_on.empty())
         text += "Also depends on: " + join(revision.depends_on) + "\n";
     const auto& children = graph.children(revision.id);

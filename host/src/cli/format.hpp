@@ -3,7 +3,6 @@
 #define MIGRATOR_CLI_FORMAT_HPP
 
 #include <migrator/graph.hpp>
-
 #include <set>
 #include <string>
 #include <vector>
@@ -15,10 +14,10 @@ std::string join(const std::vector<std::string>& items, const char* separator = 
 
 /// What a one-line form of a revision shows.
 struct LineParts {
-    bool parents = false;          ///< "a, b -> " or "<base> -> " before the id
-    bool labels = true;            ///< " (label)"
-    bool tree_markers = true;      ///< " (branchpoint)", " (mergepoint)"
-    bool message = false;          ///< ", message" at the end
+    bool parents = false;      ///< "a, b -> " or "<base> -> " before the id
+    bool labels = true;        ///< " (label)"
+    bool tree_markers = true;  ///< " (branchpoint)", " (mergepoint)"
+    bool message = false;      ///< ", message" at the end
 };
 
 /// Alembic's one-line form: `[parents -> ]id[ (labels)][ (head)][ (current)][ (branchpoint)]
