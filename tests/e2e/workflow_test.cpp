@@ -129,6 +129,26 @@ TEST_CASE("stamp sets the version table without running any revision", "[e2e][wo
     CHECK(sandbox.tables().empty());
     REQUIRE(sandbox.migrator({"stamp", "base"}).exit_code == 0);
     CHECK(sandbox.version_rows().empty());
+
+    SECTION("rows naming revisions no plugin provides need --purge") {
+        REQUIRE(sandbox.migrator({"stamp", "ae10"}).exit_code == 0);
+        const std::vector<std::string> elsewhere{MIGRATOR_BIN, "--url", sandbox.url(),
+                                                 "--versions-dir",
+                                                 fixture_dir("chain").string(), "stamp", "a1a1"};
+        const auto refused = run_process(elsewhere, Sandbox::clean_environment());
+        CHECK(refused.exit_code == 3);
+        CHECK_THAT(refused.err, Contains("ae1027a6acf2"));
+        CHECK_THAT(refused.err, Contains("--purge"));
+        CHECK(sandbox.version_rows() == std::vector<std::string>{"ae1027a6acf2"});
+        auto purge = elsewhere;
+        purge.push_back("--purge");
+        REQUIRE(run_process(purge, Sandbox::clean_environment()).exit_code == 0);
+        CHECK(sandbox.version_rows() == std::vector<std::string>{"a1a1a1a1a1a1"});
+    }
+    SECTION("several revisions, one implied by another, leave one row per head") {
+        REQUIRE(sandbox.migrator({"stamp", "1975", "27c6"}).exit_code == 0);
+        CHECK(sandbox.version_rows() == std::vector<std::string>{"27c6a30d7c24"});
+    }
 }
 
 TEST_CASE("an Alembic-style version table name can be chosen", "[e2e][workflow]") {
