@@ -12,6 +12,12 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+/// A setting is wrong: the config file is missing, unreadable, or holds an unknown key or value.
+class ConfigError : public Error {
+public:
+    using Error::Error;
+};
+
 /// The revision graph or a revision identifier is wrong (unknown, ambiguous, cycle, ...).
 class RevisionError : public Error {
 public:

@@ -12,7 +12,7 @@ namespace migrator::cli {
 enum ExitStatus : int {
     exit_ok = 0,
     exit_migration_failed = 1,  ///< a revision failed; the database is at the last completed one
-    exit_usage = 2,             ///< the command line is wrong
+    exit_usage = 2,             ///< the command line or the config file is wrong
     exit_revision = 3,          ///< unknown/ambiguous revision, invalid target or revision graph
     exit_plugin = 4,            ///< a plugin file or the versions directory cannot be used
     exit_database = 5,          ///< bad database URL, or the database cannot be opened or used
@@ -21,21 +21,43 @@ enum ExitStatus : int {
     exit_internal = 70,         ///< a bug in migrator (EX_SOFTWARE)
 };
 
-/// Options every command shares, as given on the command line (empty = not given).
+/// Options every command shares, as given on the command line (empty = not given), completed by
+/// the config file (apply_config_file) for what the command line left out.
 struct GlobalOptions {
     std::string url;
     std::string versions_dir;
     std::string version_table = "migrator_version";
     std::string version_schema;        ///< empty: the connection's current schema
     double lock_timeout_seconds = 60;  ///< how long to wait for another migrator
+    bool quiet = false;                ///< upgrade/downgrade/stamp: errors only
+    bool json = false;                 ///< read commands: print JSON instead of text
+    std::string config_url;            ///< `url` from the config file
+    std::string config_versions_dir;   ///< `versions_dir` from the config file, made absolute
 };
 
-/// The database URL: --url, then MIGRATOR_DATABASE_URL, then SQLALCHEMY_DATABASE_URL.
+/// Which settings the command line gave explicitly (those the config file must not override).
+struct GivenOnCommandLine {
+    bool version_table = false;
+    bool version_schema = false;
+    bool lock_timeout = false;
+};
+
+/// Reads the config file — `config_flag` if given, else $MIGRATOR_CONFIG, else ./migrator.ini if
+/// it exists — with CLI11's INI parser, and fills in what the command line did not give. Keys:
+/// url, versions_dir (relative to the file's folder), version_table, version_table_schema,
+/// lock_timeout. Throws ConfigError naming the file for a missing named file, an unknown key or a
+/// bad value.
+void apply_config_file(const std::string& config_flag, const GivenOnCommandLine& given,
+                       GlobalOptions& options);
+
+/// The database URL: --url, then MIGRATOR_DATABASE_URL, then SQLALCHEMY_DATABASE_URL, then the
+/// config file.
 /// Throws DatabaseError saying how to give one when none is set.
 std::string resolve_database_url(const GlobalOptions& options);
 
-/// The versions directory: --versions-dir, then MIGRATOR_VERSIONS_DIR, then ./versions if it
-/// exists, then versions/ beside the folder holding this program (a release bundle's layout).
+/// The versions directory: --versions-dir, then MIGRATOR_VERSIONS_DIR, then the config file, then
+/// ./versions if it exists, then versions/ beside the folder holding this program (a release
+/// bundle's layout).
 /// Throws PluginError listing where it looked when none exists.
 std::filesystem::path resolve_versions_dir(const GlobalOptions& options);
 
@@ -53,6 +75,9 @@ int run_branches(const GlobalOptions& options, bool verbose);
 int run_show(const GlobalOptions& options, const std::string& revision);
 int run_upgrade(const GlobalOptions& options, const std::string& target);
 int run_downgrade(const GlobalOptions& options, const std::string& target);
+/// Replaces this process with the scaffold program beside it, running `scaffold <command> args`.
+/// Returns only on failure (throws ConfigError naming the missing program).
+int run_scaffold(const std::string& command, const std::vector<std::string>& args);
 int run_stamp(const GlobalOptions& options, const std::vector<std::string>& revisions, bool purge);
 
 }  // namespace migrator::cli

@@ -48,37 +48,60 @@ std::unique_ptr<Database> open(const GlobalOptions& options, bool read_only) {
     return open_database(DatabaseUrl::parse(resolve_database_url(options)), db_options);
 }
 
+/// Prints one JSON document on its own line.
+void print_json(const boost::json::value& document) {
+    std::cout << boost::json::serialize(document) << '\n';
+}
+
+/// The JSON array of the given revisions.
+boost::json::array revisions_json(const RevisionGraph& graph, const std::vector<std::string>& ids,
+                                  const std::set<std::string>& current) {
+    boost::json::array array;
+    for (const auto& id : ids) array.push_back(revision_json(graph, graph.at(id), current));
+    return array;
+}
+
 /// Prints "[k/n] Running upgrade  -> id, message" and the step's time when it ends; log lines
 /// of the revision go indented in between.
 class ConsoleListener : public RunListener {
 public:
+    explicit ConsoleListener(bool quiet) : quiet_(quiet), colours_{Colours::enabled_for(1)} {}
+
     void step_started(std::size_t index, std::size_t total, const Step& step,
                       const Revision& revision) override {
+        if (quiet_) return;
         const bool up = step.direction == Direction::upgrade;
         const std::string parents = join(revision.parents, ", ");
-        std::cout << '[' << index << '/' << total << "] Running "
-                  << (up ? "upgrade " : "downgrade ") << (up ? parents : revision.id) << " -> "
-                  << (up ? revision.id : parents) << ", " << revision.message << std::flush;
+        std::cout << colours_.dim("[" + std::to_string(index) + "/" + std::to_string(total) + "]")
+                  << " Running " << (up ? "upgrade " : "downgrade ") << (up ? parents : revision.id)
+                  << " -> " << (up ? revision.id : parents) << ", " << revision.message
+                  << std::flush;
         logged_ = false;
         line_open_ = true;
     }
     void step_log(const std::string& message) override {
+        if (quiet_) return;
         if (!logged_) std::cout << '\n';
         std::cout << "      " << message << '\n' << std::flush;
         logged_ = true;
     }
     void step_finished(std::size_t, std::size_t, const Step&, double elapsed_ms) override {
-        std::cout << (logged_ ? "      done in " : " ... ") << format_duration(elapsed_ms) << '\n'
+        if (quiet_) return;
+        std::cout << (logged_ ? "      done in " : " ... ")
+                  << colours_.green(format_duration(elapsed_ms)) << '\n'
                   << std::flush;
         line_open_ = false;
     }
     /// Ends the line of a step that failed, so the error that follows stands on its own.
     void step_failed() {
-        if (line_open_) std::cout << (logged_ ? "      FAILED" : " ... FAILED") << std::endl;
+        if (line_open_)
+            std::cout << (logged_ ? "      " : " ... ") << colours_.red("FAILED") << std::endl;
         line_open_ = false;
     }
 
 private:
+    bool quiet_;
+    Colours colours_;
     bool logged_ = false;
     bool line_open_ = false;
 };
@@ -115,14 +138,16 @@ int migrate(const GlobalOptions& options, const std::string& target, Direction d
     };
     const auto plan = plan_from(current);
     if (plan.empty()) {
-        std::cout << "Nothing to do: " << db->describe() << " is already at "
-                  << heads_text(scripts.graph, current) << ".\n";
+        if (!options.quiet)
+            std::cout << "Nothing to do: " << db->describe() << " is already at "
+                      << heads_text(scripts.graph, current) << ".\n";
         return exit_ok;
     }
     db->ensure_version_tables();
-    ConsoleListener listener;
+    ConsoleListener listener(options.quiet);
     try {
         const auto summary = run_plan(plan, plan_from, scripts.graph, scripts.files, *db, listener);
+        if (options.quiet) return exit_ok;
         if (summary.steps == 0)
             std::cout << "Nothing to do: another migrator brought " << db->describe() << " to "
                       << heads_text(scripts.graph, summary.heads) << ".\n";
@@ -155,6 +180,11 @@ int run_history(const GlobalOptions& options, const HistoryOptions& history) {
     } else {
         ids = scripts.graph.resolve_range(history.range, current);
     }
+    if (options.json) {
+        print_json(
+            {{"revisions", revisions_json(scripts.graph, {ids.rbegin(), ids.rend()}, marked)}});
+        return exit_ok;
+    }
     for (auto it = ids.rbegin(); it != ids.rend(); ++it) {
         const Revision& revision = scripts.graph.at(*it);
         if (history.verbose)
@@ -171,6 +201,22 @@ int run_current(const GlobalOptions& options, bool verbose, bool check_heads) {
     const Scripts scripts = load_scripts(options);
     const auto db = open(options, true);
     const auto current = db->read_heads();
+    auto heads = scripts.graph.heads();
+    std::sort(heads.begin(), heads.end());
+    if (options.json) {
+        boost::json::array revisions;
+        for (const auto& id : current) {
+            const Revision* revision = scripts.graph.find(id);
+            if (revision)
+                revisions.push_back(revision_json(scripts.graph, *revision, {id}));
+            else
+                revisions.push_back({{"id", id}, {"unknown", true}});
+        }
+        print_json({{"database", db->describe()},
+                    {"current", std::move(revisions)},
+                    {"at_heads", current == heads}});
+        return check_heads && current != heads ? exit_not_at_head : exit_ok;
+    }
     if (verbose) std::cout << "Current revision(s) for " << db->describe() << ":\n";
     for (const auto& id : current) {
         const Revision* revision = scripts.graph.find(id);
@@ -186,8 +232,6 @@ int run_current(const GlobalOptions& options, bool verbose, bool check_heads) {
         }
     }
     if (check_heads) {
-        auto heads = scripts.graph.heads();
-        std::sort(heads.begin(), heads.end());
         if (current != heads) {
             std::cerr << "error: " << db->describe() << " is at "
                       << heads_text(scripts.graph, current) << ", not at the head revision(s) "
@@ -200,6 +244,10 @@ int run_current(const GlobalOptions& options, bool verbose, bool check_heads) {
 
 int run_heads(const GlobalOptions& options, bool verbose) {
     const Scripts scripts = load_scripts(options);
+    if (options.json) {
+        print_json({{"heads", revisions_json(scripts.graph, scripts.graph.heads(), {})}});
+        return exit_ok;
+    }
     bool first = true;
     for (const auto& id : scripts.graph.heads()) {
         const Revision& revision = scripts.graph.at(id);
@@ -215,6 +263,11 @@ int run_heads(const GlobalOptions& options, bool verbose) {
 
 int run_branches(const GlobalOptions& options, bool verbose) {
     const Scripts scripts = load_scripts(options);
+    if (options.json) {
+        print_json(
+            {{"branch_points", revisions_json(scripts.graph, scripts.graph.branch_points(), {})}});
+        return exit_ok;
+    }
     bool first = true;
     for (const auto& id : scripts.graph.branch_points()) {
         const Revision& revision = scripts.graph.at(id);
@@ -242,6 +295,10 @@ int run_show(const GlobalOptions& options, const std::string& expression) {
     if (relative) current = open(options, true)->read_heads();
     const auto ids = scripts.graph.resolve_target(expression, current);
     if (ids.empty()) throw RevisionError("'" + expression + "' is base, which is not a revision");
+    if (options.json) {
+        print_json({{"revisions", revisions_json(scripts.graph, ids, {})}});
+        return exit_ok;
+    }
     bool first = true;
     for (const auto& id : ids) {
         if (!first) std::cout << '\n';
@@ -290,8 +347,9 @@ int run_stamp(const GlobalOptions& options, const std::vector<std::string>& expr
     std::sort(target.begin(), target.end());
     db->ensure_version_tables();
     stamp(*db, target);
-    std::cout << "Stamped " << db->describe() << " at " << heads_text(scripts.graph, target)
-              << " (no revision ran).\n";
+    if (!options.quiet)
+        std::cout << "Stamped " << db->describe() << " at " << heads_text(scripts.graph, target)
+                  << " (no revision ran).\n";
     return exit_ok;
 }
 

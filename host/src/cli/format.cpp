@@ -1,7 +1,10 @@
 // How revisions look on the terminal, following Alembic's script formatting.
 #include "format.hpp"
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 
 namespace migrator::cli {
 
@@ -54,6 +57,31 @@ std::string revision_block(const RevisionGraph& graph, const Revision& revision,
     return text;
 }
 
+boost::json::object revision_json(const RevisionGraph& graph, const Revision& revision,
+                                  const std::set<std::string>& current) {
+    const auto array_of = [](const std::vector<std::string>& items) {
+        boost::json::array array;
+        for (const auto& item : items) array.emplace_back(item);
+        return array;
+    };
+    const auto& children = graph.children(revision.id);
+    boost::json::object object;
+    object["id"] = revision.id;
+    object["parents"] = array_of(revision.parents);
+    object["children"] = array_of(children);
+    object["branch_labels"] = array_of(revision.branch_labels);
+    object["depends_on"] = array_of(revision.depends_on);
+    object["message"] = revision.message;
+    object["create_date"] = revision.create_date;
+    object["path"] = revision.path;
+    object["source_sha256"] = revision.source_sha256;
+    object["is_head"] = children.empty();
+    object["is_branch_point"] = children.size() > 1;
+    object["is_merge_point"] = revision.parents.size() > 1;
+    object["is_current"] = current.count(revision.id) > 0;
+    return object;
+}
+
 std::string heads_text(const RevisionGraph& graph, const std::vector<std::string>& heads) {
     if (heads.empty()) return "base";
     std::vector<std::string> named;
@@ -63,6 +91,14 @@ std::string heads_text(const RevisionGraph& graph, const std::vector<std::string
                                  : id);
     }
     return join(named);
+}
+
+bool Colours::enabled_for(int fd) {
+    // https://no-color.org: any non-empty NO_COLOR turns colour off; so does a dumb terminal.
+    const char* no_colour = std::getenv("NO_COLOR");
+    const char* term = std::getenv("TERM");
+    return isatty(fd) == 1 && (no_colour == nullptr || *no_colour == '\0') &&
+           !(term != nullptr && std::string(term) == "dumb");
 }
 
 std::string format_duration(double ms) {

@@ -2,6 +2,7 @@
 #ifndef MIGRATOR_CLI_FORMAT_HPP
 #define MIGRATOR_CLI_FORMAT_HPP
 
+#include <boost/json.hpp>
 #include <migrator/graph.hpp>
 #include <set>
 #include <string>
@@ -30,8 +31,27 @@ std::string revision_line(const RevisionGraph& graph, const Revision& revision,
 std::string revision_block(const RevisionGraph& graph, const Revision& revision,
                            const std::set<std::string>& current);
 
+/// The JSON form of a revision (the shape README documents): id, parents, branch_labels,
+/// depends_on, message, create_date, path, source_sha256, is_head, is_branch_point,
+/// is_merge_point, is_current.
+boost::json::object revision_json(const RevisionGraph& graph, const Revision& revision,
+                                  const std::set<std::string>& current);
+
 /// "base", or the ids with their (head) marks: how a set of version rows is named in messages.
 std::string heads_text(const RevisionGraph& graph, const std::vector<std::string>& heads);
+
+/// ANSI colours, used only when the stream is a terminal and NO_COLOR is not set.
+struct Colours {
+    /// Whether output to file descriptor `fd` may be coloured.
+    static bool enabled_for(int fd);
+    bool on = false;
+    std::string paint(const std::string& text, const char* code) const {
+        return on ? std::string("\033[") + code + "m" + text + "\033[0m" : text;
+    }
+    std::string red(const std::string& text) const { return paint(text, "31"); }
+    std::string green(const std::string& text) const { return paint(text, "32"); }
+    std::string dim(const std::string& text) const { return paint(text, "2"); }
+};
 
 /// "1.2 ms" or "3.45 s".
 std::string format_duration(double ms);

@@ -8,30 +8,37 @@
 #include <migrator/errors.hpp>
 
 #include "cli.hpp"
+#include "format.hpp"
 
 namespace {
 
 using namespace migrator;
 using namespace migrator::cli;
 
+/// The "error: " that starts every error line, red on a terminal.
+std::string error_prefix() { return Colours{Colours::enabled_for(2)}.red("error:") + " "; }
+
 /// Runs a command, turning each kind of error into one line on stderr and its exit status.
 int report_errors(const std::function<int()>& command) {
     try {
         return command();
+    } catch (const ConfigError& e) {
+        std::cerr << error_prefix() << mask_password(e.what()) << '\n';
+        return exit_usage;
     } catch (const MigrationError& e) {
-        std::cerr << "error: " << e.what() << '\n';
+        std::cerr << error_prefix() << e.what() << '\n';
         return exit_migration_failed;
     } catch (const RevisionError& e) {
-        std::cerr << "error: " << e.what() << '\n';
+        std::cerr << error_prefix() << e.what() << '\n';
         return exit_revision;
     } catch (const PluginError& e) {
-        std::cerr << "error: " << e.what() << '\n';
+        std::cerr << error_prefix() << e.what() << '\n';
         return exit_plugin;
     } catch (const LockError& e) {
-        std::cerr << "error: " << mask_password(e.what()) << '\n';
+        std::cerr << error_prefix() << mask_password(e.what()) << '\n';
         return exit_lock_timeout;
     } catch (const DatabaseError& e) {
-        std::cerr << "error: " << mask_password(e.what()) << '\n';
+        std::cerr << error_prefix() << mask_password(e.what()) << '\n';
         return exit_database;
     } catch (const std::exception& e) {
         std::cerr << "internal error: " << mask_password(e.what()) << '\n';
@@ -54,16 +61,24 @@ int main(int argc, char** argv) {
     app.add_option("--versions-dir", options.versions_dir,
                    "Folder of revision plugins (default: $MIGRATOR_VERSIONS_DIR, ./versions, "
                    "then versions/ beside the program's folder)");
-    app.add_option("--version-table", options.version_table,
-                   "Version table name (default: migrator_version; alembic_version adopts an "
-                   "Alembic database)");
-
-    app.add_option("--version-table-schema", options.version_schema,
-                   "Schema of the version and history tables (PostgreSQL; default: the "
-                   "connection's current schema)");
-    app.add_option("--lock-timeout", options.lock_timeout_seconds,
-                   "Seconds to wait for another migrator's lock before giving up (default 60)")
-        ->check(CLI::NonNegativeNumber);
+    auto* version_table = app.add_option(
+        "--version-table", options.version_table,
+        "Version table name (default: migrator_version; alembic_version adopts an Alembic "
+        "database)");
+    auto* version_schema = app.add_option(
+        "--version-table-schema", options.version_schema,
+        "Schema of the version and history tables (PostgreSQL; default: the connection's "
+        "current schema)");
+    auto* lock_timeout =
+        app.add_option("--lock-timeout", options.lock_timeout_seconds,
+                       "Seconds to wait for another migrator's lock before giving up (default 60)")
+            ->check(CLI::NonNegativeNumber);
+    std::string config_file;
+    app.add_option("--config", config_file,
+                   "Settings file (default: $MIGRATOR_CONFIG, then ./migrator.ini if present)");
+    app.add_flag("-q,--quiet", options.quiet, "upgrade/downgrade/stamp: print errors only");
+    app.add_flag("--json", options.json,
+                 "history/current/heads/branches/show: print JSON (shape in README)");
 
     std::function<int()> command;
     std::string target;
@@ -117,11 +132,27 @@ int main(int argc, char** argv) {
                     "Replace version rows even if they name revisions no plugin provides");
     stamp->callback([&] { command = [&] { return run_stamp(options, stamp_targets, purge); }; });
 
+    // Alembic muscle memory: `migrator revision -m MSG` and `migrator init DIR` are scaffold's
+    // `new` and `init`, run from the scaffold program beside this one. They are dispatched before
+    // parsing (their options are scaffold's); the entries here make them part of --help.
+    app.add_subcommand("revision", "Same as `scaffold new` (e.g. revision -m MSG)")->allow_extras();
+    app.add_subcommand("init", "Same as `scaffold init DIR`")->allow_extras();
+    if (argc >= 2 && (std::string(argv[1]) == "revision" || std::string(argv[1]) == "init")) {
+        const std::string scaffold_command = std::string(argv[1]) == "revision" ? "new" : "init";
+        const std::vector<std::string> rest(argv + 2, argv + argc);
+        return report_errors([&] { return run_scaffold(scaffold_command, rest); });
+    }
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         const int status = app.exit(e);
         return status == 0 ? exit_ok : exit_usage;
     }
-    return report_errors(command);
+    return report_errors([&] {
+        const GivenOnCommandLine given{version_table->count() > 0, version_schema->count() > 0,
+                                       lock_timeout->count() > 0};
+        apply_config_file(config_file, given, options);
+        return command();
+    });
 }

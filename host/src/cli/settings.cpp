@@ -1,6 +1,12 @@
 // Where the database URL and the versions directory come from (flag, environment, defaults).
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
 #include <boost/dll/runtime_symbol_info.hpp>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <iostream>
 #include <migrator/errors.hpp>
 
 #include "cli.hpp"
@@ -21,9 +27,10 @@ std::string resolve_database_url(const GlobalOptions& options) {
         auto value = environment(name);
         if (!value.empty()) return value;
     }
+    if (!options.config_url.empty()) return options.config_url;
     throw DatabaseError(
         "no database URL given: pass --url, or set MIGRATOR_DATABASE_URL or "
-        "SQLALCHEMY_DATABASE_URL (e.g. sqlite:///local.db)");
+        "SQLALCHEMY_DATABASE_URL (e.g. sqlite:///local.db), or put url = ... in migrator.ini");
 }
 
 std::filesystem::path resolve_versions_dir(const GlobalOptions& options) {
@@ -31,6 +38,7 @@ std::filesystem::path resolve_versions_dir(const GlobalOptions& options) {
     if (!options.versions_dir.empty()) return fs::absolute(options.versions_dir);
     const auto from_environment = environment("MIGRATOR_VERSIONS_DIR");
     if (!from_environment.empty()) return fs::absolute(from_environment);
+    if (!options.config_versions_dir.empty()) return options.config_versions_dir;
 
     std::error_code ignored;
     const fs::path in_working_dir = fs::absolute("versions");
@@ -42,6 +50,77 @@ std::filesystem::path resolve_versions_dir(const GlobalOptions& options) {
     throw PluginError("no versions directory found (looked for " + in_working_dir.string() +
                       " and " + beside_program.string() +
                       "); pass --versions-dir or set MIGRATOR_VERSIONS_DIR");
+}
+
+int run_scaffold(const std::string& command, const std::vector<std::string>& args) {
+    const std::filesystem::path program =
+        std::filesystem::path(boost::dll::program_location().string()).parent_path() / "scaffold";
+    std::vector<std::string> argv{program.string(), command};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<char*> pointers;
+    for (auto& arg : argv) pointers.push_back(arg.data());
+    pointers.push_back(nullptr);
+    std::cout.flush();
+    execv(program.c_str(), pointers.data());
+    throw ConfigError("cannot run " + program.string() + " (" + std::strerror(errno) +
+                      "); it is installed beside migrator");
+}
+
+void apply_config_file(const std::string& config_flag, const GivenOnCommandLine& given,
+                       GlobalOptions& options) {
+    namespace fs = std::filesystem;
+    std::string file = config_flag.empty() ? environment("MIGRATOR_CONFIG") : config_flag;
+    const bool named = !file.empty();
+    std::error_code ignored;
+    if (!named) {
+        if (!fs::is_regular_file("migrator.ini", ignored)) return;
+        file = "migrator.ini";
+    }
+    if (!fs::is_regular_file(file, ignored))
+        throw ConfigError("config file " + file + " does not exist");
+
+    std::vector<CLI::ConfigItem> items;
+    try {
+        items = CLI::ConfigINI().from_file(file);
+    } catch (const CLI::Error& e) {
+        throw ConfigError("cannot read config file " + file + ": " + e.what());
+    }
+    const fs::path folder = fs::absolute(file).parent_path();
+    for (const auto& item : items) {
+        // CLI11 reports each [section] header as an item of its own; our keys live at the top
+        // level or under [migrator].
+        if (item.name == "++" || item.name == "--") continue;
+        const bool top_level =
+            item.parents.empty() || (item.parents.size() == 1 && item.parents[0] == "migrator");
+        const std::string key = item.name;
+        if (!top_level || item.inputs.size() != 1)
+            throw ConfigError(
+                "config file " + file + ": '" + key +
+                "' is not a setting migrator knows (url, versions_dir, version_table, "
+                "version_table_schema, lock_timeout)");
+        const std::string& value = item.inputs.front();
+        if (key == "url") {
+            options.config_url = value;
+        } else if (key == "versions_dir") {
+            options.config_versions_dir = (folder / value).lexically_normal().string();
+        } else if (key == "version_table") {
+            if (!given.version_table) options.version_table = value;
+        } else if (key == "version_table_schema") {
+            if (!given.version_schema) options.version_schema = value;
+        } else if (key == "lock_timeout") {
+            char* end = nullptr;
+            const double seconds = std::strtod(value.c_str(), &end);
+            if (value.empty() || *end != '\0' || seconds < 0)
+                throw ConfigError("config file " + file + ": lock_timeout = " + value +
+                                  " is not a number of seconds");
+            if (!given.lock_timeout) options.lock_timeout_seconds = seconds;
+        } else {
+            throw ConfigError(
+                "config file " + file + ": '" + key +
+                "' is not a setting migrator knows (url, versions_dir, version_table, "
+                "version_table_schema, lock_timeout)");
+        }
+    }
 }
 
 }  // namespace migrator::cli
