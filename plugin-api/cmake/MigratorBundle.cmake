@@ -3,7 +3,8 @@
 #
 #   migrator_add_bundle(NAME <target>
 #                       [DESTINATION <dir>]      default: ${CMAKE_BINARY_DIR}/<target>
-#                       [ARCHIVE <file>]         default: ${CMAKE_BINARY_DIR}/${PROJECT_NAME}-<target>.tar.gz
+#                       [ARCHIVE <file>]         default: ${CMAKE_BINARY_DIR}/
+#                                                         ${PROJECT_NAME}-<target>.tar.gz
 #                       [VERSIONS_DIR <dir>])    default: ${MIGRATOR_VERSIONS_OUTPUT_DIR}
 #                                                or ${CMAKE_BINARY_DIR}/versions
 #
