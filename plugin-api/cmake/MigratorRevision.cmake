@@ -8,6 +8,12 @@
 # The plugin is named <stem>.so, compiled with hidden visibility and linked with a version script
 # so that it exports nothing but the entry point. The SHA-256 of the source file is computed at
 # build time (so it follows every edit) and embedded in the plugin's metadata section.
+#
+# The helper files it uses (source_sha256.cmake, revision.map) are found beside this file, both in
+# this repository (plugin-api/cmake/) and in an installed package (lib/cmake/migrator/). Every
+# revision is recorded for migrator_add_bundle() (MigratorBundle.cmake, included here).
+
+include("${CMAKE_CURRENT_LIST_DIR}/MigratorBundle.cmake")
 
 function(migrator_add_revision source)
   set(MIGRATOR_REVISION_CMAKE_DIR "${CMAKE_CURRENT_FUNCTION_LIST_DIR}")
@@ -17,13 +23,7 @@ function(migrator_add_revision source)
   if(NOT ARG_TARGET)
     set(ARG_TARGET "${stem}")
   endif()
-  if(NOT ARG_OUTPUT_DIRECTORY)
-    if(MIGRATOR_VERSIONS_OUTPUT_DIR)
-      set(ARG_OUTPUT_DIRECTORY "${MIGRATOR_VERSIONS_OUTPUT_DIR}")
-    else()
-      set(ARG_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/versions")
-    endif()
-  endif()
+  _migrator_versions_dir(ARG_OUTPUT_DIRECTORY "${ARG_OUTPUT_DIRECTORY}")
 
   set(sha_header "${CMAKE_CURRENT_BINARY_DIR}/${ARG_TARGET}_source_sha256.h")
   add_custom_command(
@@ -47,4 +47,12 @@ function(migrator_add_revision source)
   target_link_options(${ARG_TARGET} PRIVATE
     "LINKER:--version-script=${MIGRATOR_REVISION_CMAKE_DIR}/revision.map"
     "LINKER:--no-undefined")
+
+  set_target_properties(${ARG_TARGET} PROPERTIES
+    MIGRATOR_REVISION_VERSIONS_DIR "${ARG_OUTPUT_DIRECTORY}")
+  set_property(GLOBAL APPEND PROPERTY MIGRATOR_REVISION_TARGETS ${ARG_TARGET})
+  get_property(bundles GLOBAL PROPERTY MIGRATOR_BUNDLE_TARGETS)
+  foreach(bundle IN LISTS bundles)
+    _migrator_bundle_revision(${bundle} ${ARG_TARGET})
+  endforeach()
 endfunction()

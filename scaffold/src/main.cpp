@@ -1,12 +1,15 @@
-// scaffold: stamps new revision projects (scaffold new "message") under revisions/.
+// scaffold: stamps new revision projects (scaffold new "message") under revisions/, merge
+// revisions (scaffold merge heads), and standalone plugin projects (scaffold init DIR).
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <ctime>
 #include <iostream>
 #include <migrator/errors.hpp>
 #include <migrator/graph.hpp>
+#include <optional>
 #include <regex>
 
+#include "project_template.hpp"
 #include "revision_source.hpp"
 
 namespace {
@@ -119,6 +122,52 @@ int run_new(const NewOptions& options) {
     return 0;
 }
 
+/// The prefix this scaffold was installed into (holding lib/cmake/migrator/), if it was.
+std::optional<fs::path> installed_prefix() {
+    std::error_code error;
+    const fs::path program = fs::read_symlink("/proc/self/exe", error);
+    if (error) return std::nullopt;
+    const fs::path prefix = program.parent_path().parent_path();
+    if (!fs::exists(prefix / "lib" / "cmake" / "migrator" / "migratorConfig.cmake", error))
+        return std::nullopt;
+    return prefix;
+}
+
+int run_init(const std::string& dir_text) {
+    const fs::path dir = fs::absolute(dir_text).lexically_normal();
+    const fs::path folder = dir.has_filename() ? dir : dir.parent_path();
+    const std::string name = scaffold::project_name_for(folder.filename().string());
+    for (const auto& path : scaffold::write_plugin_project(folder, name))
+        std::cout << "Generating " << path.string() << " ... done\n";
+
+    // Where CMake finds the package, and how to call migrator: nothing to add for a system-wide
+    // installation; the installation's own paths otherwise.
+    const auto prefix = installed_prefix();
+    const bool system_wide = prefix && (*prefix == "/usr" || *prefix == "/usr/local");
+    const std::string prefix_option = system_wide ? ""
+                                      : prefix
+                                          ? " -DCMAKE_PREFIX_PATH=" + prefix->string()
+                                          : " -DCMAKE_PREFIX_PATH=<where migrator is installed>";
+    const std::string bin = prefix && !system_wide ? (*prefix / "bin").string() + "/" : "";
+    const std::vector<std::pair<std::string, std::string>> steps{
+        {"cd " + folder.string(), ""},
+        {bin + "scaffold new \"create account\"", "a revision under revisions/"},
+        {"cmake -S . -B build" + prefix_option, ""},
+        {"cmake --build build", "every revision -> build/versions/"},
+        {bin + "migrator --url sqlite:///local.db upgrade head", "versions_dir: migrator.ini"},
+        {"cmake --build build --target bundle", "build/bundle/, build/" + name + "-bundle.tar.gz"},
+    };
+    std::cout << "\nNext steps:\n";
+    for (const auto& [command, comment] : steps) {
+        std::cout << "  " << command;
+        if (!comment.empty())
+            std::cout << std::string(command.size() < 40 ? 40 - command.size() : 2, ' ') << "# "
+                      << comment;
+        std::cout << '\n';
+    }
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -149,11 +198,23 @@ int main(int argc, char** argv) {
     auto* merge = app.add_subcommand("merge", "Create a merge revision joining several revisions");
     merge->add_option("revisions", options.merge, "Revisions to join, or `heads`")->required();
     add_common(merge);
+    std::string init_dir;
+    auto* init = app.add_subcommand(
+        "init", "Create a standalone revision project that builds against the installed migrator");
+    init->add_option("dir", init_dir, "Folder to create (new or empty)")->required();
 
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : 2;
+    }
+    if (init->parsed()) {
+        try {
+            return run_init(init_dir);
+        } catch (const std::exception& e) {
+            std::cerr << "error: " << e.what() << '\n';
+            return 1;
+        }
     }
     if (options.message.empty()) options.message = positional_message;
     if (options.message.empty() && options.merge.empty()) {

@@ -1,0 +1,113 @@
+# migrator_add_bundle(): a build target that assembles a release bundle, bin/migrator beside
+# versions/*.so, and packs it into a .tar.gz.
+#
+#   migrator_add_bundle(NAME <target>
+#                       [DESTINATION <dir>]      default: ${CMAKE_BINARY_DIR}/<target>
+#                       [ARCHIVE <file>]         default: ${CMAKE_BINARY_DIR}/
+#                                                         ${PROJECT_NAME}-<target>.tar.gz
+#                       [VERSIONS_DIR <dir>])    default: ${MIGRATOR_VERSIONS_OUTPUT_DIR}
+#                                                or ${CMAKE_BINARY_DIR}/versions
+#
+# `cmake --build build --target <target>` builds every revision plugin that
+# migrator_add_revision() writes into VERSIONS_DIR (plugins built elsewhere, such as test
+# fixtures, stay out), then fills <dir>/bin/migrator and <dir>/versions/, and writes the archive
+# (holding bin/ and versions/ at its top). The bundled migrator finds versions/ beside its own
+# folder, so the bundle works from any directory once moved or unpacked.
+#
+# The migrator copied is the target migrator::migrator (this repository's own build, or the
+# imported program of an installed package), else ${MIGRATOR_EXECUTABLE}. Revisions added before
+# or after this call are all included.
+
+function(migrator_add_bundle)
+  # Functions are global but variables are not: find the helper script from the function itself.
+  set(helpers_dir "${CMAKE_CURRENT_FUNCTION_LIST_DIR}")
+  cmake_parse_arguments(ARG "" "NAME;DESTINATION;ARCHIVE;VERSIONS_DIR" "" ${ARGN})
+  if(NOT ARG_NAME)
+    message(FATAL_ERROR "migrator_add_bundle: NAME <target> is required")
+  endif()
+  if(ARG_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "migrator_add_bundle: unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
+  endif()
+  if(NOT ARG_DESTINATION)
+    set(ARG_DESTINATION "${CMAKE_BINARY_DIR}/${ARG_NAME}")
+  endif()
+  if(NOT ARG_ARCHIVE)
+    set(ARG_ARCHIVE "${CMAKE_BINARY_DIR}/${PROJECT_NAME}-${ARG_NAME}.tar.gz")
+  endif()
+  _migrator_versions_dir(versions_dir "${ARG_VERSIONS_DIR}")
+  get_filename_component(destination "${ARG_DESTINATION}" ABSOLUTE
+                         BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
+  get_filename_component(archive "${ARG_ARCHIVE}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
+
+  set(program_target "")
+  if(TARGET migrator::migrator)
+    set(program "$<TARGET_FILE:migrator::migrator>")
+    get_target_property(imported migrator::migrator IMPORTED)
+    if(NOT imported)
+      get_target_property(program_target migrator::migrator ALIASED_TARGET)
+      if(NOT program_target)
+        set(program_target migrator::migrator)
+      endif()
+    endif()
+  elseif(MIGRATOR_EXECUTABLE)
+    set(program "${MIGRATOR_EXECUTABLE}")
+  else()
+    message(FATAL_ERROR "migrator_add_bundle: no migrator program to bundle; "
+                        "call find_package(migrator) first")
+  endif()
+
+  # The plugin list is read at generate time from a target property, so that revisions added
+  # after this call (in later subdirectories) are bundled too.
+  set(manifest "${CMAKE_CURRENT_BINARY_DIR}/${ARG_NAME}_bundle_$<CONFIG>.cmake")
+  add_custom_target(${ARG_NAME}
+    COMMAND "${CMAKE_COMMAND}" "-DMANIFEST=${manifest}"
+            -P "${helpers_dir}/assemble_bundle.cmake"
+    COMMENT "Assembling the release bundle ${destination}"
+    VERBATIM)
+  if(program_target)
+    add_dependencies(${ARG_NAME} ${program_target})
+  endif()
+  set_target_properties(${ARG_NAME} PROPERTIES
+    MIGRATOR_BUNDLE_VERSIONS_DIR "${versions_dir}"
+    MIGRATOR_BUNDLE_PLUGINS "")
+  set_property(GLOBAL APPEND PROPERTY MIGRATOR_BUNDLE_TARGETS ${ARG_NAME})
+  get_property(revisions GLOBAL PROPERTY MIGRATOR_REVISION_TARGETS)
+  foreach(revision IN LISTS revisions)
+    _migrator_bundle_revision(${ARG_NAME} ${revision})
+  endforeach()
+
+  file(GENERATE OUTPUT "${manifest}" CONTENT
+"# Written by migrator_add_bundle(${ARG_NAME}); read by assemble_bundle.cmake.
+set(MIGRATOR_PROGRAM [==[${program}]==])
+set(PLUGINS [==[$<GENEX_EVAL:$<TARGET_PROPERTY:${ARG_NAME},MIGRATOR_BUNDLE_PLUGINS>>]==])
+set(DESTINATION [==[${destination}]==])
+set(ARCHIVE [==[${archive}]==])
+set(STRIP [==[${CMAKE_STRIP}]==])
+")
+endfunction()
+
+# The absolute versions directory a revision or a bundle uses: `given`, else
+# ${MIGRATOR_VERSIONS_OUTPUT_DIR}, else ${CMAKE_BINARY_DIR}/versions.
+function(_migrator_versions_dir out given)
+  if(NOT given)
+    if(MIGRATOR_VERSIONS_OUTPUT_DIR)
+      set(given "${MIGRATOR_VERSIONS_OUTPUT_DIR}")
+    else()
+      set(given "${CMAKE_BINARY_DIR}/versions")
+    endif()
+  endif()
+  get_filename_component(given "${given}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
+  set(${out} "${given}" PARENT_SCOPE)
+endfunction()
+
+# Adds the revision plugin target `revision` to the bundle target `bundle` when the plugin is
+# built into the bundle's versions directory.
+function(_migrator_bundle_revision bundle revision)
+  get_target_property(bundle_dir ${bundle} MIGRATOR_BUNDLE_VERSIONS_DIR)
+  get_target_property(revision_dir ${revision} MIGRATOR_REVISION_VERSIONS_DIR)
+  if(bundle_dir STREQUAL revision_dir)
+    set_property(TARGET ${bundle} APPEND PROPERTY MIGRATOR_BUNDLE_PLUGINS
+                 "$<TARGET_FILE:${revision}>")
+    add_dependencies(${bundle} ${revision})
+  endif()
+endfunction()

@@ -1,0 +1,118 @@
+// The files of a standalone revision project, as scaffold init writes them.
+#include "project_template.hpp"
+
+#include <cctype>
+#include <fstream>
+#include <migrator/errors.hpp>
+
+namespace migrator::scaffold {
+namespace fs = std::filesystem;
+namespace {
+
+// Kept in step with this repository's revisions/CMakeLists.txt: a folder that `scaffold new`
+// creates joins the next build by itself (CONFIGURE_DEPENDS).
+const char* const cmake_lists_template =
+    R"(# @PROJECT@: database migrations run by migrator, one compiled plugin per revision.
+#
+#   cmake -S . -B build -DCMAKE_PREFIX_PATH=<where migrator is installed>
+#   cmake --build build                   every revision -> build/versions/<id>_<slug>.so
+#   cmake --build build --target bundle   build/bundle/ (bin/migrator + versions/*.so) and
+#                                         build/@PROJECT@-bundle.tar.gz, to ship with a release
+cmake_minimum_required(VERSION 3.17)
+project(@PROJECT@ LANGUAGES CXX)
+
+set(CMAKE_CXX_STANDARD 17)
+set(CMAKE_CXX_STANDARD_REQUIRED ON)
+if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
+  set(CMAKE_BUILD_TYPE RelWithDebInfo CACHE STRING "Build type" FORCE)
+endif()
+
+# migrator_add_revision() and migrator_add_bundle(); needs only migrator's headers.
+find_package(migrator REQUIRED)
+
+# Every revision plugin lands in build/versions/ (migrator.ini points migrator there).
+set(MIGRATOR_VERSIONS_OUTPUT_DIR "${CMAKE_BINARY_DIR}/versions")
+
+# Every folder under revisions/ holding a CMakeLists.txt is one revision (`scaffold new` makes
+# them); CONFIGURE_DEPENDS makes a new folder part of the next build with no edit.
+add_custom_target(revision_plugins ALL)
+add_compile_options(-Wall -Wextra)
+file(GLOB revision_lists CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/revisions/*/CMakeLists.txt")
+foreach(list IN LISTS revision_lists)
+  get_filename_component(folder "${list}" DIRECTORY)
+  add_subdirectory("${folder}")
+  get_property(targets DIRECTORY "${folder}" PROPERTY BUILDSYSTEM_TARGETS)
+  if(targets)
+    add_dependencies(revision_plugins ${targets})
+  endif()
+endforeach()
+
+# The release bundle: the installed migrator beside every plugin of build/versions/.
+migrator_add_bundle(NAME bundle)
+)";
+
+const char* const config_text =
+    R"(# migrator settings for this project, read from the folder migrator runs in.
+#
+# The database URL comes from --url, MIGRATOR_DATABASE_URL or SQLALCHEMY_DATABASE_URL,
+# or from a line here such as:
+#   url = sqlite:///local.db
+# Other keys: version_table, version_table_schema, lock_timeout.
+versions_dir = build/versions
+)";
+
+const char* const gitignore_text = R"(build/
+*.db
+*.db-journal
+)";
+
+std::string replace_all(std::string text, std::string_view from, std::string_view to) {
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+        text.replace(at, from.size(), to);
+    return text;
+}
+
+void write_file(const fs::path& file, const std::string& content) {
+    std::ofstream out(file, std::ios::binary);
+    out << content;
+    if (!out) throw Error("cannot write " + file.string());
+}
+
+}  // namespace
+
+std::string project_name_for(std::string_view folder_name) {
+    std::string name;
+    for (char c : folder_name)
+        name += (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-') ? c : '_';
+    if (name.find_first_not_of('_') == std::string::npos) return "migrations";
+    return name;
+}
+
+std::vector<fs::path> write_plugin_project(const fs::path& dir, const std::string& project_name) {
+    std::error_code error;
+    if (fs::exists(dir, error)) {
+        if (!fs::is_directory(dir, error))
+            throw Error(dir.string() + " exists and is not a folder");
+        if (!fs::is_empty(dir, error))
+            throw Error("folder " + dir.string() +
+                        " is not empty; scaffold init needs a new or empty folder");
+    }
+    fs::create_directories(dir / "revisions", error);
+    if (error)
+        throw Error("cannot create " + (dir / "revisions").string() + ": " + error.message());
+
+    const std::vector<std::pair<fs::path, std::string>> files{
+        {dir / "CMakeLists.txt", replace_all(cmake_lists_template, "@PROJECT@", project_name)},
+        {dir / "revisions" / ".gitkeep", ""},
+        {dir / "migrator.ini", config_text},
+        {dir / ".gitignore", gitignore_text},
+    };
+    std::vector<fs::path> written;
+    for (const auto& [path, content] : files) {
+        write_file(path, content);
+        written.push_back(path);
+    }
+    return written;
+}
+
+}  // namespace migrator::scaffold

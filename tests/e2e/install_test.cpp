@@ -1,0 +1,208 @@
+// End to end: install this build, stamp an outside project with scaffold init, build it against
+// the installed package, bundle it, and migrate a database with the bundle moved elsewhere.
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <regex>
+
+#include "e2e.hpp"
+
+using namespace testing;
+using Catch::Matchers::Contains;
+
+namespace {
+
+ProcessResult cmake(const std::vector<std::string>& args, const std::string& cwd = "") {
+    std::vector<std::string> argv{MIGRATOR_CMAKE_COMMAND};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_process(argv, {}, cwd);
+}
+
+/// The program of the CMake installation running the tests (cpack, ctest) by its name.
+std::string cmake_tool(const std::string& name) {
+    return (fs::path(MIGRATOR_CMAKE_COMMAND).parent_path() / name).string();
+}
+
+/// Replaces the first occurrence of `from` in `file` with `to`.
+void edit(const fs::path& file, const std::string& from, const std::string& to) {
+    std::string text = read_file(file);
+    const auto at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, from.size(), to);
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << text;
+}
+
+/// The revision source `scaffold new` reports it generated.
+fs::path generated_source(const std::string& scaffold_output) {
+    std::smatch match;
+    REQUIRE(std::regex_search(scaffold_output, match, std::regex("Generating (\\S+\\.cpp) ")));
+    return match[1].str();
+}
+
+/// Makes the revision in `source` create `table` on upgrade and drop it on downgrade.
+void create_table_in(const fs::path& source, const std::string& table) {
+    edit(source, "    // ctx.execute(\"CREATE TABLE ...\");",
+         "    ctx.execute(\"CREATE TABLE " + table + " (id INTEGER PRIMARY KEY, name TEXT)\");");
+    edit(source, "    // ctx.execute(\"DROP TABLE ...\");",
+         "    ctx.execute(\"DROP TABLE " + table + "\");");
+}
+
+}  // namespace
+
+TEST_CASE("an installed migrator builds and bundles an outside project made by scaffold init",
+          "[e2e][install]") {
+    // One story rather than SECTIONs: each step needs the one before, and builds are slow.
+    ScratchDir install_root;
+    const fs::path prefix = install_root.path() / "prefix";
+    const auto installed = cmake({"--install", MIGRATOR_BUILD_DIR, "--prefix", prefix.string()});
+    REQUIRE(installed.exit_code == 0);
+    CHECK(fs::exists(prefix / "bin" / "migrator"));
+    CHECK(fs::exists(prefix / "bin" / "scaffold"));
+    CHECK(fs::exists(prefix / "include" / "migrator" / "revision.hpp"));
+    CHECK(fs::exists(prefix / "include" / "migrator" / "plugin_abi.h"));
+    for (const char* file : {"migratorConfig.cmake", "migratorConfigVersion.cmake",
+                             "MigratorRevision.cmake", "source_sha256.cmake", "revision.map"})
+        CHECK(fs::exists(prefix / "lib" / "cmake" / "migrator" / file));
+    // Tests, fixtures and the host's private headers stay out of an installation.
+    CHECK_FALSE(fs::exists(prefix / "bin" / "e2e_tests"));
+    CHECK_FALSE(fs::exists(prefix / "bin" / "unit_tests"));
+    CHECK_FALSE(fs::exists(prefix / "include" / "migrator" / "graph.hpp"));
+    CHECK_FALSE(fs::exists(prefix / "versions"));
+
+    // scaffold init stamps the project and says how to build it against this installation.
+    ScratchDir work;
+    const fs::path project = work.path() / "shop-migrations";
+    const auto init =
+        run_process({(prefix / "bin" / "scaffold").string(), "init", project.string()});
+    REQUIRE(init.exit_code == 0);
+    CHECK_THAT(init.out, Contains("-DCMAKE_PREFIX_PATH=" + prefix.string()));
+    const std::string lists = read_file(project / "CMakeLists.txt");
+    CHECK_THAT(lists, Contains("find_package(migrator REQUIRED)"));
+    CHECK_THAT(lists, Contains("CONFIGURE_DEPENDS"));
+    CHECK(fs::exists(project / "revisions" / ".gitkeep"));
+    CHECK_THAT(read_file(project / "migrator.ini"), Contains("versions_dir = build/versions"));
+    CHECK_THAT(read_file(project / ".gitignore"), Contains("build/"));
+
+    // scaffold new works inside it as it does in this repository.
+    const std::string scaffold = (prefix / "bin" / "scaffold").string();
+    const auto first = run_process({scaffold, "new", "create customer", "--rev-id", "c0ffee000001"},
+                                   {}, project.string());
+    REQUIRE(first.exit_code == 0);
+    const auto second = run_process({scaffold, "new", "create orders", "--rev-id", "c0ffee000002"},
+                                    {}, project.string());
+    REQUIRE(second.exit_code == 0);
+    const fs::path customer = generated_source(first.out);
+    const fs::path orders = generated_source(second.out);
+    CHECK_THAT(read_file(orders), Contains("MIGRATOR_DOWN_REVISION(\"c0ffee000001\")"));
+    create_table_in(customer, "customer");
+    create_table_in(orders, "orders");
+
+    const fs::path build = project / "build";
+    const auto configured = cmake(
+        {"-S", project.string(), "-B", build.string(), "-DCMAKE_PREFIX_PATH=" + prefix.string()});
+    INFO(configured.out + configured.err);
+    REQUIRE(configured.exit_code == 0);
+    const auto built = cmake({"--build", build.string(), "-j2"});
+    INFO(built.out + built.err);
+    REQUIRE(built.exit_code == 0);
+    CHECK(fs::exists(build / "versions" / "c0ffee000001_create_customer.so"));
+    CHECK(fs::exists(build / "versions" / "c0ffee000002_create_orders.so"));
+
+    const auto bundled = cmake({"--build", build.string(), "--target", "bundle"});
+    INFO(bundled.out + bundled.err);
+    REQUIRE(bundled.exit_code == 0);
+    const fs::path archive = build / "shop-migrations-bundle.tar.gz";
+    REQUIRE(fs::exists(archive));
+    const auto listing = cmake({"-E", "tar", "tf", archive.string()});
+    CHECK_THAT(listing.out, Contains("bin/migrator"));
+    CHECK_THAT(listing.out, Contains("versions/c0ffee000001_create_customer.so"));
+    CHECK_THAT(listing.out, Contains("versions/c0ffee000002_create_orders.so"));
+
+    // The bundle stands alone: moved away, with the installation and the project build gone.
+    ScratchDir elsewhere;
+    const fs::path release = elsewhere.path() / "release";
+    fs::rename(build / "bundle", release);
+    fs::remove_all(prefix);
+    fs::remove_all(build);
+
+    Sandbox sandbox("sqlite", release / "versions");
+    const std::string migrator = (release / "bin" / "migrator").string();
+    const auto up = run_process({migrator, "--url", sandbox.url(), "upgrade", "head"},
+                                Sandbox::clean_environment(), "/");
+    INFO(up.out + up.err);
+    REQUIRE(up.exit_code == 0);
+    CHECK_THAT(up.out, Contains("[1/2] Running upgrade  -> c0ffee000001, create customer"));
+    CHECK_THAT(up.out,
+               Contains("[2/2] Running upgrade c0ffee000001 -> c0ffee000002, create orders"));
+    CHECK(sandbox.tables() == std::set<std::string>{"customer", "orders"});
+    CHECK(sandbox.version_rows() == std::vector<std::string>{"c0ffee000002"});
+}
+
+TEST_CASE("scaffold init refuses a folder that is not empty", "[e2e][install][scaffold]") {
+    ScratchDir root;
+    {  // A folder with anything in it is left alone.
+        const fs::path taken = root.path() / "taken";
+        fs::create_directories(taken);
+        std::ofstream(taken / "notes.txt") << "keep me\n";
+        const auto refused = run_process({SCAFFOLD_BIN, "init", taken.string()});
+        CHECK(refused.exit_code == 1);
+        CHECK_THAT(refused.err, Contains("not empty"));
+        CHECK_FALSE(fs::exists(taken / "CMakeLists.txt"));
+    }
+    {  // So is a file.
+        const fs::path file = root.path() / "file";
+        std::ofstream(file) << "x";
+        const auto refused = run_process({SCAFFOLD_BIN, "init", file.string()});
+        CHECK(refused.exit_code == 1);
+        CHECK_THAT(refused.err, Contains("not a folder"));
+    }
+    {  // An existing empty folder is fine; a relative path is taken from the working directory.
+        fs::create_directories(root.path() / "empty");
+        const auto created = run_process({SCAFFOLD_BIN, "init", "empty"}, {}, root.path().string());
+        CHECK(created.exit_code == 0);
+        CHECK(fs::exists(root.path() / "empty" / "CMakeLists.txt"));
+        CHECK_THAT(read_file(root.path() / "empty" / "CMakeLists.txt"),
+                   Contains("project(empty LANGUAGES CXX)"));
+    }
+    {  // The command line needs the folder.
+        const auto missing = run_process({SCAFFOLD_BIN, "init"});
+        CHECK(missing.exit_code == 2);
+    }
+}
+
+TEST_CASE("cpack packages the installed tool as a .tar.gz and a .deb", "[e2e][install][package]") {
+    ScratchDir out;
+    const auto packed = run_process({cmake_tool("cpack"), "--config",
+                                     (fs::path(MIGRATOR_BUILD_DIR) / "CPackConfig.cmake").string(),
+                                     "-B", out.path().string()});
+    INFO(packed.out + packed.err);
+    REQUIRE(packed.exit_code == 0);
+
+    fs::path tgz, deb;
+    for (const auto& entry : fs::directory_iterator(out.path())) {
+        const std::string name = entry.path().filename().string();
+        if (std::regex_match(name, std::regex("migrator-[0-9.]+-Linux\\.tar\\.gz")))
+            tgz = entry.path();
+        if (std::regex_match(name, std::regex("migrator_[0-9.]+_[a-z0-9]+\\.deb")))
+            deb = entry.path();
+    }
+    REQUIRE_FALSE(tgz.empty());
+    REQUIRE_FALSE(deb.empty());
+
+    const auto listing = run_process({MIGRATOR_CMAKE_COMMAND, "-E", "tar", "tf", tgz.string()});
+    CHECK_THAT(listing.out, Contains("/bin/migrator"));
+    CHECK_THAT(listing.out, Contains("/bin/scaffold"));
+    CHECK_THAT(listing.out, Contains("/include/migrator/revision.hpp"));
+    CHECK_THAT(listing.out, Contains("/lib/cmake/migrator/migratorConfig.cmake"));
+    CHECK_THAT(listing.out, !Contains("e2e_tests"));
+
+    // dpkg-shlibdeps worked out the runtime libraries the programs link.
+    const auto control = run_process({"/usr/bin/dpkg-deb", "--field", deb.string()});
+    REQUIRE(control.exit_code == 0);
+    CHECK_THAT(control.out, Contains("Package: migrator"));
+    CHECK_THAT(control.out, Contains("Maintainer: "));
+    CHECK_THAT(control.out, Contains("libpqxx"));
+    CHECK_THAT(control.out, Contains("libboost-filesystem"));
+    const auto files = run_process({"/usr/bin/dpkg-deb", "--contents", deb.string()});
+    CHECK_THAT(files.out, Contains("./usr/bin/migrator"));
+    CHECK_THAT(files.out, Contains("./usr/lib/cmake/migrator/MigratorRevision.cmake"));
+}
