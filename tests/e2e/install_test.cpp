@@ -59,6 +59,9 @@ TEST_CASE("an installed migrator builds and bundles an outside project made by s
     CHECK(fs::exists(prefix / "bin" / "scaffold"));
     CHECK(fs::exists(prefix / "include" / "migrator" / "revision.hpp"));
     CHECK(fs::exists(prefix / "include" / "migrator" / "plugin_abi.h"));
+    CHECK_THAT(read_file(prefix / "share" / "man" / "man1" / "migrator.1"),
+               Contains("--lock-timeout"));  // generated from migrator --help
+    CHECK(fs::exists(prefix / "share" / "man" / "man1" / "scaffold.1"));
     for (const char* file : {"migratorConfig.cmake", "migratorConfigVersion.cmake",
                              "MigratorRevision.cmake", "source_sha256.cmake", "revision.map"})
         CHECK(fs::exists(prefix / "lib" / "cmake" / "migrator" / file));
@@ -106,6 +109,13 @@ TEST_CASE("an installed migrator builds and bundles an outside project made by s
     REQUIRE(built.exit_code == 0);
     CHECK(fs::exists(build / "versions" / "c0ffee000001_create_customer.so"));
     CHECK(fs::exists(build / "versions" / "c0ffee000002_create_orders.so"));
+
+    // Inside the project, migrator.ini points the installed migrator at build/versions.
+    const auto history = run_process({(prefix / "bin" / "migrator").string(), "history"},
+                                     Sandbox::clean_environment(), project.string());
+    CHECK(history.exit_code == 0);
+    CHECK(history.out == "c0ffee000001 -> c0ffee000002 (head), create orders\n"
+                         "<base> -> c0ffee000001, create customer\n");
 
     const auto bundled = cmake({"--build", build.string(), "--target", "bundle"});
     INFO(bundled.out + bundled.err);

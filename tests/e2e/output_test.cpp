@@ -142,7 +142,7 @@ TEST_CASE("colours appear only on a terminal, and never with NO_COLOR", "[e2e][o
     CHECK_THAT(sandbox.migrator({"upgrade", "+1"}).out, !Contains("\033["));  // not a terminal
 }
 
-TEST_CASE("--quiet prints nothing but errors", "[e2e][output]") {
+TEST_CASE("a quiet run (-q) prints nothing but errors", "[e2e][output]") {
     Sandbox sandbox("sqlite", shipped_versions_dir());
     const auto quiet = sandbox.migrator({"-q", "upgrade", "head"});
     CHECK(quiet.exit_code == 0);
