@@ -60,7 +60,7 @@ TEST_CASE("an installed migrator builds and bundles an outside project made by s
     CHECK(fs::exists(prefix / "include" / "migrator" / "revision.hpp"));
     CHECK(fs::exists(prefix / "include" / "migrator" / "plugin_abi.h"));
     CHECK_THAT(read_file(prefix / "share" / "man" / "man1" / "migrator.1"),
-               Contains("--lock-timeout"));  // generated from migrator --help
+               Contains("Seconds to wait for another migrator"));  // from migrator --help
     CHECK(fs::exists(prefix / "share" / "man" / "man1" / "scaffold.1"));
     for (const char* file : {"migratorConfig.cmake", "migratorConfigVersion.cmake",
                              "MigratorRevision.cmake", "source_sha256.cmake", "revision.map"})
