@@ -94,3 +94,23 @@ TEST_CASE("a plugin whose entry point contradicts its metadata section is refuse
     CHECK_THAT(result.err, Contains("m1_metadata_mismatch.so"));
     CHECK(sandbox.version_rows().empty());
 }
+
+TEST_CASE("verify checks a versions directory without a database", "[e2e][discovery]") {
+    Sandbox shipped("sqlite", shipped_versions_dir());
+    const auto ok = shipped.migrator({"verify"});
+    CHECK(ok.exit_code == 0);
+    CHECK_THAT(ok.out, Contains("OK: 4 revision plugins"));
+    CHECK_THAT(ok.out, Contains("ae1027a6acf2 (head)"));
+    CHECK_FALSE(shipped.touched());
+
+    Sandbox branched("sqlite", fixture_dir("branched"));
+    const auto two_heads = branched.migrator({"verify"});
+    CHECK(two_heads.exit_code == 3);
+    CHECK_THAT(two_heads.err, Contains("2 heads (d1, d2)"));
+    CHECK(branched.migrator({"verify", "--allow-multiple-heads"}).exit_code == 0);
+
+    Sandbox wrong("sqlite", fixture_dir("wrong_abi"));
+    const auto refused = wrong.migrator({"verify"});
+    CHECK(refused.exit_code == 4);
+    CHECK_THAT(refused.err, Contains("w1_wrong_abi.so"));
+}

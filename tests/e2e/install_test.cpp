@@ -114,8 +114,9 @@ TEST_CASE("an installed migrator builds and bundles an outside project made by s
     const auto history = run_process({(prefix / "bin" / "migrator").string(), "history"},
                                      Sandbox::clean_environment(), project.string());
     CHECK(history.exit_code == 0);
-    CHECK(history.out == "c0ffee000001 -> c0ffee000002 (head), create orders\n"
-                         "<base> -> c0ffee000001, create customer\n");
+    CHECK(history.out ==
+          "c0ffee000001 -> c0ffee000002 (head), create orders\n"
+          "<base> -> c0ffee000001, create customer\n");
 
     const auto bundled = cmake({"--build", build.string(), "--target", "bundle"});
     INFO(bundled.out + bundled.err);
@@ -136,6 +137,10 @@ TEST_CASE("an installed migrator builds and bundles an outside project made by s
 
     Sandbox sandbox("sqlite", release / "versions");
     const std::string migrator = (release / "bin" / "migrator").string();
+    const auto verified = run_process({migrator, "verify"}, Sandbox::clean_environment(), "/");
+    CHECK(verified.exit_code == 0);
+    CHECK_THAT(verified.out,
+               Contains("OK: 2 revision plugins in " + (release / "versions").string()));
     const auto up = run_process({migrator, "--url", sandbox.url(), "upgrade", "head"},
                                 Sandbox::clean_environment(), "/");
     INFO(up.out + up.err);

@@ -132,9 +132,9 @@ TEST_CASE("stamp sets the version table without running any revision", "[e2e][wo
 
     SECTION("rows naming revisions no plugin provides need --purge") {
         REQUIRE(sandbox.migrator({"stamp", "ae10"}).exit_code == 0);
-        const std::vector<std::string> elsewhere{MIGRATOR_BIN, "--url", sandbox.url(),
-                                                 "--versions-dir",
-                                                 fixture_dir("chain").string(), "stamp", "a1a1"};
+        const std::vector<std::string> elsewhere{
+            MIGRATOR_BIN, "--url", sandbox.url(), "--versions-dir", fixture_dir("chain").string(),
+            "stamp",      "a1a1"};
         const auto refused = run_process(elsewhere, Sandbox::clean_environment());
         CHECK(refused.exit_code == 3);
         CHECK_THAT(refused.err, Contains("ae1027a6acf2"));

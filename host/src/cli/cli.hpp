@@ -73,6 +73,8 @@ int run_current(const GlobalOptions& options, bool verbose, bool check_heads);
 int run_heads(const GlobalOptions& options, bool verbose);
 int run_branches(const GlobalOptions& options, bool verbose);
 int run_show(const GlobalOptions& options, const std::string& revision);
+/// Checks a versions directory (a release bundle's) without a database.
+int run_verify(const GlobalOptions& options, bool allow_multiple_heads);
 int run_upgrade(const GlobalOptions& options, const std::string& target);
 int run_downgrade(const GlobalOptions& options, const std::string& target);
 /// Replaces this process with the scaffold program beside it, running `scaffold <command> args`.

@@ -308,6 +308,21 @@ int run_show(const GlobalOptions& options, const std::string& expression) {
     return exit_ok;
 }
 
+int run_verify(const GlobalOptions& options, bool allow_multiple_heads) {
+    // Loading the scripts already checks every plugin file (a plugin, of a known ABI) and the
+    // graph (unique ids, parents present, no cycle); what is left is the number of heads.
+    const Scripts scripts = load_scripts(options);
+    const auto heads = scripts.graph.heads();
+    if (heads.size() > 1 && !allow_multiple_heads)
+        throw RevisionError("the versions directory " + scripts.dir.string() + " has " +
+                            std::to_string(heads.size()) + " heads (" + join(heads) +
+                            "); merge them, or pass --allow-multiple-heads");
+    if (!options.quiet)
+        std::cout << "OK: " << scripts.files.size() << " revision plugins in "
+                  << scripts.dir.string() << ", head " << heads_text(scripts.graph, heads) << ".\n";
+    return exit_ok;
+}
+
 int run_upgrade(const GlobalOptions& options, const std::string& target) {
     return migrate(options, target, Direction::upgrade);
 }

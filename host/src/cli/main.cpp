@@ -113,6 +113,12 @@ int main(int argc, char** argv) {
     show->add_option("revision", target, "Revision id, prefix or expression")->required();
     show->callback([&] { command = [&] { return run_show(options, target); }; });
 
+    bool allow_multiple_heads = false;
+    auto* verify = app.add_subcommand(
+        "verify", "Check the versions directory (e.g. a release bundle's) without a database");
+    verify->add_flag("--allow-multiple-heads", allow_multiple_heads, "Accept more than one head");
+    verify->callback([&] { command = [&] { return run_verify(options, allow_multiple_heads); }; });
+
     auto* upgrade = app.add_subcommand("upgrade", "Upgrade to a later revision");
     upgrade->add_option("target", target, "head, heads, +N, a revision id or prefix, REV+N, ...")
         ->required();
