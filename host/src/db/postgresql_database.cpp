@@ -178,6 +178,8 @@ public:
     std::string describe() const override { return description_; }
 
     void ensure_version_tables() override {
+        // Once ensured, the per-step re-read of the version rows skips the existence check.
+        tables_ensured_ = true;
         // Checking first rather than relying on IF NOT EXISTS alone: PostgreSQL checks the CREATE
         // privilege before existence, and a deploy role may lack it once the tables exist.
         translate_errors("cannot create the version tables in " + description_, [&] {
@@ -210,7 +212,7 @@ public:
         return translate_errors(
             "cannot read version table " + names_.version + " of " + description_, [&] {
                 std::vector<std::string> heads;
-                if (!relation_exists(qualified_version_)) return heads;
+                if (!tables_ensured_ && !relation_exists(qualified_version_)) return heads;
                 // COLLATE "C": byte order, the same on every server and on SQLite.
                 const pqxx::result rows = run("SELECT version_num FROM " + qualified_version_ +
                                               " ORDER BY version_num COLLATE \"C\"");
@@ -412,6 +414,7 @@ private:
     }
 
     std::string description_;
+    bool tables_ensured_ = false;  ///< ensure_version_tables() ran on this connection
     VersionTableNames names_;
     std::string run_by_;
     std::string run_host_;

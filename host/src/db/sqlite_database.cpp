@@ -59,6 +59,8 @@ public:
     std::string describe() const override { return description_; }
 
     void ensure_version_tables() override {
+        // Once ensured, the per-step re-read of the version rows skips the existence check.
+        tables_ensured_ = true;
         create_deferred_file();
         translate_errors("cannot create the version tables in " + description_, [&] {
             db_->exec("CREATE TABLE IF NOT EXISTS " + names_.quoted_version +
@@ -84,7 +86,7 @@ public:
         return translate_errors(
             "cannot read version table " + names_.version + " of " + description_, [&] {
                 std::vector<std::string> heads;
-                if (!version_table_exists()) return heads;
+                if (!tables_ensured_ && !version_table_exists()) return heads;
                 SQLite::Statement rows(*db_, "SELECT version_num FROM " + names_.quoted_version +
                                                  " ORDER BY version_num");
                 while (rows.executeStep()) heads.push_back(rows.getColumn(0).getString());
@@ -229,6 +231,7 @@ private:
     }
 
     std::string description_;
+    bool tables_ensured_ = false;  ///< ensure_version_tables() ran on this connection
     VersionTableNames names_;
     std::string run_by_;
     std::string run_host_;

@@ -1,6 +1,11 @@
 // Reads one named section of an ELF file without loading it: the only object-format-specific code.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdint>
-#include <fstream>
+#include <cstring>
 #include <migrator/errors.hpp>
 #include <migrator/plugins.hpp>
 #include <string>
@@ -59,22 +64,29 @@ struct SectionHeader {
 class ElfFile {
 public:
     explicit ElfFile(const std::filesystem::path& file) : name_(file.string()) {
-        std::error_code error;
-        const auto status = std::filesystem::status(file, error);
-        if (status.type() == std::filesystem::file_type::not_found) fail("does not exist");
-        if (error) fail("cannot be read (" + error.message() + ")");
-        // Opening a FIFO or a device would block or never end; only plain files can be plugins.
-        if (!std::filesystem::is_regular_file(status)) fail("is not a regular file");
-        stream_.open(file, std::ios::binary);
-        if (!stream_) fail("cannot be opened");
-        stream_.seekg(0, std::ios::end);
-        const std::streamoff end = stream_.tellg();
-        if (!stream_ || end < 0) fail("cannot be read");
-        size_ = static_cast<std::uint64_t>(end);
+        // One open and one fstat, then pread only the few ranges needed: discovery reads every
+        // plugin on every command, so per-file system calls are the cost that grows.
+        // O_NONBLOCK: opening a FIFO must not block before fstat can refuse it.
+        fd_ = ::open(name_.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (fd_ < 0) {
+            if (errno == ENOENT) fail("does not exist");
+            fail("cannot be opened (" + std::string(std::strerror(errno)) + ")");
+        }
+        struct stat status {};
+        if (::fstat(fd_, &status) != 0)
+            fail("cannot be read (" + std::string(std::strerror(errno)) + ")");
+        // A FIFO or a device would block or never end; only plain files can be plugins.
+        if (!S_ISREG(status.st_mode)) fail("is not a regular file");
+        size_ = static_cast<std::uint64_t>(status.st_size);
         if (size_ == 0) fail("is empty");
         if (size_ > max_file_size)
             fail("is larger than 256 MiB, far too large to be a revision plugin");
     }
+    ~ElfFile() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    ElfFile(const ElfFile&) = delete;
+    ElfFile& operator=(const ElfFile&) = delete;
 
     std::string read_section(std::string_view section_name) {
         read_header();
@@ -116,12 +128,14 @@ private:
         if (offset > size_ || size > size_ - offset)
             fail("is truncated: its " + what + " lies past the end of the file");
         std::string bytes(static_cast<std::size_t>(size), '\0');
-        if (size == 0) return bytes;
-        stream_.clear();
-        stream_.seekg(static_cast<std::streamoff>(offset));
-        stream_.read(bytes.data(), static_cast<std::streamsize>(size));
-        if (!stream_ || static_cast<std::uint64_t>(stream_.gcount()) != size)
-            fail("could not be read completely (did it change while being read?)");
+        std::size_t done = 0;
+        while (done < bytes.size()) {
+            const ssize_t got = ::pread(fd_, bytes.data() + done, bytes.size() - done,
+                                        static_cast<off_t>(offset + done));
+            if (got < 0 && errno == EINTR) continue;
+            if (got <= 0) fail("could not be read completely (did it change while being read?)");
+            done += static_cast<std::size_t>(got);
+        }
         return bytes;
     }
 
@@ -220,7 +234,7 @@ private:
     }
 
     std::string name_;
-    std::ifstream stream_;
+    int fd_ = -1;
     std::uint64_t size_ = 0;
     const Layout* layout_ = nullptr;
     bool big_endian_ = false;
