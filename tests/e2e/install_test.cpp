@@ -22,15 +22,6 @@ std::string cmake_tool(const std::string& name) {
     return (fs::path(MIGRATOR_CMAKE_COMMAND).parent_path() / name).string();
 }
 
-/// Replaces the first occurrence of `from` in `file` with `to`.
-void edit(const fs::path& file, const std::string& from, const std::string& to) {
-    std::string text = read_file(file);
-    const auto at = text.find(from);
-    REQUIRE(at != std::string::npos);
-    text.replace(at, from.size(), to);
-    std::ofstream(file, std::ios::binary | std::ios::trunc) << text;
-}
-
 /// The revision source `scaffold new` reports it generated.
 fs::path generated_source(const std::string& scaffold_output) {
     std::smatch match;
@@ -40,10 +31,11 @@ fs::path generated_source(const std::string& scaffold_output) {
 
 /// Makes the revision in `source` create `table` on upgrade and drop it on downgrade.
 void create_table_in(const fs::path& source, const std::string& table) {
-    edit(source, "    // ctx.execute(\"CREATE TABLE ...\");",
-         "    ctx.execute(\"CREATE TABLE " + table + " (id INTEGER PRIMARY KEY, name TEXT)\");");
-    edit(source, "    // ctx.execute(\"DROP TABLE ...\");",
-         "    ctx.execute(\"DROP TABLE " + table + "\");");
+    replace_in_file(
+        source, "    // ctx.execute(\"CREATE TABLE ...\");",
+        "    ctx.execute(\"CREATE TABLE " + table + " (id INTEGER PRIMARY KEY, name TEXT)\");");
+    replace_in_file(source, "    // ctx.execute(\"DROP TABLE ...\");",
+                    "    ctx.execute(\"DROP TABLE " + table + "\");");
 }
 
 }  // namespace

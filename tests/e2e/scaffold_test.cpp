@@ -47,15 +47,6 @@ struct ScratchProject {
     }
 };
 
-/// Replaces the first occurrence of `from` in `file` with `to`.
-void edit(const fs::path& file, const std::string& from, const std::string& to) {
-    std::string text = read_file(file);
-    const auto at = text.find(from);
-    REQUIRE(at != std::string::npos);
-    text.replace(at, from.size(), to);
-    std::ofstream(file, std::ios::binary | std::ios::trunc) << text;
-}
-
 }  // namespace
 
 TEST_CASE("scaffold new creates a revision on the head that the next build picks up",
@@ -79,10 +70,10 @@ TEST_CASE("scaffold new creates a revision on the head that the next build picks
     CHECK_THAT(text, Contains("MIGRATOR_DOWN_REVISION(\"ae1027a6acf2\")"));
     CHECK_THAT(text, Contains("MIGRATOR_MESSAGE(\"add email to account\")"));
 
-    edit(source, "    // ctx.execute(\"CREATE TABLE ...\");",
-         "    ctx.execute(\"ALTER TABLE account ADD COLUMN email VARCHAR(255)\");");
-    edit(source, "    // ctx.execute(\"DROP TABLE ...\");",
-         "    ctx.execute(\"ALTER TABLE account DROP COLUMN email\");");
+    replace_in_file(source, "    // ctx.execute(\"CREATE TABLE ...\");",
+                    "    ctx.execute(\"ALTER TABLE account ADD COLUMN email VARCHAR(255)\");");
+    replace_in_file(source, "    // ctx.execute(\"DROP TABLE ...\");",
+                    "    ctx.execute(\"ALTER TABLE account DROP COLUMN email\");");
 
     // No re-configure: the build notices the new folder by itself.
     const auto build = project.cmake({"--build", "build", "-j2"});

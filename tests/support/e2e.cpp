@@ -59,6 +59,15 @@ std::string read_file(const fs::path& file) {
     return text.str();
 }
 
+void replace_in_file(const fs::path& file, const std::string& from, const std::string& to) {
+    std::string text = read_file(file);
+    const auto at = text.find(from);
+    if (at == std::string::npos)
+        throw std::runtime_error("'" + from + "' is not in " + file.string());
+    text.replace(at, from.size(), to);
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << text;
+}
+
 fs::path fixture_dir(const std::string& scenario) {
     return fs::path(MIGRATOR_FIXTURES_DIR) / scenario;
 }

@@ -32,6 +32,9 @@ private:
 /// The whole content of a file, empty if it does not exist.
 std::string read_file(const fs::path& file);
 
+/// Replaces the first occurrence of `from` in `file` with `to`; throws if `from` is not there.
+void replace_in_file(const fs::path& file, const std::string& from, const std::string& to);
+
 /// The versions directory of a fixture scenario built by tests/fixtures/CMakeLists.txt.
 fs::path fixture_dir(const std::string& scenario);
 
