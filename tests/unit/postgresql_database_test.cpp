@@ -196,7 +196,7 @@ TEST_CASE(
                   " FROM information_schema.columns"
                   " WHERE table_name = 'migrator_version_history'") ==
           Rows{{"id,revision,direction,heads_before,heads_after,started_at,duration_ms,success,"
-                "source_sha256,error,run_by,run_host"}});
+                "source_sha256,error,run_by,run_host,dirty"}});
 }
 
 TEST_CASE("On PostgreSQL, a configured version table name is used for both tables",

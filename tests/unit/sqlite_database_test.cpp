@@ -85,7 +85,8 @@ TEST_CASE("ensure_version_tables creates the Alembic-shaped version table and th
 
     const auto tables =
         rows_of(*db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
-    Rows expected{{"migrator_version"}, {"migrator_version_history"}, {"sqlite_sequence"}};
+    // No sqlite_sequence: the history id is a plain rowid, not AUTOINCREMENT.
+    Rows expected{{"migrator_version"}, {"migrator_version_history"}};
     CHECK(tables == expected);
     const auto columns =
         rows_of(*db, "SELECT name, type, pk FROM pragma_table_info('migrator_version')");

@@ -3,7 +3,9 @@
 #define MIGRATOR_DB_HPP
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
+#include <iosfwd>
 #include <memory>
 #include <migrator/database_url.hpp>
 #include <optional>
@@ -23,8 +25,9 @@ struct DatabaseOptions {
 
 /// One row of the history table: one step that ran, successfully or not.
 struct HistoryRecord {
+    std::int64_t id = 0;  ///< the row's id, set by read_history (0 in a record to write)
     std::string revision;
-    std::string direction;     ///< "upgrade" or "downgrade"
+    std::string direction;     ///< "upgrade", "downgrade", "stamp" or "resolve"
     std::string heads_before;  ///< comma-separated version rows before the step
     std::string heads_after;   ///< comma-separated version rows after it (if it succeeded)
     std::string started_at;    ///< UTC, ISO 8601
@@ -32,6 +35,11 @@ struct HistoryRecord {
     bool success = false;
     std::string source_sha256;
     std::string error;  ///< the failure message, empty on success
+    /// A non-transactional step that started and has not been seen to finish: while such a row
+    /// exists the database is dirty and upgrade/downgrade refuse to run (see `migrator resolve`).
+    bool dirty = false;
+    std::string run_by;    ///< set by read_history; the backend fills it in when writing
+    std::string run_host;  ///< set by read_history; the backend fills it in when writing
 };
 
 /// Receives one result row: values are text, std::nullopt for NULL.
@@ -56,8 +64,21 @@ public:
     /// Inside a transaction: deletes the `remove` rows and inserts the `add` rows.
     virtual void replace_heads(const std::vector<std::string>& remove,
                                const std::vector<std::string>& add) = 0;
-    /// Appends one history row (inside the current transaction if one is open).
-    virtual void record_history(const HistoryRecord& record) = 0;
+    /// Appends one history row (inside the current transaction if one is open) and returns its
+    /// id (0 for the offline SQL backend, which has no rows to update).
+    virtual std::int64_t record_history(const HistoryRecord& record) = 0;
+    /// Rewrites the outcome of history row `id` (heads_after, duration_ms, success, error, dirty)
+    /// from `record`.
+    virtual void update_history(std::int64_t id, const HistoryRecord& record) = 0;
+    /// Every history row (with `dirty_only`, only the rows marking the database dirty), oldest
+    /// first; empty when the history table does not exist yet. Reads tables written by older
+    /// migrator versions too (missing columns take their defaults).
+    virtual std::vector<HistoryRecord> read_history(bool dirty_only) = 0;
+
+    /// True for the offline SQL backend (`--sql`): statements are printed, nothing is read.
+    virtual bool offline() const { return false; }
+    /// Offline: writes `text` as an SQL comment line into the script. Online: nothing.
+    virtual void annotate(const std::string& text) { (void)text; }
 
     /// Takes the lock that serialises migrator runs on this database (PostgreSQL: a session
     /// advisory lock keyed on database, schema and version table; SQLite: nothing, its write
@@ -82,6 +103,16 @@ public:
 /// Opens the database a URL names. Throws DatabaseError (masked URL) when it cannot be opened or
 /// its dialect has no backend yet.
 std::unique_ptr<Database> open_database(const DatabaseUrl& url, const DatabaseOptions& options);
+
+/// The offline backend for `--sql`: opens no connection; every statement that would run (version
+/// table creation, revision SQL, version-row and history changes, BEGIN/COMMIT) is written to
+/// `out` as SQL text for the URL's dialect, and read_heads() answers `start_heads`, then whatever
+/// the statements written so far left. query() throws DatabaseError (there is nothing to read).
+/// Throws DatabaseError for a dialect without a backend.
+std::unique_ptr<Database> open_offline_database(const DatabaseUrl& url,
+                                                const DatabaseOptions& options,
+                                                std::vector<std::string> start_heads,
+                                                std::ostream& out);
 
 }  // namespace migrator
 

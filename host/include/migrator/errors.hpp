@@ -48,6 +48,13 @@ public:
     using Error::Error;
 };
 
+/// The database is dirty: a non-transactional revision started and did not finish, so the schema
+/// is in an unknown state until the user resolves it (`migrator resolve`).
+class DirtyError : public Error {
+public:
+    using Error::Error;
+};
+
 }  // namespace migrator
 
 #endif  // MIGRATOR_ERRORS_HPP

@@ -21,6 +21,9 @@ struct Revision {
     std::string create_date;
     std::string source_sha256;  ///< SHA-256 of the revision's source file, may be empty
     std::string path;           ///< the plugin file it was read from; informational only
+    /// False for a revision that must run outside a transaction (e.g. CREATE INDEX
+    /// CONCURRENTLY); if it fails or is interrupted, the database is marked dirty.
+    bool transactional = true;
 };
 
 enum class Direction { upgrade, downgrade };

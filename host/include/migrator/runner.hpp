@@ -7,6 +7,7 @@
 #include <migrator/db.hpp>
 #include <migrator/graph.hpp>
 #include <migrator/plugins.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,13 @@ struct RunSummary {
     std::vector<std::string> heads;  ///< version rows at the end
 };
 
+/// How a run uses transactions.
+struct RunOptions {
+    /// All steps in one transaction: the run is all-or-nothing. Refused (ConfigError) for a plan
+    /// holding a non-transactional revision.
+    bool single_transaction = false;
+};
+
 /// Computes the steps still needed to reach the run's target from the given version rows.
 using Planner = std::function<std::vector<Step>(const std::vector<std::string>& heads)>;
 
@@ -44,10 +52,33 @@ using Planner = std::function<std::vector<Step>(const std::vector<std::string>& 
 /// the steps still needed (finishing early when there are none); calls the plugin; updates the
 /// version rows; records a history row. A failing step is rolled back, recorded as failed in the
 /// history table, and reported as MigrationError naming the revision and the plugin's message;
-/// earlier steps stay committed. Throws PluginError, DatabaseError, MigrationError.
+/// earlier steps stay committed (with options.single_transaction, nothing stays).
+///
+/// A non-transactional revision is first recorded as a dirty history row (committed), then runs
+/// outside any transaction; its success updates the version rows and clears the mark in one
+/// transaction. A failure or a crash leaves the mark: the database is dirty (see
+/// refuse_if_dirty, resolve_dirty). On the offline backend nothing is marked, and the step's SQL
+/// is printed outside BEGIN/COMMIT.
+/// Throws PluginError, DatabaseError, MigrationError, DirtyError, ConfigError.
 RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
                     const RevisionGraph& graph, const std::vector<PluginFile>& plugins,
-                    Database& db, RunListener& listener);
+                    Database& db, RunListener& listener, const RunOptions& options = {});
+
+/// The history row of the latest non-transactional step that started and was not seen to
+/// finish, if any: while there is one, the database is dirty.
+std::optional<HistoryRecord> dirty_step(Database& db);
+
+/// Throws DirtyError naming the revision, when it started and its error, and the way out, when
+/// the database is dirty.
+void refuse_if_dirty(Database& db);
+
+/// The explicit recovery from a dirty state, after the user repaired the schema by hand:
+/// `applied` records the dirty step as done (the version rows move as the step would have moved
+/// them); otherwise as rolled back (the rows stay). Clears the mark and records a "resolve"
+/// history row. Returns the dirty step. Throws ConfigError when the database is not dirty or is
+/// dirty for another revision than `revision`, DatabaseError when the version rows no longer
+/// match the dirty step.
+HistoryRecord resolve_dirty(Database& db, const std::string& revision, bool applied);
 
 /// Sets the version rows to `target` without running any revision (Alembic's stamp), recording
 /// it in the history table. Loads no plugin.

@@ -18,6 +18,8 @@ enum ExitStatus : int {
     exit_database = 5,          ///< bad database URL, or the database cannot be opened or used
     exit_lock_timeout = 6,      ///< another migrator held the migration lock too long
     exit_not_at_head = 7,       ///< `current --check-heads`: the database is not at the heads
+    exit_check_failed = 8,      ///< `check` found problems
+    exit_dirty = 9,             ///< the database is dirty: a non-transactional step did not finish
     exit_internal = 70,         ///< a bug in migrator (EX_SOFTWARE)
 };
 
@@ -75,12 +77,29 @@ int run_branches(const GlobalOptions& options, bool verbose);
 int run_show(const GlobalOptions& options, const std::string& revision);
 /// Checks a versions directory (a release bundle's) without a database.
 int run_verify(const GlobalOptions& options, bool allow_multiple_heads);
-int run_upgrade(const GlobalOptions& options, const std::string& target);
-int run_downgrade(const GlobalOptions& options, const std::string& target);
+/// `upgrade`/`downgrade` options.
+struct MigrateOptions {
+    bool sql = false;                 ///< offline: print the SQL, open no connection
+    bool single_transaction = false;  ///< the whole run in one transaction
+};
+
+int run_upgrade(const GlobalOptions& options, const MigrateOptions& migrate_options,
+                const std::string& target);
+int run_downgrade(const GlobalOptions& options, const MigrateOptions& migrate_options,
+                  const std::string& target);
+/// Clears a dirty mark after the user repaired the schema: `applied` or rolled back.
+int run_resolve(const GlobalOptions& options, const std::string& revision, bool applied);
+/// `check` options.
+struct CheckOptions {
+    bool allow_pending = false;  ///< a database below head is a warning, not a problem
+};
+/// Compares the database with the versions directory; exit_check_failed listing each problem.
+int run_check(const GlobalOptions& options, const CheckOptions& check);
 /// Replaces this process with the scaffold program beside it, running `scaffold <command> args`.
 /// Returns only on failure (throws ConfigError naming the missing program).
 int run_scaffold(const std::string& command, const std::vector<std::string>& args);
-int run_stamp(const GlobalOptions& options, const std::vector<std::string>& revisions, bool purge);
+int run_stamp(const GlobalOptions& options, std::vector<std::string> revisions, bool purge,
+              bool sql);
 
 }  // namespace migrator::cli
 

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <migrator/database_url.hpp>
 #include <migrator/db.hpp>
 #include <migrator/errors.hpp>
@@ -40,12 +41,17 @@ Scripts load_scripts(const GlobalOptions& options) {
     return Scripts{std::move(dir), std::move(files), std::move(graph)};
 }
 
-std::unique_ptr<Database> open(const GlobalOptions& options, bool read_only) {
+DatabaseOptions database_options(const GlobalOptions& options, bool read_only) {
     DatabaseOptions db_options;
     db_options.version_table = options.version_table;
     db_options.read_only = read_only;
     db_options.version_schema = options.version_schema;
-    return open_database(DatabaseUrl::parse(resolve_database_url(options)), db_options);
+    return db_options;
+}
+
+std::unique_ptr<Database> open(const GlobalOptions& options, bool read_only) {
+    return open_database(DatabaseUrl::parse(resolve_database_url(options)),
+                         database_options(options, read_only));
 }
 
 /// Prints one JSON document on its own line.
@@ -65,42 +71,46 @@ boost::json::array revisions_json(const RevisionGraph& graph, const std::vector<
 /// of the revision go indented in between.
 class ConsoleListener : public RunListener {
 public:
-    explicit ConsoleListener(bool quiet) : quiet_(quiet), colours_{Colours::enabled_for(1)} {}
+    /// Progress goes to stdout, or to stderr when stdout carries offline SQL.
+    ConsoleListener(bool quiet, bool to_stderr)
+        : quiet_(quiet),
+          out_(to_stderr ? std::cerr : std::cout),
+          colours_{Colours::enabled_for(to_stderr ? 2 : 1)} {}
 
     void step_started(std::size_t index, std::size_t total, const Step& step,
                       const Revision& revision) override {
         if (quiet_) return;
         const bool up = step.direction == Direction::upgrade;
         const std::string parents = join(revision.parents, ", ");
-        std::cout << colours_.dim("[" + std::to_string(index) + "/" + std::to_string(total) + "]")
-                  << " Running " << (up ? "upgrade " : "downgrade ") << (up ? parents : revision.id)
-                  << " -> " << (up ? revision.id : parents) << ", " << revision.message
-                  << std::flush;
+        out_ << colours_.dim("[" + std::to_string(index) + "/" + std::to_string(total) + "]")
+             << " Running " << (up ? "upgrade " : "downgrade ") << (up ? parents : revision.id)
+             << " -> " << (up ? revision.id : parents) << ", " << revision.message << std::flush;
         logged_ = false;
         line_open_ = true;
     }
     void step_log(const std::string& message) override {
         if (quiet_) return;
-        if (!logged_) std::cout << '\n';
-        std::cout << "      " << message << '\n' << std::flush;
+        if (!logged_) out_ << '\n';
+        out_ << "      " << message << '\n' << std::flush;
         logged_ = true;
     }
     void step_finished(std::size_t, std::size_t, const Step&, double elapsed_ms) override {
         if (quiet_) return;
-        std::cout << (logged_ ? "      done in " : " ... ")
-                  << colours_.green(format_duration(elapsed_ms)) << '\n'
-                  << std::flush;
+        out_ << (logged_ ? "      done in " : " ... ")
+             << colours_.green(format_duration(elapsed_ms)) << '\n'
+             << std::flush;
         line_open_ = false;
     }
     /// Ends the line of a step that failed, so the error that follows stands on its own.
     void step_failed() {
         if (line_open_)
-            std::cout << (logged_ ? "      " : " ... ") << colours_.red("FAILED") << std::endl;
+            out_ << (logged_ ? "      " : " ... ") << colours_.red("FAILED") << std::endl;
         line_open_ = false;
     }
 
 private:
     bool quiet_;
+    std::ostream& out_;
     Colours colours_;
     bool logged_ = false;
     bool line_open_ = false;
@@ -121,41 +131,90 @@ private:
     Database& db_;
 };
 
-/// Shared by upgrade and downgrade: lock, resolve, plan, run, summarise.
-int migrate(const GlobalOptions& options, const std::string& target, Direction direction) {
+/// Splits `A:B` into its two ends; throws ConfigError naming `what` for any other shape.
+std::pair<std::string, std::string> split_range(const std::string& range, const char* what) {
+    const auto colon = range.find(':');
+    if (colon == std::string::npos || range.find(':', colon + 1) != std::string::npos ||
+        colon == 0 || colon + 1 == range.size())
+        throw ConfigError(std::string(what) + " needs a range FROM:TO (e.g. ae10:1975); '" + range +
+                          "' is not one");
+    return {range.substr(0, colon), range.substr(colon + 1)};
+}
+
+/// The version rows a database has once everything `expression` names (and all it needs) is
+/// applied: where an offline run starts from.
+std::vector<std::string> rows_at(const RevisionGraph& graph, const std::string& expression) {
+    return graph.upgrade_destination(expression, {});
+}
+
+/// Shared by upgrade and downgrade: lock, resolve, plan, run, summarise. Offline (`--sql`), the
+/// database is a script on stdout and the run starts from base or from the range's start.
+int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
+            const std::string& target_expression, Direction direction) {
     const Scripts scripts = load_scripts(options);
-    auto db = open(options, false);
+    const bool up = direction == Direction::upgrade;
+    std::string target = target_expression;
+    std::unique_ptr<Database> db;
+    if (migrate_options.sql) {
+        std::vector<std::string> start;
+        if (target.find(':') != std::string::npos) {
+            auto [from, to] = split_range(target, up ? "upgrade --sql" : "downgrade --sql");
+            start = from == "base" ? std::vector<std::string>{} : rows_at(scripts.graph, from);
+            target = to;
+        } else if (!up) {
+            throw ConfigError(
+                "downgrade --sql needs the revision to start from, as a range FROM:TO (e.g. "
+                "`downgrade head:base --sql`): offline, migrator cannot read the database's "
+                "current revision");
+        }
+        db = open_offline_database(DatabaseUrl::parse(resolve_database_url(options)),
+                                   database_options(options, false), start, std::cout);
+        std::cout << "-- migrator " << (up ? "upgrade " : "downgrade ")
+                  << heads_text(scripts.graph, start) << " -> " << target << " --sql ("
+                  << db->dialect() << ")\n";
+    } else {
+        db = open(options, false);
+    }
     // The lock comes before reading the current revision: a fleet of runners must not plan from
     // a state one of them is about to change.
     const MigrationLock lock(*db, options);
+    refuse_if_dirty(*db);
     const auto current = db->read_heads();
-    const auto wanted = direction == Direction::upgrade
-                            ? scripts.graph.upgrade_destination(target, current)
-                            : scripts.graph.downgrade_destination(target, current);
+    const auto wanted = up ? scripts.graph.upgrade_destination(target, current)
+                           : scripts.graph.downgrade_destination(target, current);
     const Planner plan_from = [&](const std::vector<std::string>& heads) {
-        return direction == Direction::upgrade ? scripts.graph.plan_upgrade(heads, wanted)
-                                               : scripts.graph.plan_downgrade(heads, wanted);
+        return up ? scripts.graph.plan_upgrade(heads, wanted)
+                  : scripts.graph.plan_downgrade(heads, wanted);
     };
     const auto plan = plan_from(current);
+    std::ostream& report = migrate_options.sql ? std::cerr : std::cout;
     if (plan.empty()) {
         if (!options.quiet)
-            std::cout << "Nothing to do: " << db->describe() << " is already at "
-                      << heads_text(scripts.graph, current) << ".\n";
+            report << "Nothing to do: " << db->describe() << " is already at "
+                   << heads_text(scripts.graph, current) << ".\n";
         return exit_ok;
     }
     db->ensure_version_tables();
-    ConsoleListener listener(options.quiet);
+    ConsoleListener listener(options.quiet, migrate_options.sql);
+    RunOptions run_options;
+    run_options.single_transaction = migrate_options.single_transaction;
     try {
-        const auto summary = run_plan(plan, plan_from, scripts.graph, scripts.files, *db, listener);
+        const auto summary =
+            run_plan(plan, plan_from, scripts.graph, scripts.files, *db, listener, run_options);
         if (options.quiet) return exit_ok;
         if (summary.steps == 0)
-            std::cout << "Nothing to do: another migrator brought " << db->describe() << " to "
-                      << heads_text(scripts.graph, summary.heads) << ".\n";
+            report << "Nothing to do: another migrator brought " << db->describe() << " to "
+                   << heads_text(scripts.graph, summary.heads) << ".\n";
+        else if (migrate_options.sql)
+            report << "Wrote the SQL of " << summary.steps
+                   << (summary.steps == 1 ? " step" : " steps") << " (" << db->dialect() << ") to "
+                   << (up ? "upgrade" : "downgrade") << " to "
+                   << heads_text(scripts.graph, summary.heads) << "; nothing was run.\n";
         else
-            std::cout << (direction == Direction::upgrade ? "Upgraded" : "Downgraded") << " to "
-                      << heads_text(scripts.graph, summary.heads) << ": " << summary.steps
-                      << (summary.steps == 1 ? " step in " : " steps in ")
-                      << format_duration(summary.elapsed_ms) << ".\n";
+            report << (up ? "Upgraded" : "Downgraded") << " to "
+                   << heads_text(scripts.graph, summary.heads) << ": " << summary.steps
+                   << (summary.steps == 1 ? " step in " : " steps in ")
+                   << format_duration(summary.elapsed_ms) << ".\n";
     } catch (...) {
         listener.step_failed();
         throw;
@@ -323,19 +382,36 @@ int run_verify(const GlobalOptions& options, bool allow_multiple_heads) {
     return exit_ok;
 }
 
-int run_upgrade(const GlobalOptions& options, const std::string& target) {
-    return migrate(options, target, Direction::upgrade);
+int run_upgrade(const GlobalOptions& options, const MigrateOptions& migrate_options,
+                const std::string& target) {
+    return migrate(options, migrate_options, target, Direction::upgrade);
 }
 
-int run_downgrade(const GlobalOptions& options, const std::string& target) {
-    return migrate(options, target, Direction::downgrade);
+int run_downgrade(const GlobalOptions& options, const MigrateOptions& migrate_options,
+                  const std::string& target) {
+    return migrate(options, migrate_options, target, Direction::downgrade);
 }
 
-int run_stamp(const GlobalOptions& options, const std::vector<std::string>& expressions,
-              bool purge) {
+int run_stamp(const GlobalOptions& options, std::vector<std::string> expressions, bool purge,
+              bool sql) {
     const Scripts scripts = load_scripts(options);
-    auto db = open(options, false);
+    std::unique_ptr<Database> db;
+    if (sql) {
+        std::vector<std::string> start;
+        if (expressions.size() == 1 && expressions[0].find(':') != std::string::npos) {
+            auto [from, to] = split_range(expressions[0], "stamp --sql");
+            start = from == "base" ? std::vector<std::string>{} : rows_at(scripts.graph, from);
+            expressions = {to};
+        }
+        db = open_offline_database(DatabaseUrl::parse(resolve_database_url(options)),
+                                   database_options(options, false), start, std::cout);
+        std::cout << "-- migrator stamp " << join(expressions, " ") << " --sql (" << db->dialect()
+                  << ")\n";
+    } else {
+        db = open(options, false);
+    }
     const MigrationLock lock(*db, options);
+    refuse_if_dirty(*db);
     const auto current = db->read_heads();
     if (!purge)
         for (const auto& id : current)
@@ -363,8 +439,142 @@ int run_stamp(const GlobalOptions& options, const std::vector<std::string>& expr
     db->ensure_version_tables();
     stamp(*db, target);
     if (!options.quiet)
-        std::cout << "Stamped " << db->describe() << " at " << heads_text(scripts.graph, target)
-                  << " (no revision ran).\n";
+        (sql ? std::cerr : std::cout)
+            << (sql ? "Wrote the SQL to stamp " : "Stamped ") << db->describe() << " at "
+            << heads_text(scripts.graph, target) << " (no revision ran).\n";
+    return exit_ok;
+}
+
+int run_resolve(const GlobalOptions& options, const std::string& expression, bool applied) {
+    const Scripts scripts = load_scripts(options);
+    auto db = open(options, false);
+    const MigrationLock lock(*db, options);
+    // The revision may have lost its plugin since; then only its full id names it.
+    const std::string revision = scripts.graph.find(expression) != nullptr ||
+                                         [&] {
+                                             const auto dirty = dirty_step(*db);
+                                             return dirty && dirty->revision == expression;
+                                         }()
+                                     ? expression
+                                     : scripts.graph.resolve_id(expression);
+    db->ensure_version_tables();
+    const HistoryRecord dirty = resolve_dirty(*db, revision, applied);
+    if (!options.quiet)
+        std::cout << "Resolved the dirty " << dirty.direction << " of revision " << revision
+                  << " as " << (applied ? "applied" : "rolled back") << ": " << db->describe()
+                  << " is at " << heads_text(scripts.graph, db->read_heads()) << ".\n";
+    return exit_ok;
+}
+
+namespace {
+
+/// One thing `check` found: what kind, which revision (may be empty), and the sentence.
+struct Finding {
+    std::string kind;
+    std::string revision;
+    std::string message;
+};
+
+boost::json::array findings_json(const std::vector<Finding>& findings) {
+    boost::json::array array;
+    for (const auto& finding : findings)
+        array.push_back(
+            {{"kind", finding.kind}, {"revision", finding.revision}, {"message", finding.message}});
+    return array;
+}
+
+/// The source checksum each revision was last applied from, per the history table: the latest
+/// successful upgrade (or resolve as applied) of it that recorded one.
+std::map<std::string, std::string> applied_checksums(const std::vector<HistoryRecord>& history) {
+    std::map<std::string, std::string> checksums;
+    for (const auto& row : history)
+        if (row.success && (row.direction == "upgrade" || row.direction == "resolve") &&
+            !row.source_sha256.empty() && !row.dirty)
+            checksums[row.revision] = row.source_sha256;
+    return checksums;
+}
+
+}  // namespace
+
+int run_check(const GlobalOptions& options, const CheckOptions& check) {
+    const Scripts scripts = load_scripts(options);
+    const auto db = open(options, true);
+    const auto current = db->read_heads();
+    const auto history = db->read_history(false);
+    const std::string dir = scripts.dir.string();
+    std::vector<Finding> problems;
+    std::vector<Finding> warnings;
+
+    auto heads = scripts.graph.heads();
+    std::sort(heads.begin(), heads.end());
+    if (heads.size() > 1)
+        problems.push_back({"multiple_heads", "",
+                            "the versions directory " + dir + " has " +
+                                std::to_string(heads.size()) + " heads (" + join(heads) +
+                                "); merge them with `scaffold merge heads`"});
+
+    std::vector<std::string> known;
+    for (const auto& id : current) {
+        if (scripts.graph.find(id) != nullptr) {
+            known.push_back(id);
+            continue;
+        }
+        problems.push_back(
+            {"missing_plugin", id,
+             "the database is at revision " + id + ", which no plugin in " + dir + " provides"});
+    }
+
+    const auto checksums = applied_checksums(history);
+    for (const auto& id : scripts.graph.ancestors_or_self(known)) {
+        const Revision& revision = scripts.graph.at(id);
+        const auto applied = checksums.find(id);
+        if (applied == checksums.end() || revision.source_sha256.empty()) continue;
+        if (applied->second != revision.source_sha256)
+            problems.push_back(
+                {"checksum_mismatch", id,
+                 "revision " + id + " (" + revision.message + ") was applied from source SHA-256 " +
+                     applied->second.substr(0, 12) + "..., but its plugin " + revision.path +
+                     " was built from " + revision.source_sha256.substr(0, 12) +
+                     "...: its source was edited after it was applied"});
+    }
+
+    if (const auto dirty = dirty_step(*db))
+        problems.push_back({"dirty", dirty->revision,
+                            "the database is dirty: the non-transactional " + dirty->direction +
+                                " of revision " + dirty->revision + " started at " +
+                                dirty->started_at + " did not complete (" + dirty->error +
+                                "); repair the schema, then `migrator resolve " + dirty->revision +
+                                " --applied|--rolled-back`"});
+
+    if (current != heads) {
+        Finding pending{"not_at_head", "",
+                        "the database is at " + heads_text(scripts.graph, current) +
+                            ", not at the head revision(s) " + heads_text(scripts.graph, heads) +
+                            "; run `migrator upgrade heads`"};
+        (check.allow_pending ? warnings : problems).push_back(std::move(pending));
+    }
+
+    if (options.json) {
+        print_json({{"database", db->describe()},
+                    {"versions_dir", dir},
+                    {"current", boost::json::value_from(current)},
+                    {"heads", boost::json::value_from(heads)},
+                    {"ok", problems.empty()},
+                    {"problems", findings_json(problems)},
+                    {"warnings", findings_json(warnings)}});
+        return problems.empty() ? exit_ok : exit_check_failed;
+    }
+    for (const auto& warning : warnings) std::cout << "warning: " << warning.message << '\n';
+    for (const auto& problem : problems) std::cout << "problem: " << problem.message << '\n';
+    if (!problems.empty()) {
+        std::cerr << "error: migrator check found " << problems.size()
+                  << (problems.size() == 1 ? " problem" : " problems") << " in " << db->describe()
+                  << " against " << dir << '\n';
+        return exit_check_failed;
+    }
+    std::cout << "OK: " << db->describe() << " is at " << heads_text(scripts.graph, current) << "; "
+              << scripts.graph.ancestors_or_self(known).size()
+              << " applied revisions match their plugins in " << dir << ".\n";
     return exit_ok;
 }
 

@@ -26,8 +26,11 @@ int report_errors(const std::function<int()>& command) {
         std::cerr << error_prefix() << mask_password(e.what()) << '\n';
         return exit_usage;
     } catch (const MigrationError& e) {
-        std::cerr << error_prefix() << e.what() << '\n';
+        std::cerr << error_prefix() << mask_password(e.what()) << '\n';
         return exit_migration_failed;
+    } catch (const DirtyError& e) {
+        std::cerr << error_prefix() << mask_password(e.what()) << '\n';
+        return exit_dirty;
     } catch (const RevisionError& e) {
         std::cerr << error_prefix() << e.what() << '\n';
         return exit_revision;
@@ -78,7 +81,7 @@ int main(int argc, char** argv) {
                    "Settings file (default: $MIGRATOR_CONFIG, then ./migrator.ini if present)");
     app.add_flag("-q,--quiet", options.quiet, "upgrade/downgrade/stamp: print errors only");
     app.add_flag("--json", options.json,
-                 "history/current/heads/branches/show: print JSON (shape in README)");
+                 "history/current/heads/branches/show/check: print JSON (shape in README)");
 
     std::function<int()> command;
     std::string target;
@@ -119,15 +122,61 @@ int main(int argc, char** argv) {
     verify->add_flag("--allow-multiple-heads", allow_multiple_heads, "Accept more than one head");
     verify->callback([&] { command = [&] { return run_verify(options, allow_multiple_heads); }; });
 
+    MigrateOptions migrate_options;
+    const auto add_migrate_flags = [&](CLI::App* sub) {
+        sub->add_flag("--sql", migrate_options.sql,
+                      "Offline: print the SQL on stdout instead of running it (no connection; "
+                      "the dialect comes from the URL; FROM:TO gives the start)");
+        sub->add_flag("--single-transaction", migrate_options.single_transaction,
+                      "Run every step in one transaction: all or nothing");
+    };
     auto* upgrade = app.add_subcommand("upgrade", "Upgrade to a later revision");
-    upgrade->add_option("target", target, "head, heads, +N, a revision id or prefix, REV+N, ...")
+    upgrade
+        ->add_option("target", target,
+                     "head, heads, +N, a revision id or prefix, REV+N, ...; FROM:TO with --sql")
         ->required();
-    upgrade->callback([&] { command = [&] { return run_upgrade(options, target); }; });
+    add_migrate_flags(upgrade);
+    upgrade->callback(
+        [&] { command = [&] { return run_upgrade(options, migrate_options, target); }; });
 
     auto* downgrade = app.add_subcommand("downgrade", "Revert to a previous revision");
-    downgrade->add_option("target", target, "base, -N, a revision id or prefix, REV-N, ...")
+    downgrade
+        ->add_option("target", target,
+                     "base, -N, a revision id or prefix, REV-N, ...; FROM:TO with --sql")
         ->required();
-    downgrade->callback([&] { command = [&] { return run_downgrade(options, target); }; });
+    add_migrate_flags(downgrade);
+    downgrade->callback(
+        [&] { command = [&] { return run_downgrade(options, migrate_options, target); }; });
+
+    bool resolved_applied = false;
+    bool resolved_rolled_back = false;
+    auto* resolve =
+        app.add_subcommand("resolve",
+                           "After repairing the schema by hand, clear a dirty mark left by a "
+                           "non-transactional revision");
+    resolve->add_option("revision", target, "The dirty revision")->required();
+    auto* applied_flag = resolve->add_flag("--applied", resolved_applied,
+                                           "Its changes are complete: record it as applied");
+    auto* rolled_back_flag =
+        resolve->add_flag("--rolled-back", resolved_rolled_back,
+                          "None of its changes remain: record it as not applied");
+    applied_flag->excludes(rolled_back_flag);
+    resolve->callback([&] {
+        if (!resolved_applied && !resolved_rolled_back)
+            throw CLI::ValidationError("resolve",
+                                       "say what state the schema is in: --applied or "
+                                       "--rolled-back");
+        command = [&] { return run_resolve(options, target, resolved_applied); };
+    });
+
+    CheckOptions check_options;
+    auto* check =
+        app.add_subcommand("check",
+                           "Compare the database with the versions directory: edited or missing "
+                           "revisions, several heads, dirty state, not at head");
+    check->add_flag("--allow-pending", check_options.allow_pending,
+                    "A database below head is a warning, not a problem");
+    check->callback([&] { command = [&] { return run_check(options, check_options); }; });
 
     std::vector<std::string> stamp_targets;
     bool purge = false;
@@ -136,7 +185,10 @@ int main(int argc, char** argv) {
         ->required();
     stamp->add_flag("--purge", purge,
                     "Replace version rows even if they name revisions no plugin provides");
-    stamp->callback([&] { command = [&] { return run_stamp(options, stamp_targets, purge); }; });
+    bool stamp_sql = false;
+    stamp->add_flag("--sql", stamp_sql, "Offline: print the SQL instead of running it");
+    stamp->callback(
+        [&] { command = [&] { return run_stamp(options, stamp_targets, purge, stamp_sql); }; });
 
     // Alembic muscle memory: `migrator revision -m MSG` and `migrator init DIR` are scaffold's
     // `new` and `init`, run from the scaffold program beside this one. They are dispatched before

@@ -11,7 +11,7 @@
 #include <thread>
 #include <utility>
 
-#include "version_tables.hpp"
+#include "sql_database.hpp"
 
 namespace migrator::detail {
 namespace {
@@ -116,13 +116,10 @@ std::string describe_duration(std::chrono::milliseconds duration) {
     return std::to_string(ms) + " ms";
 }
 
-class PostgresqlDatabase final : public Database {
+class PostgresqlDatabase final : public SqlDatabase {
 public:
     PostgresqlDatabase(const DatabaseUrl& url, const DatabaseOptions& options)
-        : description_(url.masked()),
-          names_(version_table_names(options.version_table)),
-          run_by_(current_user_name()),
-          run_host_(current_host_name()) {
+        : SqlDatabase(options, url.masked()) {
         if (!options.version_schema.empty() && !is_plain_identifier(options.version_schema))
             throw DatabaseError("version table schema '" + options.version_schema +
                                 "' is not a plain SQL identifier; use at most 63 letters, digits "
@@ -145,7 +142,7 @@ public:
         connection_->set_verbosity(pqxx::connection_base::terse);
 
         std::optional<std::string> current_schema;
-        translate_errors("cannot open PostgreSQL database " + description_, [&] {
+        translate_errors("cannot open PostgreSQL database " + describe(), [&] {
             // The read commands must not change anything, like SQLite's read-only open.
             if (options.read_only) run("SET default_transaction_read_only = on");
             const pqxx::result names = run("SELECT current_database(), current_schema()");
@@ -158,15 +155,14 @@ public:
         } else if (current_schema) {
             schema_ = *current_schema;
         } else {
-            throw DatabaseError(description_ +
+            throw DatabaseError(describe() +
                                 " has no current schema (no schema on its search_path exists); "
                                 "create one or choose the version table schema explicitly");
         }
         quoted_schema_ = quote_identifier(schema_);
-        qualified_version_ = quoted_schema_ + "." + names_.quoted_version;
-        qualified_history_ = quoted_schema_ + "." + names_.quoted_history;
+        set_schema_prefix(quoted_schema_ + ".");
         lock_key_ = static_cast<std::int64_t>(
-            fnv1a_64(database_name_ + "\n" + schema_ + "\n" + names_.version));
+            fnv1a_64(database_name_ + "\n" + schema_ + "\n" + names().version));
     }
 
     ~PostgresqlDatabase() override { unlock_migrations(); }
@@ -175,92 +171,11 @@ public:
     PostgresqlDatabase& operator=(const PostgresqlDatabase&) = delete;
 
     std::string dialect() const override { return "postgresql"; }
-    std::string describe() const override { return description_; }
-
-    void ensure_version_tables() override {
-        // Once ensured, the per-step re-read of the version rows skips the existence check.
-        tables_ensured_ = true;
-        // Checking first rather than relying on IF NOT EXISTS alone: PostgreSQL checks the CREATE
-        // privilege before existence, and a deploy role may lack it once the tables exist.
-        translate_errors("cannot create the version tables in " + description_, [&] {
-            if (create_schema_ &&
-                run_params("SELECT to_regnamespace($1) IS NULL", quoted_schema_)[0][0].as<bool>())
-                run("CREATE SCHEMA IF NOT EXISTS " + quoted_schema_);
-            if (!relation_exists(qualified_version_))
-                run("CREATE TABLE IF NOT EXISTS " + qualified_version_ +
-                    " (version_num VARCHAR(32) NOT NULL, CONSTRAINT " + names_.quoted_primary_key +
-                    " PRIMARY KEY (version_num))");
-            // success is INTEGER 0/1, as on SQLite, so the same SQL reads both backends.
-            if (!relation_exists(qualified_history_))
-                run("CREATE TABLE IF NOT EXISTS " + qualified_history_ +
-                    " (id BIGSERIAL PRIMARY KEY,"
-                    " revision VARCHAR(32) NOT NULL,"
-                    " direction VARCHAR(16) NOT NULL,"
-                    " heads_before TEXT NOT NULL,"
-                    " heads_after TEXT NOT NULL,"
-                    " started_at VARCHAR(40) NOT NULL,"
-                    " duration_ms DOUBLE PRECISION NOT NULL,"
-                    " success INTEGER NOT NULL,"
-                    " source_sha256 VARCHAR(64) NOT NULL,"
-                    " error TEXT NOT NULL,"
-                    " run_by TEXT NOT NULL,"
-                    " run_host TEXT NOT NULL)");
-        });
-    }
-
-    std::vector<std::string> read_heads() override {
-        return translate_errors(
-            "cannot read version table " + names_.version + " of " + description_, [&] {
-                std::vector<std::string> heads;
-                if (!tables_ensured_ && !relation_exists(qualified_version_)) return heads;
-                // COLLATE "C": byte order, the same on every server and on SQLite.
-                const pqxx::result rows = run("SELECT version_num FROM " + qualified_version_ +
-                                              " ORDER BY version_num COLLATE \"C\"");
-                for (const auto& row : rows) heads.emplace_back(row[0].c_str());
-                return heads;
-            });
-    }
-
-    void replace_heads(const std::vector<std::string>& remove,
-                       const std::vector<std::string>& add) override {
-        const std::string context =
-            "cannot update version table " + names_.version + " of " + description_;
-        for (const auto& head : remove) {
-            const auto deleted = translate_errors(context, [&] {
-                return run_params("DELETE FROM " + qualified_version_ + " WHERE version_num = $1",
-                                  head)
-                    .affected_rows();
-            });
-            if (deleted == 0)
-                throw DatabaseError(context + ": revision " + head +
-                                    " is no longer a current head; another migrator run may have "
-                                    "changed the database, so check it with `migrator current`");
-        }
-        for (const auto& head : add)
-            translate_errors(context, [&] {
-                run_params("INSERT INTO " + qualified_version_ + " (version_num) VALUES ($1)",
-                           head);
-            });
-    }
-
-    void record_history(const HistoryRecord& record) override {
-        translate_errors(
-            "cannot write history table " + names_.history + " of " + description_, [&] {
-                run_params("INSERT INTO " + qualified_history_ +
-                               " (revision, direction, heads_before, heads_after, started_at,"
-                               " duration_ms, success, source_sha256, error, run_by, run_host)"
-                               " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                           record.revision, record.direction, record.heads_before,
-                           record.heads_after, record.started_at, record.duration_ms,
-                           record.success ? 1 : 0, record.source_sha256, record.error, run_by_,
-                           run_host_);
-            });
-    }
 
     void lock_migrations(std::chrono::milliseconds timeout) override {
         // Advisory locks nest per session; holding it once is what unlock_migrations() undoes.
         if (locked_) return;
-        const std::string context = "cannot take the migration lock on " + description_;
+        const std::string context = "cannot take the migration lock on " + describe();
         const auto deadline = std::chrono::steady_clock::now() + timeout;
         std::chrono::steady_clock::duration pause = first_lock_retry;
         for (;;) {
@@ -277,7 +192,7 @@ public:
             pause = std::min<std::chrono::steady_clock::duration>(pause * 2, longest_lock_retry);
         }
         const std::string holder = translate_errors(context, [&] { return lock_holder(); });
-        throw LockError("another migrator holds the migration lock on " + description_ + " (" +
+        throw LockError("another migrator holds the migration lock on " + describe() + " (" +
                         holder + "); waited " + describe_duration(timeout) +
                         "; try again later or raise --lock-timeout");
     }
@@ -295,15 +210,15 @@ public:
 
     void begin() override {
         if (in_transaction_)
-            throw DatabaseError("cannot start a transaction on " + description_ +
+            throw DatabaseError("cannot start a transaction on " + describe() +
                                 ": one is already open");
-        translate_errors("cannot start a transaction on " + description_, [&] { run("BEGIN"); });
+        translate_errors("cannot start a transaction on " + describe(), [&] { run("BEGIN"); });
         in_transaction_ = true;
         transaction_failed_ = false;
     }
 
     void commit() override {
-        const std::string context = "cannot commit the transaction on " + description_;
+        const std::string context = "cannot commit the transaction on " + describe();
         if (!in_transaction_) throw DatabaseError(context + ": no transaction is open");
         // PostgreSQL answers COMMIT of a failed transaction with a silent ROLLBACK; the caller
         // must hear that nothing was committed.
@@ -335,11 +250,23 @@ public:
     }
 
     void query(const std::string& sql, const RowCallback& on_row) override {
-        const pqxx::result rows = translate_errors({}, [&] { return run(sql); });
+        fetch(sql, {}, on_row);
+    }
+
+protected:
+    std::int64_t run(const std::string& sql, const std::vector<SqlValue>& params) override {
+        return translate_errors(
+            {}, [&] { return static_cast<std::int64_t>(run_values(sql, params).affected_rows()); });
+    }
+
+    std::vector<std::string> fetch(const std::string& sql, const std::vector<SqlValue>& params,
+                                   const RowCallback& on_row) override {
+        const pqxx::result rows = translate_errors({}, [&] { return run_values(sql, params); });
         std::vector<std::string> columns;
         for (pqxx::row::size_type i = 0; i < rows.columns(); ++i)
             columns.emplace_back(rows.column_name(i));
         std::vector<std::optional<std::string>> values(columns.size());
+        if (!on_row) return columns;
         for (const auto& row : rows) {
             std::size_t i = 0;
             for (const auto& field : row)
@@ -347,6 +274,21 @@ public:
                     field.is_null() ? std::nullopt : std::optional<std::string>(field.c_str());
             if (!on_row(columns, values)) break;
         }
+        return columns;
+    }
+
+    bool table_exists(const std::string& name) override {
+        return translate_errors({}, [&] {
+            return run_params("SELECT to_regclass($1) IS NOT NULL",
+                              quoted_schema_ + "." + quote_identifier(name))[0][0]
+                .as<bool>();
+        });
+    }
+
+    void create_schema() override {
+        if (create_schema_ &&
+            run_params("SELECT to_regnamespace($1) IS NULL", quoted_schema_)[0][0].as<bool>())
+            run("CREATE SCHEMA IF NOT EXISTS " + quoted_schema_);
     }
 
 private:
@@ -358,7 +300,7 @@ private:
             return std::forward<Action>(action)();
         } catch (const pqxx::broken_connection& e) {
             transaction_failed_ = in_transaction_;
-            throw DatabaseError("lost the connection to PostgreSQL at " + description_ + ": " +
+            throw DatabaseError("lost the connection to PostgreSQL at " + describe() + ": " +
                                 first_line(e.what()));
         } catch (const pqxx::pqxx_exception& e) {
             // Any error inside a transaction aborts it on the server.
@@ -385,8 +327,17 @@ private:
         return result;
     }
 
-    bool relation_exists(const std::string& qualified_name) {
-        return run_params("SELECT to_regclass($1) IS NOT NULL", qualified_name)[0][0].as<bool>();
+    /// A statement of the shared layer: `?` placeholders, parameters sent as untyped text.
+    pqxx::result run_values(const std::string& sql, const std::vector<SqlValue>& params) {
+        if (params.empty()) return run(sql);
+        std::vector<std::string> texts;
+        texts.reserve(params.size());
+        for (const auto& param : params) texts.push_back(sql_text(param));
+        pqxx::nontransaction work(*connection_);
+        pqxx::result result =
+            work.exec_params(numbered_placeholders(sql), pqxx::prepare::make_dynamic_params(texts));
+        work.commit();
+        return result;
     }
 
     /// Who holds the lock, from pg_locks: a bigint advisory key shows as classid = its high
@@ -413,17 +364,10 @@ private:
                text(3) + ", since " + text(4);
     }
 
-    std::string description_;
-    bool tables_ensured_ = false;  ///< ensure_version_tables() ran on this connection
-    VersionTableNames names_;
-    std::string run_by_;
-    std::string run_host_;
     std::string database_name_;
     std::string schema_;
     bool create_schema_ = false;
     std::string quoted_schema_;
-    std::string qualified_version_;
-    std::string qualified_history_;
     std::int64_t lock_key_ = 0;
     bool locked_ = false;
     bool in_transaction_ = false;

@@ -8,7 +8,7 @@
 #include <migrator/errors.hpp>
 #include <utility>
 
-#include "version_tables.hpp"
+#include "sql_database.hpp"
 
 namespace migrator::detail {
 namespace {
@@ -33,16 +33,13 @@ decltype(auto) translate_errors(const std::string& context, Action&& action) {
     }
 }
 
-class SqliteDatabase final : public Database {
+class SqliteDatabase final : public SqlDatabase {
 public:
     SqliteDatabase(const DatabaseUrl& url, const DatabaseOptions& options)
-        : description_(url.masked()),
-          names_(version_table_names(options.version_table)),
-          run_by_(current_user_name()),
-          run_host_(current_host_name()) {
+        : SqlDatabase(options, url.masked()) {
         if (!options.version_schema.empty())
             throw DatabaseError("SQLite has no schemas: drop the version table schema option ('" +
-                                options.version_schema + "') for " + description_);
+                                options.version_schema + "') for " + describe());
         std::string file = url.database;
         std::error_code ignored;
         // A command that only reads, or fails before writing, must create nothing: until the
@@ -56,91 +53,10 @@ public:
     }
 
     std::string dialect() const override { return "sqlite"; }
-    std::string describe() const override { return description_; }
 
     void ensure_version_tables() override {
-        // Once ensured, the per-step re-read of the version rows skips the existence check.
-        tables_ensured_ = true;
         create_deferred_file();
-        translate_errors("cannot create the version tables in " + description_, [&] {
-            db_->exec("CREATE TABLE IF NOT EXISTS " + names_.quoted_version +
-                      " (version_num VARCHAR(32) NOT NULL, CONSTRAINT " +
-                      names_.quoted_primary_key + " PRIMARY KEY (version_num))");
-            db_->exec("CREATE TABLE IF NOT EXISTS " + names_.quoted_history +
-                      " (id INTEGER PRIMARY KEY AUTOINCREMENT,"
-                      " revision VARCHAR(32) NOT NULL,"
-                      " direction VARCHAR(16) NOT NULL,"
-                      " heads_before TEXT NOT NULL,"
-                      " heads_after TEXT NOT NULL,"
-                      " started_at VARCHAR(40) NOT NULL,"
-                      " duration_ms REAL NOT NULL,"
-                      " success INTEGER NOT NULL,"
-                      " source_sha256 VARCHAR(64) NOT NULL,"
-                      " error TEXT NOT NULL,"
-                      " run_by TEXT NOT NULL,"
-                      " run_host TEXT NOT NULL)");
-        });
-    }
-
-    std::vector<std::string> read_heads() override {
-        return translate_errors(
-            "cannot read version table " + names_.version + " of " + description_, [&] {
-                std::vector<std::string> heads;
-                if (!tables_ensured_ && !version_table_exists()) return heads;
-                SQLite::Statement rows(*db_, "SELECT version_num FROM " + names_.quoted_version +
-                                                 " ORDER BY version_num");
-                while (rows.executeStep()) heads.push_back(rows.getColumn(0).getString());
-                return heads;
-            });
-    }
-
-    void replace_heads(const std::vector<std::string>& remove,
-                       const std::vector<std::string>& add) override {
-        const std::string context =
-            "cannot update version table " + names_.version + " of " + description_;
-        for (const auto& head : remove) {
-            const int deleted = translate_errors(context, [&] {
-                SQLite::Statement del(
-                    *db_, "DELETE FROM " + names_.quoted_version + " WHERE version_num = ?");
-                del.bind(1, head);
-                return del.exec();
-            });
-            if (deleted == 0)
-                throw DatabaseError(context + ": revision " + head +
-                                    " is no longer a current head; another migrator run may have "
-                                    "changed the database, so check it with `migrator current`");
-        }
-        for (const auto& head : add)
-            translate_errors(context, [&] {
-                SQLite::Statement insert(
-                    *db_, "INSERT INTO " + names_.quoted_version + " (version_num) VALUES (?)");
-                insert.bind(1, head);
-                insert.exec();
-            });
-    }
-
-    void record_history(const HistoryRecord& record) override {
-        translate_errors("cannot write history table " + names_.history + " of " + description_,
-                         [&] {
-                             SQLite::Statement insert(
-                                 *db_, "INSERT INTO " + names_.quoted_history +
-                                           " (revision, direction, heads_before, heads_after,"
-                                           " started_at, duration_ms, success, source_sha256,"
-                                           " error, run_by, run_host)"
-                                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-                             insert.bind(1, record.revision);
-                             insert.bind(2, record.direction);
-                             insert.bind(3, record.heads_before);
-                             insert.bind(4, record.heads_after);
-                             insert.bind(5, record.started_at);
-                             insert.bind(6, record.duration_ms);
-                             insert.bind(7, record.success ? 1 : 0);
-                             insert.bind(8, record.source_sha256);
-                             insert.bind(9, record.error);
-                             insert.bind(10, run_by_);
-                             insert.bind(11, run_host_);
-                             insert.exec();
-                         });
+        SqlDatabase::ensure_version_tables();
     }
 
     // SQLite serialises writers itself: every step is a BEGIN IMMEDIATE transaction that waits
@@ -160,17 +76,17 @@ public:
             db_->exec("BEGIN IMMEDIATE");
         } catch (const SQLite::Exception& e) {
             if (e.getErrorCode() == SQLITE_BUSY)
-                throw LockError("another migrator (or another writer) kept " + description_ +
+                throw LockError("another migrator (or another writer) kept " + describe() +
                                 " locked for longer than the lock timeout (" +
                                 std::to_string(lock_timeout_.count()) +
                                 " ms); try again later or raise --lock-timeout");
-            throw DatabaseError("cannot start a write transaction on " + description_ + ": " +
+            throw DatabaseError("cannot start a write transaction on " + describe() + ": " +
                                 e.what());
         }
     }
 
     void commit() override {
-        translate_errors("cannot commit the transaction on " + description_,
+        translate_errors("cannot commit the transaction on " + describe(),
                          [&] { db_->exec("COMMIT"); });
     }
 
@@ -187,8 +103,23 @@ public:
     }
 
     void query(const std::string& sql, const RowCallback& on_row) override {
+        fetch(sql, {}, on_row);
+    }
+
+protected:
+    std::int64_t run(const std::string& sql, const std::vector<SqlValue>& params) override {
+        return translate_errors({}, [&] {
+            SQLite::Statement statement(*db_, sql);
+            bind_all(statement, params);
+            return static_cast<std::int64_t>(statement.exec());
+        });
+    }
+
+    std::vector<std::string> fetch(const std::string& sql, const std::vector<SqlValue>& params,
+                                   const RowCallback& on_row) override {
         SQLite::Statement statement =
             translate_errors({}, [&] { return SQLite::Statement(*db_, sql); });
+        translate_errors({}, [&] { bind_all(statement, params); });
         const int count = statement.getColumnCount();
         std::vector<std::string> columns;
         for (int i = 0; i < count; ++i) columns.emplace_back(statement.getColumnName(i));
@@ -199,8 +130,19 @@ public:
                 values[static_cast<std::size_t>(i)] =
                     column.isNull() ? std::nullopt : std::optional<std::string>(column.getString());
             }
-            if (!on_row(columns, values)) break;
+            if (on_row && !on_row(columns, values)) break;
         }
+        return columns;
+    }
+
+    bool table_exists(const std::string& name) override {
+        return translate_errors({}, [&] {
+            SQLite::Statement lookup(
+                *db_,
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE");
+            lookup.bind(1, name);
+            return lookup.executeStep();
+        });
     }
 
 private:
@@ -223,18 +165,19 @@ private:
         deferred_file_.clear();
     }
 
-    bool version_table_exists() {
-        SQLite::Statement lookup(
-            *db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE");
-        lookup.bind(1, names_.version);
-        return lookup.executeStep();
+    static void bind_all(SQLite::Statement& statement, const std::vector<SqlValue>& params) {
+        int index = 1;
+        for (const auto& param : params) {
+            if (const auto* text = std::get_if<std::string>(&param))
+                statement.bind(index, *text);
+            else if (const auto* integer = std::get_if<std::int64_t>(&param))
+                statement.bind(index, *integer);
+            else
+                statement.bind(index, std::get<double>(param));
+            ++index;
+        }
     }
 
-    std::string description_;
-    bool tables_ensured_ = false;  ///< ensure_version_tables() ran on this connection
-    VersionTableNames names_;
-    std::string run_by_;
-    std::string run_host_;
     std::unique_ptr<SQLite::Database> db_;
     std::chrono::milliseconds lock_timeout_{busy_timeout_ms};
     std::string deferred_file_;  ///< the file to create on the first write, if it was missing

@@ -135,6 +135,11 @@ Revision parse_metadata(std::string_view text, const std::filesystem::path& file
         throw fail("the source checksum '" + std::string(sha256) +
                    "' is not 64 lowercase hexadecimal digits");
     revision.source_sha256 = std::string(sha256);
+    const std::string_view transactional = optional("transactional");
+    if (transactional == "0")
+        revision.transactional = false;
+    else if (!transactional.empty() && transactional != "1")
+        throw fail("transactional=" + std::string(transactional) + " is neither 0 nor 1");
     revision.path = name;
     return revision;
 }

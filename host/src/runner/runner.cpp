@@ -6,6 +6,7 @@
 #include <memory>
 #include <migrator/errors.hpp>
 #include <migrator/runner.hpp>
+#include <optional>
 #include <sstream>
 
 namespace migrator {
@@ -18,6 +19,16 @@ std::string join(const std::vector<std::string>& items, const char* separator = 
         text += item;
     }
     return text;
+}
+
+/// The items of a comma-separated list, as the history table stores version rows.
+std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> items;
+    std::string item;
+    std::istringstream in(text);
+    while (std::getline(in, item, ','))
+        if (!item.empty()) items.push_back(item);
+    return items;
 }
 
 std::string describe_heads(const std::vector<std::string>& heads) {
@@ -115,13 +126,42 @@ std::string utc_now_iso8601() {
     return text.str();
 }
 
+namespace {
+
+/// What a step leaves behind when it fails: how to describe where the database is now.
+std::string rolled_back_text(const Step& step, const RunOptions& options,
+                             const std::vector<std::string>& run_start) {
+    if (options.single_transaction)
+        return "the whole run (--single-transaction) was rolled back and the database is at " +
+               describe_heads(run_start);
+    return "it was rolled back and the database is at " + describe_heads(step.heads_before);
+}
+
+std::string dirty_text(const Step& step) {
+    return "it ran outside a transaction (non-transactional revision), so what it changed before "
+           "failing was not rolled back: the database is marked dirty at revision " +
+           step.revision + ". Repair the schema by hand, then run `migrator resolve " +
+           step.revision + " --applied` (its changes are complete) or `migrator resolve " +
+           step.revision + " --rolled-back` (none of them remain)";
+}
+
+}  // namespace
+
 RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
                     const RevisionGraph& graph, const std::vector<PluginFile>& plugins,
-                    Database& db, RunListener& listener) {
+                    Database& db, RunListener& listener, const RunOptions& options) {
     const auto run_start = std::chrono::steady_clock::now();
     RunSummary summary;
     summary.heads = plan.empty() ? db.read_heads() : plan.back().heads_after;
     if (plan.empty()) return summary;
+
+    if (options.single_transaction)
+        for (const auto& step : plan)
+            if (!graph.at(step.revision).transactional)
+                throw ConfigError("revision " + step.revision + " (" +
+                                  graph.at(step.revision).message +
+                                  ") is non-transactional, so it cannot run inside "
+                                  "--single-transaction; run without --single-transaction");
 
     std::map<std::string, const PluginFile*, std::less<>> file_of;
     for (const auto& file : plugins) file_of[file.revision.id] = &file;
@@ -146,31 +186,50 @@ RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
     host.session = &session;
     const std::string dialect = db.dialect();
     host.dialect = dialect.c_str();
-    host.offline = 0;
+    host.offline = db.offline() ? 1 : 0;
     host.execute = &session_execute;
     host.query = &session_query;
     host.last_error = &session_last_error;
     host.log = &session_log;
 
+    const bool outer = options.single_transaction;
+    const std::vector<std::string> start_heads = plan.front().heads_before;
     std::vector<Step> remaining(plan.rbegin(), plan.rend());  // next step at the back
+    if (outer) db.begin();
+    // Inside the run's transaction (if any): the rollback of all of it on the way out of a failure.
+    const auto abandon_outer = [&] {
+        if (outer) db.rollback();
+    };
+
     while (!remaining.empty()) {
         HistoryRecord record;
         const auto step_start = std::chrono::steady_clock::now();
         const Step* step = nullptr;
         const Revision* revision = nullptr;
         bool started = false;
+        std::int64_t dirty_row = 0;  // the history row marking a non-transactional step
+        bool changes_kept = false;   // the failing step ran outside a transaction
         try {
-            in_transaction(db, [&] {
-                // Another runner may have moved the version rows since the plan was made (SQLite
-                // has no run-wide lock): re-read them under this transaction's write lock and
-                // plan again from what is really there, so each revision runs exactly once.
-                const auto heads = db.read_heads();
-                if (heads != remaining.back().heads_before) {
-                    auto fresh = replan(heads);
-                    remaining.assign(fresh.rbegin(), fresh.rend());
-                    if (remaining.empty()) {
-                        summary.heads = heads;
-                        return;
+            // Offline, nothing can move the version rows but this run: no re-read, and a
+            // non-transactional step's SQL goes outside BEGIN/COMMIT.
+            const bool own_transaction =
+                !outer && !(db.offline() && !graph.at(remaining.back().revision).transactional);
+            if (own_transaction) db.begin();
+            try {
+                if (!db.offline()) {
+                    // Another runner may have moved the version rows since the plan was made
+                    // (SQLite has no run-wide lock): re-read them under this transaction's write
+                    // lock and plan again from what is really there, so each revision runs
+                    // exactly once.
+                    const auto heads = db.read_heads();
+                    if (heads != remaining.back().heads_before) {
+                        auto fresh = replan(heads);
+                        remaining.assign(fresh.rbegin(), fresh.rend());
+                        if (remaining.empty()) {
+                            summary.heads = heads;
+                            if (own_transaction) db.commit();
+                            break;
+                        }
                     }
                 }
                 step = &remaining.back();
@@ -182,38 +241,78 @@ RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
                 record.heads_after = join(step->heads_after);
                 record.started_at = utc_now_iso8601();
                 record.source_sha256 = revision->source_sha256;
+                const bool marked = !revision->transactional && !db.offline();
+                if (marked) {
+                    // Mark first and commit the mark: whatever happens while the step runs
+                    // outside a transaction (failure, crash, kill -9), the mark stays.
+                    if (const auto other = dirty_step(db))
+                        throw DirtyError("cannot run revision " + step->revision + " on " +
+                                         db.describe() + ": the database is dirty (revision " +
+                                         other->revision +
+                                         " is running or failed outside a transaction)");
+                    // heads_after: the rows the step leaves when it completes, which `resolve
+                    // --applied` installs.
+                    HistoryRecord mark = record;
+                    mark.dirty = true;
+                    mark.error = "started outside a transaction and not seen to finish";
+                    dirty_row = db.record_history(mark);
+                    db.commit();
+                }
                 listener.step_started(summary.steps + 1, summary.steps + remaining.size(), *step,
                                       *revision);
                 started = true;
+                db.annotate("Running " + std::string(direction_name(step->direction)) + " " +
+                            join(step->heads_before, ", ") + " -> " +
+                            join(step->heads_after, ", ") + ", " + revision->message +
+                            (revision->transactional ? "" : " (non-transactional)"));
 
                 char error[4096] = {0};
+                changes_kept = marked;
                 const int status = plugin.step(step->direction)(&host, error, sizeof error);
                 if (status != MIGRATOR_OK)
                     throw MigrationError(error[0] ? error
                                                   : "the revision reported an error without a "
                                                     "message");
+                if (marked) db.begin();
                 db.replace_heads(step->heads_before, step->heads_after);
                 record.duration_ms = milliseconds_since(step_start);
                 record.success = true;
-                db.record_history(record);
-            });
+                if (marked)
+                    db.update_history(dirty_row, record);
+                else
+                    db.record_history(record);
+                if (own_transaction || marked) db.commit();
+            } catch (...) {
+                if (!outer) db.rollback();
+                throw;
+            }
         } catch (const std::exception& e) {
-            if (!started) throw;
+            if (!started) {
+                abandon_outer();
+                throw;
+            }
+            abandon_outer();
             record.duration_ms = milliseconds_since(step_start);
             record.success = false;
-            record.heads_after = record.heads_before;
+            if (!changes_kept) record.heads_after = record.heads_before;
             record.error = e.what();
+            record.dirty = changes_kept;
             // The failed step is rolled back; its history row goes in a transaction of its own.
             try {
-                in_transaction(db, [&] { db.record_history(record); });
+                in_transaction(db, [&] {
+                    if (dirty_row != 0)
+                        db.update_history(dirty_row, record);
+                    else
+                        db.record_history(record);
+                });
             } catch (const std::exception&) {
                 // The failure itself is what the user must see; a history row we could not
                 // write (e.g. the database is gone) must not hide it.
             }
-            throw MigrationError(std::string(direction_name(step->direction)) + " of revision " +
-                                 step->revision + " (" + revision->message + ") failed: " +
-                                 e.what() + "; it was rolled back and the database is at " +
-                                 describe_heads(step->heads_before));
+            throw MigrationError(
+                std::string(direction_name(step->direction)) + " of revision " + step->revision +
+                " (" + revision->message + ") failed: " + e.what() + "; " +
+                (changes_kept ? dirty_text(*step) : rolled_back_text(*step, options, start_heads)));
         }
         if (remaining.empty()) break;  // another runner had already done the rest
         listener.step_finished(summary.steps + 1, summary.steps + remaining.size(), *step,
@@ -222,8 +321,75 @@ RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
         ++summary.steps;
         remaining.pop_back();
     }
+    if (outer) {
+        try {
+            db.commit();
+        } catch (...) {
+            db.rollback();
+            throw;
+        }
+    }
     summary.elapsed_ms = milliseconds_since(run_start);
     return summary;
+}
+
+std::optional<HistoryRecord> dirty_step(Database& db) {
+    auto rows = db.read_history(true);
+    if (rows.empty()) return std::nullopt;
+    return std::move(rows.back());
+}
+
+void refuse_if_dirty(Database& db) {
+    const auto dirty = dirty_step(db);
+    if (!dirty) return;
+    throw DirtyError(db.describe() + " is dirty: the non-transactional " + dirty->direction +
+                     " of revision " + dirty->revision + " started at " + dirty->started_at +
+                     " did not complete (" + dirty->error +
+                     "), so the schema may be half-changed. Repair it by hand, then run "
+                     "`migrator resolve " +
+                     dirty->revision + " --applied` or `migrator resolve " + dirty->revision +
+                     " --rolled-back`");
+}
+
+HistoryRecord resolve_dirty(Database& db, const std::string& revision, bool applied) {
+    HistoryRecord dirty;
+    in_transaction(db, [&] {
+        const auto found = dirty_step(db);
+        if (!found) throw ConfigError(db.describe() + " is not dirty: there is nothing to resolve");
+        dirty = *found;
+        if (dirty.revision != revision)
+            throw ConfigError(db.describe() + " is dirty for revision " + dirty.revision +
+                              ", not for " + revision + "; run `migrator resolve " +
+                              dirty.revision + " --applied|--rolled-back`");
+        const auto current = db.read_heads();
+        if (join(current) != dirty.heads_before)
+            throw DatabaseError("the version rows of " + db.describe() + " (" +
+                                describe_heads(current) + ") are no longer those the dirty step " +
+                                "started from (" + dirty.heads_before +
+                                "); check them with `migrator current` and fix them with "
+                                "`migrator stamp`");
+        const auto before = split_list(dirty.heads_before);
+        const auto after = applied ? split_list(dirty.heads_after) : before;
+        db.replace_heads(before, after);
+        const std::string outcome = applied ? "applied" : "rolled back";
+        HistoryRecord cleared = dirty;
+        cleared.dirty = false;
+        cleared.success = applied;
+        cleared.heads_after = join(after);
+        cleared.error = dirty.error + "; resolved by hand as " + outcome;
+        db.update_history(dirty.id, cleared);
+        HistoryRecord note;
+        note.revision = revision;
+        note.direction = "resolve";
+        note.heads_before = dirty.heads_before;
+        note.heads_after = join(after);
+        note.started_at = utc_now_iso8601();
+        note.success = true;
+        note.source_sha256 = dirty.source_sha256;
+        note.error = "the dirty " + dirty.direction + " was resolved as " + outcome;
+        db.record_history(note);
+    });
+    return dirty;
 }
 
 void stamp(Database& db, const std::vector<std::string>& target) {

@@ -20,6 +20,7 @@
  *   message=add email         one line (required, may be empty)
  *   created=2026-11-25 15:48:00
  *   sha256=<64 hex digits>    SHA-256 of the revision's source file, embedded by the build
+ *   transactional=0           the revision runs outside a transaction (default 1)
  * Unknown keys are ignored, so later versions can add keys without breaking older hosts.
  */
 

@@ -21,6 +21,13 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+/// Thrown by Context::query (and scalar) in an offline run (`migrator ... --sql`): there is no
+/// database to read. Test ctx.offline() first, or catch this to fall back.
+class OfflineQueryError : public SqlError {
+public:
+    using SqlError::SqlError;
+};
+
 /// One result row: text values in column order, std::nullopt for SQL NULL.
 struct Row {
     std::vector<std::string> columns;
@@ -46,12 +53,15 @@ public:
             throw SqlError(host_->last_error(host_->session));
     }
 
-    /// Runs a query and returns every row; throws SqlError with the database's message.
+    /// Runs a query and returns every row; throws SqlError with the database's message, and
+    /// OfflineQueryError in an offline run.
     std::vector<Row> query(std::string_view sql) const {
         std::vector<Row> rows;
         const std::string text(sql);
-        if (host_->query(host_->session, text.c_str(), &collect_row, &rows) != MIGRATOR_OK)
+        if (host_->query(host_->session, text.c_str(), &collect_row, &rows) != MIGRATOR_OK) {
+            if (offline()) throw OfflineQueryError(host_->last_error(host_->session));
             throw SqlError(host_->last_error(host_->session));
+        }
         return rows;
     }
 
@@ -141,6 +151,10 @@ int run_step(const migrator_host* host, char* error, std::size_t error_size) noe
 #define MIGRATOR_DEPENDS_ON(ids) "depends_on=" ids "\n"
 #define MIGRATOR_MESSAGE(text) "message=" text "\n"
 #define MIGRATOR_CREATE_DATE(date) "created=" date "\n"
+/// The revision runs outside a transaction (for statements such as CREATE INDEX CONCURRENTLY that
+/// refuse to run in one). If it fails or is interrupted, migrator marks the database dirty and
+/// refuses further runs until `migrator resolve` says what state the schema is in.
+#define MIGRATOR_NON_TRANSACTIONAL() "transactional=0\n"
 
 /// Declares this file as a revision: its metadata (stored in the plugin's metadata section, read
 /// by the host without loading the plugin) and the plugin entry point. The file then defines

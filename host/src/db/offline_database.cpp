@@ -1,0 +1,163 @@
+// The offline backend (`--sql`): no connection; every statement is printed as SQL for a dialect.
+#include <algorithm>
+#include <migrator/db.hpp>
+#include <migrator/errors.hpp>
+#include <ostream>
+#include <set>
+#include <utility>
+
+#include "sql_database.hpp"
+
+namespace migrator::detail {
+namespace {
+
+/// `sql` with each `?` replaced by the literal of the next parameter.
+std::string with_literals(const std::string& sql, const std::vector<SqlValue>& params) {
+    std::string out;
+    std::size_t next = 0;
+    for (char c : sql) {
+        if (c == '?' && next < params.size())
+            out += sql_literal(params[next++]);
+        else
+            out += c;
+    }
+    return out;
+}
+
+/// `sql` ending in exactly one ';' (trailing white space dropped), then a newline.
+std::string as_statement(std::string sql) {
+    while (!sql.empty() &&
+           (sql.back() == ' ' || sql.back() == '\n' || sql.back() == '\t' || sql.back() == '\r'))
+        sql.pop_back();
+    if (sql.empty()) return {};
+    if (sql.back() != ';') sql += ';';
+    return sql + "\n";
+}
+
+class OfflineDatabase final : public SqlDatabase {
+public:
+    OfflineDatabase(const DatabaseUrl& url, const DatabaseOptions& options,
+                    std::vector<std::string> start_heads, std::ostream& out)
+        : SqlDatabase(options, url.masked()),
+          dialect_(url.dialect),
+          heads_(std::move(start_heads)),
+          out_(out) {
+        if (dialect_ != "sqlite" && dialect_ != "postgresql")
+            throw DatabaseError("database URL " + url.masked() + " names dialect '" + dialect_ +
+                                "', which migrator does not support; use sqlite:// or "
+                                "postgresql://");
+        if (!options.version_schema.empty()) {
+            if (dialect_ == "sqlite")
+                throw DatabaseError(
+                    "SQLite has no schemas: drop the version table schema option ('" +
+                    options.version_schema + "') for " + describe());
+            if (!is_plain_identifier(options.version_schema))
+                throw DatabaseError("version table schema '" + options.version_schema +
+                                    "' is not a plain SQL identifier; use at most 63 letters, "
+                                    "digits and '_', starting with a letter or '_'");
+            quoted_schema_ = quote_identifier(options.version_schema);
+            set_schema_prefix(quoted_schema_ + ".");
+        }
+        std::sort(heads_.begin(), heads_.end());
+    }
+
+    std::string dialect() const override { return dialect_; }
+    bool offline() const override { return true; }
+
+    std::vector<std::string> read_heads() override { return heads_; }
+
+    void replace_heads(const std::vector<std::string>& remove,
+                       const std::vector<std::string>& add) override {
+        SqlDatabase::replace_heads(remove, add);
+        std::set<std::string> rows(heads_.begin(), heads_.end());
+        for (const auto& head : remove) rows.erase(head);
+        rows.insert(add.begin(), add.end());
+        heads_.assign(rows.begin(), rows.end());
+    }
+
+    // The row is written by the SQL, not now: its time and user are the database's when the
+    // script runs, so the same plan always prints the same text.
+    std::int64_t record_history(const HistoryRecord& record) override {
+        const std::string now = dialect_ == "postgresql"
+                                    ? "to_char(clock_timestamp() AT TIME ZONE 'UTC', "
+                                      "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+                                    : "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+        const std::string user = dialect_ == "postgresql" ? "current_user" : "'offline SQL'";
+        out_ << "INSERT INTO " << qualified_history()
+             << " (revision, direction, heads_before, heads_after, started_at, duration_ms,"
+                " success, source_sha256, error, run_by, run_host, dirty) VALUES ("
+             << sql_literal(record.revision) << ", " << sql_literal(record.direction) << ", "
+             << sql_literal(record.heads_before) << ", " << sql_literal(record.heads_after) << ", "
+             << now << ", 0, " << (record.success ? 1 : 0) << ", "
+             << sql_literal(record.source_sha256) << ", " << sql_literal(record.error) << ", "
+             << user << ", 'offline SQL', 0);\n";
+        return 0;
+    }
+
+    void update_history(std::int64_t, const HistoryRecord&) override {}
+    std::vector<HistoryRecord> read_history(bool) override { return {}; }
+
+    void lock_migrations(std::chrono::milliseconds) override {}
+    void unlock_migrations() noexcept override {}
+
+    void begin() override { out_ << "\nBEGIN;\n"; }
+    void commit() override { out_ << "COMMIT;\n"; }
+    // A failed offline run exits non-zero; its partial script is not meant to be applied.
+    void rollback() noexcept override {}
+
+    void execute(const std::string& sql) override { out_ << as_statement(sql); }
+
+    void annotate(const std::string& text) override {
+        std::string line = text;
+        for (char& c : line)
+            if (c == '\n' || c == '\r') c = ' ';
+        out_ << "\n-- " << line << "\n";
+    }
+
+    void query(const std::string& sql, const RowCallback&) override {
+        throw DatabaseError(
+            "cannot run a query in offline mode (--sql): no database is connected, so '" +
+            sql.substr(0, 60) + (sql.size() > 60 ? "...'" : "'") +
+            " has no rows to return; a revision can test ctx.offline() and skip its queries");
+    }
+
+protected:
+    std::int64_t run(const std::string& sql, const std::vector<SqlValue>& params) override {
+        out_ << as_statement(with_literals(sql, params));
+        return 1;  // the rows the statement will change are there when the script runs
+    }
+
+    std::vector<std::string> fetch(const std::string& sql, const std::vector<SqlValue>&,
+                                   const RowCallback& on_row) override {
+        query(sql, on_row);
+        return {};
+    }
+
+    // Nothing is known to exist: the script creates what it needs with IF NOT EXISTS.
+    bool table_exists(const std::string&) override { return false; }
+
+    void create_schema() override {
+        if (!quoted_schema_.empty())
+            out_ << "CREATE SCHEMA IF NOT EXISTS " << quoted_schema_ << ";\n";
+    }
+
+private:
+    std::string dialect_;
+    std::vector<std::string> heads_;
+    std::ostream& out_;
+    std::string quoted_schema_;
+};
+
+}  // namespace
+}  // namespace migrator::detail
+
+namespace migrator {
+
+std::unique_ptr<Database> open_offline_database(const DatabaseUrl& url,
+                                                const DatabaseOptions& options,
+                                                std::vector<std::string> start_heads,
+                                                std::ostream& out) {
+    return std::make_unique<detail::OfflineDatabase>(url, options, std::move(start_heads), out);
+}
+
+}  // namespace migrator

@@ -1,0 +1,242 @@
+// The version and history tables as SQL shared by every backend.
+#include "sql_database.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <migrator/errors.hpp>
+#include <utility>
+
+namespace migrator::detail {
+namespace {
+
+/// Runs `action`, prefixing the sentence of any DatabaseError with `context` (a LockError stays
+/// one, so that the CLI still reports a lock timeout as such).
+template <typename Action>
+decltype(auto) with_context(const std::string& context, Action&& action) {
+    try {
+        return std::forward<Action>(action)();
+    } catch (const LockError& e) {
+        throw LockError(context + ": " + e.what());
+    } catch (const DatabaseError& e) {
+        throw DatabaseError(context + ": " + e.what());
+    }
+}
+
+/// The history table's columns after `id`, in the order record_history writes them.
+constexpr const char* history_columns =
+    "revision, direction, heads_before, heads_after, started_at, duration_ms, success,"
+    " source_sha256, error, run_by, run_host, dirty";
+
+std::string history_ddl(const std::string& qualified_history, const std::string& dialect) {
+    // SQLite: INTEGER PRIMARY KEY is the rowid, ever increasing while no row is deleted (history
+    // rows never are), without AUTOINCREMENT's extra write to sqlite_sequence per insert.
+    const char* id = dialect == "postgresql" ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY";
+    // success and dirty are INTEGER 0/1 on every backend, so the same SQL reads them all.
+    return "CREATE TABLE IF NOT EXISTS " + qualified_history + " (id " + id +
+           ", revision VARCHAR(32) NOT NULL"
+           ", direction VARCHAR(16) NOT NULL"
+           ", heads_before TEXT NOT NULL"
+           ", heads_after TEXT NOT NULL"
+           ", started_at VARCHAR(40) NOT NULL"
+           ", duration_ms DOUBLE PRECISION NOT NULL"
+           ", success INTEGER NOT NULL"
+           ", source_sha256 VARCHAR(64) NOT NULL"
+           ", error TEXT NOT NULL"
+           ", run_by TEXT NOT NULL"
+           ", run_host TEXT NOT NULL"
+           ", dirty INTEGER NOT NULL DEFAULT 0)";
+}
+
+}  // namespace
+
+SqlDatabase::SqlDatabase(const DatabaseOptions& options, std::string description)
+    : description_(std::move(description)),
+      names_(version_table_names(options.version_table)),
+      qualified_version_(names_.quoted_version),
+      qualified_history_(names_.quoted_history),
+      run_by_(current_user_name()),
+      run_host_(current_host_name()) {}
+
+void SqlDatabase::set_schema_prefix(const std::string& quoted_schema_dot) {
+    qualified_version_ = quoted_schema_dot + names_.quoted_version;
+    qualified_history_ = quoted_schema_dot + names_.quoted_history;
+}
+
+void SqlDatabase::ensure_version_tables() {
+    with_context("cannot create the version tables in " + describe(), [&] {
+        create_schema();
+        // Checking first rather than relying on IF NOT EXISTS alone: PostgreSQL checks the CREATE
+        // privilege before existence, and a deploy role may lack it once the tables exist.
+        if (!table_exists(names_.version))
+            run("CREATE TABLE IF NOT EXISTS " + qualified_version_ +
+                    " (version_num VARCHAR(32) NOT NULL, CONSTRAINT " + names_.quoted_primary_key +
+                    " PRIMARY KEY (version_num))",
+                {});
+        if (!table_exists(names_.history))
+            run(history_ddl(qualified_history_, dialect()), {});
+        else if (!has_column(qualified_history_, "dirty"))
+            // A history table from a migrator without dirty tracking gains the column.
+            run("ALTER TABLE " + qualified_history_ +
+                    " ADD COLUMN dirty INTEGER NOT NULL DEFAULT 0",
+                {});
+    });
+    tables_ensured_ = true;
+}
+
+bool SqlDatabase::has_column(const std::string& qualified_table, const std::string& column) {
+    const auto columns = fetch("SELECT * FROM " + qualified_table + " WHERE 1 = 0", {}, {});
+    return std::find(columns.begin(), columns.end(), column) != columns.end();
+}
+
+std::vector<std::string> SqlDatabase::read_heads() {
+    return with_context("cannot read version table " + names_.version + " of " + describe(), [&] {
+        std::vector<std::string> heads;
+        if (!tables_ensured_ && !table_exists(names_.version)) return heads;
+        // COLLATE "C" on PostgreSQL: byte order, the same on every server and on SQLite.
+        const std::string order = dialect() == "postgresql" ? " ORDER BY version_num COLLATE \"C\""
+                                                            : " ORDER BY version_num";
+        fetch("SELECT version_num FROM " + qualified_version_ + order, {},
+              [&](const std::vector<std::string>&,
+                  const std::vector<std::optional<std::string>>& values) {
+                  heads.push_back(values.at(0).value_or(""));
+                  return true;
+              });
+        return heads;
+    });
+}
+
+void SqlDatabase::replace_heads(const std::vector<std::string>& remove,
+                                const std::vector<std::string>& add) {
+    const std::string context =
+        "cannot update version table " + names_.version + " of " + describe();
+    for (const auto& head : remove) {
+        const auto deleted = with_context(context, [&] {
+            return run("DELETE FROM " + qualified_version_ + " WHERE version_num = ?", {head});
+        });
+        if (deleted == 0)
+            throw DatabaseError(context + ": revision " + head +
+                                " is no longer a current head; another migrator run may have "
+                                "changed the database, so check it with `migrator current`");
+    }
+    for (const auto& head : add)
+        with_context(context, [&] {
+            run("INSERT INTO " + qualified_version_ + " (version_num) VALUES (?)", {head});
+        });
+}
+
+std::int64_t SqlDatabase::record_history(const HistoryRecord& record) {
+    return with_context("cannot write history table " + names_.history + " of " + describe(), [&] {
+        std::int64_t id = 0;
+        // RETURNING: PostgreSQL, and SQLite since 3.35.
+        fetch("INSERT INTO " + qualified_history_ + " (" + history_columns +
+                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+              {record.revision, record.direction, record.heads_before, record.heads_after,
+               record.started_at, record.duration_ms, std::int64_t{record.success ? 1 : 0},
+               record.source_sha256, record.error, run_by_, run_host_,
+               std::int64_t{record.dirty ? 1 : 0}},
+              [&](const std::vector<std::string>&,
+                  const std::vector<std::optional<std::string>>& values) {
+                  id = std::strtoll(values.at(0).value_or("0").c_str(), nullptr, 10);
+                  return true;
+              });
+        return id;
+    });
+}
+
+void SqlDatabase::update_history(std::int64_t id, const HistoryRecord& record) {
+    with_context("cannot write history table " + names_.history + " of " + describe(), [&] {
+        run("UPDATE " + qualified_history_ +
+                " SET heads_after = ?, duration_ms = ?, success = ?, error = ?, dirty = ?"
+                " WHERE id = ?",
+            {record.heads_after, record.duration_ms, std::int64_t{record.success ? 1 : 0},
+             record.error, std::int64_t{record.dirty ? 1 : 0}, id});
+    });
+}
+
+std::vector<HistoryRecord> SqlDatabase::read_history(bool dirty_only) {
+    return with_context("cannot read history table " + names_.history + " of " + describe(), [&] {
+        std::vector<HistoryRecord> records;
+        if (!tables_ensured_ && !table_exists(names_.history)) return records;
+        std::string filter;
+        if (dirty_only) {
+            // A table from a migrator without dirty tracking has no such column: never dirty.
+            if (!tables_ensured_ && !has_column(qualified_history_, "dirty")) return records;
+            filter = " WHERE dirty = 1";
+        }
+        // By column name, so that a table written by an older migrator (no dirty column) reads.
+        fetch("SELECT * FROM " + qualified_history_ + filter + " ORDER BY id", {},
+              [&](const std::vector<std::string>& columns,
+                  const std::vector<std::optional<std::string>>& values) {
+                  HistoryRecord record;
+                  for (std::size_t i = 0; i < columns.size() && i < values.size(); ++i) {
+                      const std::string& column = columns[i];
+                      const std::string value = values[i].value_or("");
+                      if (column == "id")
+                          record.id = std::strtoll(value.c_str(), nullptr, 10);
+                      else if (column == "revision")
+                          record.revision = value;
+                      else if (column == "direction")
+                          record.direction = value;
+                      else if (column == "heads_before")
+                          record.heads_before = value;
+                      else if (column == "heads_after")
+                          record.heads_after = value;
+                      else if (column == "started_at")
+                          record.started_at = value;
+                      else if (column == "duration_ms")
+                          record.duration_ms = std::strtod(value.c_str(), nullptr);
+                      else if (column == "success")
+                          record.success = value == "1";
+                      else if (column == "source_sha256")
+                          record.source_sha256 = value;
+                      else if (column == "error")
+                          record.error = value;
+                      else if (column == "run_by")
+                          record.run_by = value;
+                      else if (column == "run_host")
+                          record.run_host = value;
+                      else if (column == "dirty")
+                          record.dirty = value == "1";
+                  }
+                  records.push_back(std::move(record));
+                  return true;
+              });
+        return records;
+    });
+}
+
+std::string numbered_placeholders(const std::string& sql) {
+    std::string out;
+    out.reserve(sql.size() + 8);
+    int next = 1;
+    for (char c : sql) {
+        if (c == '?')
+            out += "$" + std::to_string(next++);
+        else
+            out += c;
+    }
+    return out;
+}
+
+std::string sql_text(const SqlValue& value) {
+    if (const auto* text = std::get_if<std::string>(&value)) return *text;
+    if (const auto* integer = std::get_if<std::int64_t>(&value)) return std::to_string(*integer);
+    // %.17g: a double read back is the same double.
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.17g", std::get<double>(value));
+    return buffer;
+}
+
+std::string sql_literal(const SqlValue& value) {
+    if (!std::holds_alternative<std::string>(value)) return sql_text(value);
+    std::string out = "'";
+    for (char c : std::get<std::string>(value)) {
+        if (c == '\'') out += '\'';
+        out += c;
+    }
+    out += '\'';
+    return out;
+}
+
+}  // namespace migrator::detail
