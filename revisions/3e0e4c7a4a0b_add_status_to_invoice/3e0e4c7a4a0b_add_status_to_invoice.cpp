@@ -17,6 +17,8 @@ void upgrade(migrator::Context& ctx) {
     // are taken to be settled.
     const char* cutoff = ctx.dialect() == "postgresql" ? "CURRENT_DATE - 90" : "date('now', '-90 days')";
     ctx.execute(std::string("UPDATE invoice SET status = 'paid' WHERE issued_on < ") + cutoff);
+    // Offline (--sql) there is no database to count in: the SQL above is all the script needs.
+    if (ctx.offline()) return;
     const auto open = ctx.scalar("SELECT count(*) FROM invoice WHERE status = 'open'");
     ctx.log(open.value_or("0") + " open invoices");
 }

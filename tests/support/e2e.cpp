@@ -142,6 +142,19 @@ std::vector<std::string> Sandbox::column(const std::string& sql) const {
     return values;
 }
 
+void Sandbox::execute_script(const std::string& sql) const {
+    if (backend_ == "sqlite") {
+        SQLite::Database db((scratch_.path() / "test.db").string(),
+                            SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        db.exec(sql);
+    } else {
+        // The simple query protocol runs a whole script, BEGIN/COMMIT included, as psql would.
+        pqxx::connection connection(url_);
+        pqxx::nontransaction work(connection);
+        work.exec(sql);
+    }
+}
+
 std::vector<std::string> Sandbox::version_rows(const std::string& table) const {
     return column("SELECT version_num FROM " + table + " ORDER BY version_num");
 }

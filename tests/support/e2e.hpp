@@ -8,6 +8,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "process.hpp"
@@ -67,6 +68,11 @@ public:
     std::vector<std::string> migrator_command(const std::vector<std::string>& args) const;
     /// The environment migrator() adds: the developer's own settings kept out.
     static std::map<std::string, std::string> clean_environment();
+
+    /// Later migrator() runs use this versions directory instead.
+    void set_versions_dir(fs::path versions_dir) { versions_dir_ = std::move(versions_dir); }
+    /// Runs an SQL script (several statements, e.g. migrator's --sql output) on the database.
+    void execute_script(const std::string& sql) const;
 
     /// Whether anything was created yet (SQLite: the file; PostgreSQL: any table).
     bool touched() const;

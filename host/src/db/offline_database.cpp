@@ -83,6 +83,8 @@ public:
                                       "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
                                     : "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
         const std::string user = dialect_ == "postgresql" ? "current_user" : "'offline SQL'";
+        after_begin_ = false;
+        blank_ = false;
         out_ << "INSERT INTO " << qualified_history()
              << " (revision, direction, heads_before, heads_after, started_at, duration_ms,"
                 " success, source_sha256, error, run_by, run_host, dirty) VALUES ("
@@ -100,18 +102,32 @@ public:
     void lock_migrations(std::chrono::milliseconds) override {}
     void unlock_migrations() noexcept override {}
 
-    void begin() override { out_ << "\nBEGIN;\n"; }
-    void commit() override { out_ << "COMMIT;\n"; }
+    void ensure_version_tables() override {
+        SqlDatabase::ensure_version_tables();
+        blank_line();
+    }
+
+    void begin() override {
+        blank_line();
+        out_ << "BEGIN;\n";
+        after_begin_ = true;
+    }
+    void commit() override {
+        out_ << "COMMIT;\n";
+        blank_line();
+    }
     // A failed offline run exits non-zero; its partial script is not meant to be applied.
     void rollback() noexcept override {}
 
-    void execute(const std::string& sql) override { out_ << as_statement(sql); }
+    void execute(const std::string& sql) override { print(as_statement(sql)); }
 
+    // A step's comment opens its block: right after its BEGIN, or after a blank line.
     void annotate(const std::string& text) override {
+        if (!after_begin_) blank_line();
         std::string line = text;
         for (char& c : line)
             if (c == '\n' || c == '\r') c = ' ';
-        out_ << "\n-- " << line << "\n";
+        print("-- " + line + "\n");
     }
 
     void query(const std::string& sql, const RowCallback&) override {
@@ -123,7 +139,7 @@ public:
 
 protected:
     std::int64_t run(const std::string& sql, const std::vector<SqlValue>& params) override {
-        out_ << as_statement(with_literals(sql, params));
+        print(as_statement(with_literals(sql, params)));
         return 1;  // the rows the statement will change are there when the script runs
     }
 
@@ -138,14 +154,30 @@ protected:
 
     void create_schema() override {
         if (!quoted_schema_.empty())
-            out_ << "CREATE SCHEMA IF NOT EXISTS " << quoted_schema_ << ";\n";
+            print("CREATE SCHEMA IF NOT EXISTS " + quoted_schema_ + ";\n");
     }
 
 private:
+    void print(const std::string& text) {
+        if (text.empty()) return;
+        out_ << text;
+        blank_ = false;
+        after_begin_ = false;
+    }
+
+    /// Separates blocks of the script by one empty line.
+    void blank_line() {
+        if (!blank_) out_ << '\n';
+        blank_ = true;
+        after_begin_ = false;
+    }
+
     std::string dialect_;
     std::vector<std::string> heads_;
     std::ostream& out_;
     std::string quoted_schema_;
+    bool blank_ = false;        ///< the script ends with an empty line
+    bool after_begin_ = false;  ///< the script ends with BEGIN
 };
 
 }  // namespace

@@ -297,6 +297,11 @@ RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
             if (!changes_kept) record.heads_after = record.heads_before;
             record.error = e.what();
             record.dirty = changes_kept;
+            if (db.offline())
+                throw MigrationError(std::string(direction_name(step->direction)) +
+                                     " of revision " + step->revision + " (" + revision->message +
+                                     ") failed: " + e.what() +
+                                     "; the SQL printed so far is incomplete, do not apply it");
             // The failed step is rolled back; its history row goes in a transaction of its own.
             try {
                 in_transaction(db, [&] {
