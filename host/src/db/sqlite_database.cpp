@@ -99,6 +99,8 @@ public:
 
     // Plugin SQL errors carry only SQLite's sentence: the runner adds the revision and the URL.
     void execute(const std::string& sql) override {
+        // Outside a transaction too (a non-transactional revision), a write creates the file.
+        create_deferred_file();
         translate_errors({}, [&] { db_->exec(sql); });
     }
 

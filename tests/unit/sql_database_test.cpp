@@ -1,0 +1,202 @@
+// Tests of the version and history tables every backend shares (host/src/db/sql_database.cpp),
+// run on SQLite and PostgreSQL alike, and of the offline backend that prints them.
+#include <unistd.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <migrator/database_url.hpp>
+#include <migrator/db.hpp>
+#include <migrator/errors.hpp>
+#include <random>
+#include <sstream>
+
+using migrator::Database;
+using migrator::DatabaseError;
+using migrator::DatabaseOptions;
+using migrator::DatabaseUrl;
+using migrator::HistoryRecord;
+
+namespace {
+
+/// An empty database of one backend, removed when the test ends.
+class EmptyDatabase {
+public:
+    explicit EmptyDatabase(const std::string& backend) {
+        static std::atomic<int> counter{0};
+        const std::string name = "migrator_sql_test_" + std::to_string(getpid()) + "_" +
+                                 std::to_string(counter++) + "_" +
+                                 std::to_string(std::random_device{}() % 100000);
+        if (backend == "sqlite") {
+            file_ = std::filesystem::temp_directory_path() / (name + ".db");
+            url_ = DatabaseUrl::parse("sqlite:///" + file_.string());
+            return;
+        }
+        const char* server = std::getenv("MIGRATOR_TEST_POSTGRES_URL");
+        if (server == nullptr || *server == '\0')
+            FAIL(
+                "MIGRATOR_TEST_POSTGRES_URL is not set; run the tests through tests/with-postgres");
+        admin_ = DatabaseUrl::parse(server);
+        migrator::open_database(admin_, {})->execute("CREATE DATABASE " + name);
+        database_ = name;
+        url_ = admin_;
+        url_.database = name;
+    }
+    ~EmptyDatabase() {
+        std::error_code ignored;
+        if (!file_.empty()) std::filesystem::remove(file_, ignored);
+        if (database_.empty()) return;
+        try {
+            migrator::open_database(admin_, {})
+                ->execute("DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)");
+        } catch (const DatabaseError&) {
+            // The cluster is thrown away after the run.
+        }
+    }
+    EmptyDatabase(const EmptyDatabase&) = delete;
+    EmptyDatabase& operator=(const EmptyDatabase&) = delete;
+
+    std::unique_ptr<Database> open(bool read_only = false) const {
+        DatabaseOptions options;
+        options.read_only = read_only;
+        return migrator::open_database(url_, options);
+    }
+
+private:
+    DatabaseUrl url_;
+    DatabaseUrl admin_;
+    std::filesystem::path file_;
+    std::string database_;
+};
+
+HistoryRecord record_of(const std::string& revision, bool dirty) {
+    HistoryRecord record;
+    record.revision = revision;
+    record.direction = "upgrade";
+    record.heads_before = "a1";
+    record.heads_after = "b2";
+    record.started_at = "2026-12-01T07:00:00.000Z";
+    record.duration_ms = 1.5;
+    record.success = !dirty;
+    record.source_sha256 = std::string(64, 'c');
+    record.error = dirty ? "it's not finished" : "";
+    record.dirty = dirty;
+    return record;
+}
+
+}  // namespace
+
+TEST_CASE("History rows get ids, are updated by id and read back field by field", "[db][sql]") {
+    const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
+    EmptyDatabase scratch(backend);
+    auto db = scratch.open();
+    db->ensure_version_tables();
+    CHECK(db->read_history(false).empty());
+
+    db->begin();
+    const auto first = db->record_history(record_of("a1", false));
+    const auto second = db->record_history(record_of("b2", true));
+    db->commit();
+    CHECK(first > 0);
+    CHECK(second > first);
+
+    auto rows = db->read_history(false);
+    REQUIRE(rows.size() == 2);
+    CHECK(rows[0].id == first);
+    CHECK(rows[1].revision == "b2");
+    CHECK(rows[1].error == "it's not finished");  // the quote survives binding
+    CHECK(rows[1].dirty);
+    CHECK(rows[1].duration_ms == 1.5);
+    CHECK(rows[1].source_sha256 == std::string(64, 'c'));
+    CHECK(!rows[1].run_by.empty());
+
+    auto dirty = db->read_history(true);
+    REQUIRE(dirty.size() == 1);
+    CHECK(dirty[0].id == second);
+
+    HistoryRecord finished = rows[1];
+    finished.dirty = false;
+    finished.success = true;
+    finished.error.clear();
+    finished.duration_ms = 20;
+    db->begin();
+    db->update_history(second, finished);
+    db->commit();
+    CHECK(db->read_history(true).empty());
+    rows = db->read_history(false);
+    CHECK(rows[1].success);
+    CHECK(rows[1].duration_ms == 20);
+    CHECK(rows[1].started_at == "2026-12-01T07:00:00.000Z");  // what update leaves alone
+}
+
+TEST_CASE("A history table from a migrator without dirty tracking is read and then upgraded",
+          "[db][sql]") {
+    const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
+    EmptyDatabase scratch(backend);
+    {
+        auto db = scratch.open();
+        // The shape migrator 0.1 created.
+        db->execute(
+            std::string("CREATE TABLE migrator_version_history (id ") +
+            (backend == "sqlite" ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY") +
+            ", revision VARCHAR(32) "
+            "NOT NULL, direction VARCHAR(16) NOT NULL, heads_before TEXT NOT NULL, heads_after "
+            "TEXT NOT NULL, started_at VARCHAR(40) NOT NULL, duration_ms DOUBLE PRECISION NOT "
+            "NULL, success INTEGER NOT NULL, source_sha256 VARCHAR(64) NOT NULL, error TEXT NOT "
+            "NULL, run_by TEXT NOT NULL, run_host TEXT NOT NULL)");
+        db->execute(
+            "INSERT INTO migrator_version_history (revision, direction, heads_before, heads_after,"
+            " started_at, duration_ms, success, source_sha256, error, run_by, run_host) VALUES "
+            "('a1', 'upgrade', '', 'a1', '2026-11-01T00:00:00.000Z', 3, 1, '', '', 'deploy', "
+            "'ci')");
+    }
+    {
+        auto reader = scratch.open(true);
+        CHECK(reader->read_history(true).empty());
+        const auto rows = reader->read_history(false);
+        REQUIRE(rows.size() == 1);
+        CHECK(rows[0].run_by == "deploy");
+        CHECK(!rows[0].dirty);
+    }
+    auto db = scratch.open();
+    db->ensure_version_tables();
+    db->begin();
+    db->record_history(record_of("b2", true));
+    db->commit();
+    const auto dirty = db->read_history(true);
+    REQUIRE(dirty.size() == 1);
+    CHECK(dirty[0].revision == "b2");
+}
+
+TEST_CASE("The offline backend prints statements with literals and reads only its own rows",
+          "[db][offline]") {
+    std::ostringstream out;
+    auto db =
+        migrator::open_offline_database(DatabaseUrl::parse("postgresql://h/app"), {}, {"a1"}, out);
+    CHECK(db->offline());
+    CHECK(db->dialect() == "postgresql");
+    CHECK(db->read_heads() == std::vector<std::string>{"a1"});
+    db->begin();
+    db->replace_heads({"a1"}, {"b'2"});
+    db->execute("UPDATE item SET price = 1  \n");
+    db->commit();
+    CHECK(db->read_heads() == std::vector<std::string>{"b'2"});
+    CHECK(out.str() ==
+          "\nBEGIN;\n"
+          "DELETE FROM \"migrator_version\" WHERE version_num = 'a1';\n"
+          "INSERT INTO \"migrator_version\" (version_num) VALUES ('b''2');\n"
+          "UPDATE item SET price = 1;\n"
+          "COMMIT;\n\n");
+    CHECK_THROWS_AS(db->query("SELECT 1", [](auto&, auto&) { return true; }), DatabaseError);
+    CHECK(db->read_history(false).empty());
+    CHECK_THROWS_AS(migrator::open_offline_database(
+                        DatabaseUrl::parse("sqlite://"),
+                        [] {
+                            DatabaseOptions options;
+                            options.version_schema = "meta";
+                            return options;
+                        }(),
+                        {}, out),
+                    DatabaseError);
+}
