@@ -1,13 +1,22 @@
-// Unit tests of plugins: the ELF section reader, metadata parsing, versions scans, plugin loading.
+// Unit tests of plugins: the ELF section reader, metadata parsing, versions scans, the trust
+// rule, plugin loading.
+#include <dirent.h>
+#include <dlfcn.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <memory>
 #include <migrator/errors.hpp>
 #include <migrator/plugins.hpp>
 #include <random>
@@ -150,6 +159,19 @@ std::string make_elf(bool is_64, bool big_endian, const std::string& payload) {
     return elf;
 }
 
+/// The identity of `file` as the host records it, taken here with stat(2) independently.
+migrator::FileIdentity identity_of(const fs::path& file) {
+    struct stat status {};
+    REQUIRE(::stat(file.c_str(), &status) == 0);
+    migrator::FileIdentity identity;
+    identity.device = status.st_dev;
+    identity.inode = status.st_ino;
+    identity.size = static_cast<std::uint64_t>(status.st_size);
+    identity.mtime_ns =
+        status.st_mtim.tv_sec * std::int64_t{1'000'000'000} + status.st_mtim.tv_nsec;
+    return identity;
+}
+
 const std::string good_metadata =
     "migrator-revision\nabi=1\nid=abc123\ndown=\nmessage=create things\n";
 
@@ -217,6 +239,11 @@ TEST_CASE("The ELF reader handles both classes and both byte orders", "[plugins]
             write_bytes(file, make_elf(is_64, big_endian, payload));
             CAPTURE(is_64, big_endian);
             CHECK(migrator::read_elf_section(file, "migrator_meta") == payload);
+            const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+            REQUIRE(fd >= 0);
+            CHECK(migrator::read_elf_section(fd, fs::file_size(file), file, "migrator_meta") ==
+                  payload);
+            ::close(fd);
             CHECK(migrator::read_plugin_file(file).revision.id == "abc123");
             CHECK_THAT(plugin_error_of([&] { migrator::read_elf_section(file, "other"); }),
                        Contains("has no other section"));
@@ -514,7 +541,10 @@ TEST_CASE("A versions directory scan reads every plugin in it and nothing else",
     fs::copy_file(fixture("static_abort/x3_abort_on_load.so"), dir / "x3_abort_on_load.so");
     write_bytes(dir / "README.txt", "not a plugin\n");
     write_bytes(dir / "a1_create_item.so.bak", "not a plugin either\n");
+    write_bytes(dir / "a1_create_item.so.1", "a versioned soname is not a revision\n");
     fs::create_directory(dir / "nested.so");
+    fs::create_symlink(dir / "nowhere.so", dir / "dangling.so");
+    REQUIRE(::mkfifo((dir / "pipe.so").c_str(), 0600) == 0);  // never opened, so never blocks
     fs::create_directory(dir / "sub");
     fs::copy_file(fixture("chain/c3_index_name.so"), dir / "sub" / "c3_index_name.so");
 
@@ -561,7 +591,405 @@ TEST_CASE("A plugin is loaded only when its entry point agrees with its metadata
         const fs::path path = fixture("wrong_abi/w1_wrong_abi.so");
         migrator::PluginFile file;
         file.path = path;
+        file.identity = identity_of(path);
         CHECK_THAT(plugin_error_of([&] { migrator::LoadedPlugin plugin(file); }),
                    Contains(path.string()) && Contains("was built for plugin ABI version 99"));
     }
+}
+
+namespace {
+
+/// Sets the soft limit on open files for the length of a test and restores it afterwards.
+class SoftOpenFileLimit {
+public:
+    explicit SoftOpenFileLimit(rlim_t soft) {
+        REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved_) == 0);
+        rlimit changed = saved_;
+        changed.rlim_cur = soft;
+        REQUIRE(::setrlimit(RLIMIT_NOFILE, &changed) == 0);
+    }
+    ~SoftOpenFileLimit() { ::setrlimit(RLIMIT_NOFILE, &saved_); }
+    SoftOpenFileLimit(const SoftOpenFileLimit&) = delete;
+    SoftOpenFileLimit& operator=(const SoftOpenFileLimit&) = delete;
+
+private:
+    rlimit saved_{};
+};
+
+/// The number of a descriptor of this process open on `file`, or -1 if there is none.
+int descriptor_open_on(const fs::path& file) {
+    const fs::path wanted = fs::canonical(file);
+    for (const auto& entry : fs::directory_iterator("/proc/self/fd")) {
+        std::error_code error;
+        if (fs::read_symlink(entry.path(), error) == wanted && !error)
+            return std::stoi(entry.path().filename().string());
+    }
+    return -1;
+}
+
+/// The lowest descriptor number free now: the one the next open gets.
+int next_descriptor() {
+    const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    ::close(fd);
+    return fd;
+}
+
+/// A copy of a fixture plugin in `dir`, writable by its owner only whatever the umask.
+fs::path copy_plugin(const TempDir& dir, const std::string& relative, const std::string& name) {
+    const fs::path copy = dir / name;
+    fs::copy_file(fixture(relative), copy);
+    fs::permissions(copy, fs::perms(0644));
+    return copy;
+}
+
+void set_mode(const fs::path& path, unsigned mode) {
+    REQUIRE(::chmod(path.c_str(), static_cast<mode_t>(mode)) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("The trust rule accepts only what root or the effective user alone can change",
+          "[plugins][trust]") {
+    using migrator::TrustedPath;
+    const fs::path file = "/versions/a1.so";
+    const auto refusal = [](const fs::path& path, TrustedPath kind, unsigned mode,
+                            std::uint32_t owner, std::uint32_t effective_uid) {
+        return plugin_error_of(
+            [&] { migrator::check_permissions(path, kind, mode, owner, effective_uid); });
+    };
+
+    SECTION("files and directories of root or of the user, writable by the owner alone") {
+        for (const unsigned mode : {S_IFREG | 0644u, S_IFREG | 0755u, S_IFREG | 0400u,
+                                    S_IFREG | 0700u, S_IFDIR | 0755u, S_IFDIR | 0700u}) {
+            CAPTURE(mode);
+            CHECK_NOTHROW(migrator::check_permissions(file, TrustedPath::plugin_file, mode, 0, 0));
+            CHECK_NOTHROW(
+                migrator::check_permissions(file, TrustedPath::plugin_file, mode, 1000, 1000));
+            CHECK_NOTHROW(
+                migrator::check_permissions(file, TrustedPath::plugin_file, mode, 0, 1000));
+        }
+    }
+    SECTION("writable by others") {
+        CHECK_THAT(refusal(file, TrustedPath::plugin_file, S_IFREG | 0646, 0, 0),
+                   Contains("plugin file /versions/a1.so is writable by others (mode 0646)") &&
+                       Contains("run chmod go-w /versions/a1.so") &&
+                       Contains("or skip this check with --no-permission-check"));
+    }
+    SECTION("writable by the group") {
+        CHECK_THAT(refusal(file, TrustedPath::plugin_file, S_IFREG | 0664, 1000, 1000),
+                   Contains("plugin file /versions/a1.so is writable by its group (mode 0664)"));
+    }
+    SECTION("writable by both") {
+        CHECK_THAT(
+            refusal(file, TrustedPath::plugin_file, S_IFREG | 0666, 0, 1000),
+            Contains(
+                "plugin file /versions/a1.so is writable by its group and others (mode 0666)"));
+    }
+    SECTION("owned by another user") {
+        CHECK_THAT(refusal(file, TrustedPath::plugin_file, S_IFREG | 0644, 65534, 0),
+                   Contains("plugin file /versions/a1.so is owned by uid 65534, not by root or you "
+                            "(uid 0)") &&
+                       Contains("run chown 0 /versions/a1.so"));
+        // Another user's file is not trusted even if root may also write it.
+        CHECK_THAT(refusal(file, TrustedPath::plugin_file, S_IFREG | 0644, 1000, 1001),
+                   Contains("is owned by uid 1000, not by root or you (uid 1001)") &&
+                       Contains("run chown 1001 /versions/a1.so"));
+    }
+    SECTION("both wrong: one sentence, both fixes") {
+        const std::string message =
+            refusal(file, TrustedPath::plugin_file, S_IFREG | 0666, 65534, 0);
+        CHECK_THAT(message, Contains("is owned by uid 65534, not by root or you (uid 0) and is "
+                                     "writable by its group and others (mode 0666)") &&
+                                Contains("run chown 0 /versions/a1.so && chmod go-w "
+                                         "/versions/a1.so"));
+        CHECK(message.find('\n') == std::string::npos);
+    }
+    SECTION("the versions directory") {
+        CHECK_THAT(refusal("/versions", TrustedPath::versions_dir, S_IFDIR | 0757, 0, 0),
+                   Contains("versions directory /versions is writable by others (mode 0757)") &&
+                       Contains("could add or replace the plugins") &&
+                       Contains("run chmod go-w /versions"));
+        CHECK_THAT(refusal("/tmp", TrustedPath::versions_dir, S_IFDIR | 01777, 0, 0),
+                   Contains("is writable by its group and others (mode 1777)"));
+        CHECK_THAT(refusal("/versions", TrustedPath::versions_dir, S_IFDIR | 0755, 65534, 0),
+                   Contains("versions directory /versions is owned by uid 65534"));
+    }
+    SECTION("a path the fix must quote for the shell") {
+        CHECK_THAT(
+            refusal("/srv/my versions/it's.so", TrustedPath::plugin_file, S_IFREG | 0646, 0, 0),
+            Contains("run chmod go-w '/srv/my versions/it'\\''s.so',"));
+    }
+}
+
+TEST_CASE("A scan refuses plugin files and versions directories others can write",
+          "[plugins][trust]") {
+    using migrator::PermissionCheck;
+    TempDir dir;  // mkdtemp: mode 0700 whatever the umask
+    const fs::path a1 = copy_plugin(dir, "chain/a1_create_item.so", "a1_create_item.so");
+    REQUIRE(migrator::scan_versions_dir(dir.path()).size() == 1);
+    const auto scan_error = [&] {
+        return plugin_error_of([&] { migrator::scan_versions_dir(dir.path()); });
+    };
+    const auto accepted_when_skipped = [&] {
+        const auto plugins = migrator::scan_versions_dir(dir.path(), PermissionCheck::skip);
+        REQUIRE(plugins.size() == 1);
+        CHECK(plugins[0].revision.id == "a1a1a1a1a1a1");
+        CHECK(plugins[0].permission_check == PermissionCheck::skip);
+    };
+
+    SECTION("a plugin writable by others") {
+        set_mode(a1, 0646);
+        CHECK_THAT(scan_error(),
+                   Contains("plugin file " + a1.string() + " is writable by others (mode 0646)") &&
+                       Contains("chmod go-w " + a1.string()));
+        CHECK_THAT(read_error(a1), Contains("is writable by others"));
+        CHECK(migrator::read_plugin_file(a1, PermissionCheck::skip).revision.id == "a1a1a1a1a1a1");
+        accepted_when_skipped();
+    }
+    SECTION("a plugin writable by its group") {
+        set_mode(a1, 0664);
+        CHECK_THAT(scan_error(), Contains("plugin file " + a1.string() +
+                                          " is writable by its group (mode 0664)"));
+        accepted_when_skipped();
+    }
+    SECTION("a versions directory writable by its group") {
+        set_mode(dir.path(), 0770);
+        CHECK_THAT(scan_error(), Contains("versions directory " + dir.path().string() +
+                                          " is writable by its group (mode 0770)"));
+        accepted_when_skipped();
+    }
+    SECTION("a versions directory writable by others, sticky or not") {
+        for (const unsigned mode : {0707u, 01777u}) {
+            CAPTURE(mode);
+            set_mode(dir.path(), mode);
+            CHECK_THAT(scan_error(),
+                       Contains("versions directory " + dir.path().string() + " is writable by"));
+            accepted_when_skipped();
+        }
+    }
+    SECTION("permissions are judged before anything is read from the file") {
+        write_bytes(dir / "zz_garbage.so", "not even ELF");
+        set_mode(dir / "zz_garbage.so", 0666);
+        const std::string message = scan_error();
+        CHECK_THAT(message, Contains("zz_garbage.so") && Contains("is writable by"));
+        CHECK_THAT(message, !Contains("bad magic"));
+    }
+    SECTION("a scan that passes records each file's identity and the rule it passed") {
+        const auto plugins = migrator::scan_versions_dir(dir.path());
+        REQUIRE(plugins.size() == 1);
+        CHECK(plugins[0].identity == identity_of(a1));
+        CHECK(plugins[0].permission_check == PermissionCheck::enforce);
+    }
+}
+
+TEST_CASE("Plugin files and versions directories owned by another user are refused",
+          "[plugins][trust]") {
+    TempDir dir;
+    const fs::path a1 = copy_plugin(dir, "chain/a1_create_item.so", "a1_create_item.so");
+    if (::geteuid() == 0) {
+        REQUIRE(::chown(a1.c_str(), 65534, 65534) == 0);
+        CHECK_THAT(plugin_error_of([&] { migrator::scan_versions_dir(dir.path()); }),
+                   Contains("plugin file " + a1.string() +
+                            " is owned by uid 65534, not by root or you (uid 0)") &&
+                       Contains("run chown 0 " + a1.string()));
+        CHECK(migrator::scan_versions_dir(dir.path(), migrator::PermissionCheck::skip).size() == 1);
+        REQUIRE(::chown(a1.c_str(), 0, 0) == 0);
+        REQUIRE(::chown(dir.path().c_str(), 65534, 65534) == 0);
+        CHECK_THAT(plugin_error_of([&] { migrator::scan_versions_dir(dir.path()); }),
+                   Contains("versions directory " + dir.path().string() +
+                            " is owned by uid 65534, not by root or you (uid 0)"));
+    } else {
+        // Without root no file can be given away: the user's own files pass through the real
+        // fstat path, and another owner is refused by the rule itself, given the uids.
+        const auto plugins = migrator::scan_versions_dir(dir.path());
+        REQUIRE(plugins.size() == 1);
+        struct stat status {};
+        REQUIRE(::stat(a1.c_str(), &status) == 0);
+        CHECK(status.st_uid == ::geteuid());
+        CHECK_THAT(plugin_error_of([&] {
+                       migrator::check_permissions(a1, migrator::TrustedPath::plugin_file,
+                                                   status.st_mode, ::geteuid() + 1, ::geteuid());
+                   }),
+                   Contains("plugin file " + a1.string() + " is owned by uid " +
+                            std::to_string(::geteuid() + 1)));
+    }
+}
+
+TEST_CASE("A symlinked plugin is judged by the file it points to", "[plugins][trust]") {
+    TempDir dir;
+    const fs::path versions = dir / "versions";
+    fs::create_directory(versions);
+    set_mode(versions, 0755);
+    fs::create_directory(dir / "store");
+    const fs::path target = copy_plugin(dir, "chain/a1_create_item.so", "store/a1.so");
+    const fs::path link = versions / "a1_create_item.so";
+    fs::create_symlink(target, link);
+
+    SECTION("a target only its owner can write is accepted, under the link's name") {
+        const auto plugins = migrator::scan_versions_dir(versions);
+        REQUIRE(plugins.size() == 1);
+        CHECK(plugins[0].path == link);
+        CHECK(plugins[0].identity == identity_of(target));
+        const migrator::LoadedPlugin loaded(plugins[0]);
+        CHECK(loaded.entry_metadata() == plugins[0].metadata);
+    }
+    SECTION("a target others can write is refused, naming the link and the target") {
+        set_mode(target, 0666);
+        CHECK_THAT(plugin_error_of([&] { migrator::scan_versions_dir(versions); }),
+                   Contains("plugin file " + link.string() + " (a symlink to " +
+                            fs::canonical(target).string() +
+                            ") is writable by its group and others (mode 0666)"));
+    }
+    SECTION("a link pointed elsewhere between scan and load is refused") {
+        const auto plugins = migrator::scan_versions_dir(versions);
+        const fs::path other = copy_plugin(dir, "chain/b2_add_price.so", "store/b2.so");
+        fs::remove(link);
+        fs::create_symlink(other, link);
+        CHECK_THAT(plugin_error_of([&] { migrator::LoadedPlugin plugin(plugins.at(0)); }),
+                   Contains("plugin " + link.string() + " changed since it was read; run again"));
+    }
+}
+
+TEST_CASE("A plugin file that changed between scan and load is not loaded", "[plugins][trust]") {
+    TempDir dir;
+    const fs::path a1 = copy_plugin(dir, "chain/a1_create_item.so", "a1_create_item.so");
+    const auto plugins = migrator::scan_versions_dir(dir.path());
+    REQUIRE(plugins.size() == 1);
+    const migrator::PluginFile& scanned = plugins[0];
+    const auto load_error = [&](const migrator::PluginFile& file) {
+        return plugin_error_of([&] { migrator::LoadedPlugin plugin(file); });
+    };
+    const std::string changed = "plugin " + a1.string() + " changed since it was read; run again";
+
+    SECTION("unchanged, it loads") {
+        const migrator::LoadedPlugin plugin(scanned);
+        CHECK(plugin.entry_metadata() == scanned.metadata);
+    }
+    SECTION("another plugin renamed over it") {
+        copy_plugin(dir, "chain/b2_add_price.so", "incoming.tmp");
+        fs::rename(dir / "incoming.tmp", a1);
+        CHECK_THAT(load_error(scanned), Contains(changed));
+    }
+    SECTION("a copy of the same plugin renamed over it (the same bytes, another file)") {
+        copy_plugin(dir, "chain/a1_create_item.so", "incoming.tmp");
+        fs::rename(dir / "incoming.tmp", a1);
+        CHECK_THAT(load_error(scanned), Contains(changed));
+    }
+    SECTION("rewritten in place") {
+        std::ofstream(a1, std::ios::binary | std::ios::app) << '\0';
+        CHECK_THAT(load_error(scanned), Contains(changed));
+    }
+    SECTION("the same bytes with another modification time") {
+        fs::last_write_time(a1, fs::last_write_time(a1) + std::chrono::seconds(5));
+        CHECK_THAT(load_error(scanned), Contains(changed));
+    }
+    SECTION("removed") {
+        fs::remove(a1);
+        CHECK_THAT(load_error(scanned),
+                   Contains("plugin " + a1.string() + " was removed since it was read"));
+    }
+    SECTION("made writable by others (chmod leaves the identity alone)") {
+        set_mode(a1, 0646);
+        CHECK(identity_of(a1) == scanned.identity);
+        CHECK_THAT(load_error(scanned), Contains("is writable by others (mode 0646)"));
+        migrator::PluginFile unchecked = scanned;
+        unchecked.permission_check = migrator::PermissionCheck::skip;
+        const migrator::LoadedPlugin plugin(unchecked);
+        CHECK(plugin.entry_metadata() == scanned.metadata);
+    }
+}
+
+TEST_CASE("Plugins loaded one after the other are different plugins", "[plugins]") {
+    const auto a1 = migrator::read_plugin_file(fixture("chain/a1_create_item.so"));
+    const auto b2 = migrator::read_plugin_file(fixture("chain/b2_add_price.so"));
+    const auto c3 = migrator::read_plugin_file(fixture("chain/c3_index_name.so"));
+    // Loaded through /proc/self/fd/N, a plugin is known to the loader by that name: were its
+    // descriptor closed after loading, the next plugin would get the same N and the loader would
+    // hand back the first plugin (which the metadata check would then refuse).
+    const migrator::LoadedPlugin first(a1);
+    const migrator::LoadedPlugin second(b2);
+    const migrator::LoadedPlugin third(c3);
+    CHECK(first.entry_metadata() == a1.metadata);
+    CHECK(second.entry_metadata() == b2.metadata);
+    CHECK(third.entry_metadata() == c3.metadata);
+    CHECK_THAT(std::string(second.entry_metadata()), Contains("id=b2b2b2b2b2b2\n"));
+    CHECK(first.entry_metadata() != second.entry_metadata());
+    CHECK(first.step(migrator::Direction::upgrade) != second.step(migrator::Direction::upgrade));
+    CHECK(second.step(migrator::Direction::upgrade) != third.step(migrator::Direction::upgrade));
+    // Each keeps its own file open while it is loaded.
+    const int fds[] = {descriptor_open_on(a1.path), descriptor_open_on(b2.path),
+                       descriptor_open_on(c3.path)};
+    CHECK(fds[0] >= 0);
+    CHECK(fds[1] >= 0);
+    CHECK(fds[2] >= 0);
+    CHECK(fds[0] != fds[1]);
+    CHECK(fds[1] != fds[2]);
+}
+
+TEST_CASE("A plugin is not mistaken for one that stayed resident under its descriptor's name",
+          "[plugins]") {
+    TempDir dir;
+    const auto a1 = migrator::read_plugin_file(
+        copy_plugin(dir, "chain/a1_create_item.so", "a1_create_item.so"));
+    const auto b2 =
+        migrator::read_plugin_file(copy_plugin(dir, "chain/b2_add_price.so", "b2_add_price.so"));
+    int used = -1;
+    {
+        const migrator::LoadedPlugin first(a1);
+        used = descriptor_open_on(a1.path);
+        REQUIRE(used >= 0);
+        // What a plugin with unique symbols does to itself: it stays loaded after its dlclose,
+        // under the name /proc/self/fd/<used>, once that descriptor is closed.
+        void* pin = ::dlopen(("/proc/self/fd/" + std::to_string(used)).c_str(),
+                             RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+        REQUIRE(pin != nullptr);
+        ::dlclose(pin);
+    }
+    REQUIRE(next_descriptor() == used);  // so b2's file is opened as that number again
+    const migrator::LoadedPlugin second(b2);
+    CHECK(second.entry_metadata() == b2.metadata);
+    CHECK(descriptor_open_on(b2.path) != used);
+}
+
+TEST_CASE("Loading stops short of the open-file limit and says what to do", "[plugins]") {
+    const auto plugins = migrator::scan_versions_dir(fixture("long_chain"));
+    REQUIRE(plugins.size() == 60);
+    // Room for ten plugins beside the descriptors kept for the database.
+    const int first_free = next_descriptor();
+    const SoftOpenFileLimit limit(static_cast<rlim_t>(first_free + 32 + 10));
+    std::vector<std::unique_ptr<migrator::LoadedPlugin>> loaded;
+    std::string message;
+    try {
+        for (const auto& plugin : plugins)
+            loaded.push_back(std::make_unique<migrator::LoadedPlugin>(plugin));
+    } catch (const PluginError& e) {
+        message = e.what();
+    }
+    REQUIRE_FALSE(message.empty());
+    // Fewer when descriptors inherited from the test runner sit in between.
+    CHECK(loaded.size() >= 5);
+    CHECK(loaded.size() <= 10);
+    const std::string count = std::to_string(loaded.size());
+    CHECK_THAT(message, Contains("cannot load plugin " + plugins.at(loaded.size()).path.string()) &&
+                            Contains(count + " plugins are loaded already") &&
+                            Contains("files open") && Contains("ulimit -Hn") &&
+                            Contains("upgrade +" + count));
+    // Unloading gives the descriptors back.
+    loaded.clear();
+    CHECK(next_descriptor() == first_free);
+}
+
+TEST_CASE("The soft open-file limit is raised to the hard limit", "[plugins]") {
+    rlimit original{};
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &original) == 0);
+    REQUIRE((original.rlim_max == RLIM_INFINITY || original.rlim_max > 64));
+    const SoftOpenFileLimit lowered(64);
+    const std::uint64_t now = migrator::raise_open_file_limit();
+    rlimit raised{};
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &raised) == 0);
+    CHECK(raised.rlim_max == original.rlim_max);
+    if (original.rlim_max != RLIM_INFINITY) CHECK(raised.rlim_cur == original.rlim_max);
+    CHECK(raised.rlim_cur > 64);
+    CHECK(now == raised.rlim_cur);
 }

@@ -1,9 +1,11 @@
-// Revision plugin files: find them, read their metadata without running code, load on demand.
+// Revision plugin files: find them, check they can be trusted, read their metadata without running
+// code, load on demand.
 #ifndef MIGRATOR_PLUGINS_HPP
 #define MIGRATOR_PLUGINS_HPP
 
 #include <migrator/plugin_abi.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <migrator/graph.hpp>
@@ -13,42 +15,109 @@
 
 namespace migrator {
 
-/// A plugin file whose metadata has been read (the plugin itself is not loaded).
-struct PluginFile {
-    std::filesystem::path path;  ///< absolute
-    Revision revision;           ///< parsed from the metadata section; revision.path == path
-    std::string metadata;        ///< the raw metadata text, compared with the entry point's
+/// Whether the ownership and permission rule of check_permissions applies. The file type (a
+/// regular plugin file, a directory) is checked either way.
+enum class PermissionCheck {
+    enforce,  ///< the default
+    skip,     ///< --no-permission-check, or permission_check = false in migrator.ini
 };
 
+/// Which file a file's identity is: what fstat said when its metadata was read. LoadedPlugin
+/// loads a file only if it is still the same one.
+struct FileIdentity {
+    std::uint64_t device = 0;   ///< st_dev
+    std::uint64_t inode = 0;    ///< st_ino
+    std::uint64_t size = 0;     ///< st_size
+    std::int64_t mtime_ns = 0;  ///< st_mtim, in nanoseconds since the epoch
+
+    friend bool operator==(const FileIdentity& a, const FileIdentity& b) {
+        return a.device == b.device && a.inode == b.inode && a.size == b.size &&
+               a.mtime_ns == b.mtime_ns;
+    }
+    friend bool operator!=(const FileIdentity& a, const FileIdentity& b) { return !(a == b); }
+};
+
+/// A plugin file whose metadata has been read (the plugin itself is not loaded, and the file is
+/// not kept open).
+struct PluginFile {
+    std::filesystem::path path;  ///< absolute; a symlink's own path, not its target's
+    Revision revision;           ///< parsed from the metadata section; revision.path == path
+    std::string metadata;        ///< the raw metadata text, compared with the entry point's
+    FileIdentity identity;       ///< the file (a symlink's target) the metadata was read from
+    /// The rule the file passed when it was read, and must pass again when it is loaded.
+    PermissionCheck permission_check = PermissionCheck::enforce;
+};
+
+/// What check_permissions judges; its messages name it.
+enum class TrustedPath {
+    plugin_file,
+    versions_dir,
+    config_file,  ///< a config file that turns the check off must itself pass it
+};
+
+/// OpenSSH's rule for key files, applied to the code migrator runs: a file (or directory) may be
+/// trusted when it is owned by root or by `effective_uid` and is writable by neither its group
+/// nor others. `mode` and `owner_uid` are st_mode and st_uid as fstat reported them. Throws
+/// PluginError, one sentence naming `path` (and a symlink's target), what is wrong ("is writable
+/// by others (mode 0757)", "is owned by uid 65534, not by root or you (uid 0)") and the fix
+/// (chmod go-w, chown, or --no-permission-check). The file type is not its concern.
+void check_permissions(const std::filesystem::path& path, TrustedPath kind, std::uint32_t mode,
+                       std::uint32_t owner_uid, std::uint32_t effective_uid);
+
 /// Reads the raw bytes of the named section of an ELF file, without loading it. Bounds-checked:
-/// throws PluginError naming `file` when it is empty, truncated, not ELF, malformed, or has no
-/// such section. Never reads outside the file. (The only object-format-specific code.)
+/// throws PluginError naming `file` when it is missing, not a regular file, empty, truncated, not
+/// ELF, malformed, or has no such section. Never reads outside the file. Checks no permissions.
+/// (This and the overload below are the only object-format-specific code.)
 std::string read_elf_section(const std::filesystem::path& file, std::string_view section_name);
+
+/// The same, from an open regular file of `size` bytes (as fstat reported it) that `file` names
+/// in messages. Reads with pread only, so the file offset is left alone; does not close `fd`.
+std::string read_elf_section(int fd, std::uint64_t size, const std::filesystem::path& file,
+                             std::string_view section_name);
 
 /// Parses metadata text (see plugin_abi.h). Throws PluginError naming `file` when the magic line,
 /// a required key or the ABI version is missing or wrong, or an id is malformed.
 Revision parse_metadata(std::string_view text, const std::filesystem::path& file);
 
-/// Reads one plugin file's metadata: read_elf_section + parse_metadata.
-PluginFile read_plugin_file(const std::filesystem::path& file);
+/// Reads one plugin file's metadata: opens it once (following a symlink), checks with fstat that
+/// it is a regular file and, unless `check` is skip, that check_permissions accepts it, then reads
+/// the metadata section from that open file and records its identity. Throws PluginError.
+PluginFile read_plugin_file(const std::filesystem::path& file,
+                            PermissionCheck check = PermissionCheck::enforce);
 
-/// Every `*.so` file in `dir` (not recursive), read with read_plugin_file, sorted by path. Other
-/// files are ignored. Throws PluginError when `dir` is not a readable directory or a `.so` is not
-/// a valid plugin.
-std::vector<PluginFile> scan_versions_dir(const std::filesystem::path& dir);
+/// Every `*.so` file in `dir` (not recursive), read as read_plugin_file does, sorted by path.
+/// `dir` itself must be a directory (a symlink to one will do) that, unless `check` is skip,
+/// check_permissions accepts; it is opened once and listed from that open directory. Other files,
+/// directories and dangling symlinks are ignored. Holds one file open at a time. Throws
+/// PluginError when `dir` cannot be used or a `.so` is not a valid plugin or cannot be trusted.
+std::vector<PluginFile> scan_versions_dir(const std::filesystem::path& dir,
+                                          PermissionCheck check = PermissionCheck::enforce);
 
-/// A plugin loaded into the process (dlopen RTLD_NOW|RTLD_LOCAL via Boost.DLL). Stays loaded
-/// while this object lives.
+/// Raises this process's soft limit on open files (RLIMIT_NOFILE) to its hard limit, since every
+/// LoadedPlugin keeps its file open. Call once at start. Returns the soft limit now in force; a
+/// limit that cannot be raised is left as it was (LoadedPlugin then refuses clearly when a plan
+/// needs more files than it allows).
+std::uint64_t raise_open_file_limit();
+
+/// A plugin loaded into the process (dlopen RTLD_NOW|RTLD_LOCAL via Boost.DLL). Stays loaded,
+/// and its file open, while this object lives.
 class LoadedPlugin {
 public:
-    /// Loads `file` by absolute path, calls its entry point and checks that the ABI version is
-    /// known, the struct is complete and its metadata equals the section's. Throws PluginError.
+    /// Opens `file.path` again and loads that open file (through /proc/self/fd), so the file
+    /// loaded is the file whose metadata was read: refuses, with PluginError, a file that is not
+    /// the same one any more ("changed since it was read; run again") or that check_permissions
+    /// no longer accepts (unless file.permission_check is skip), and refuses to take the last
+    /// open files the process may have (naming the limit and what to do). Then calls the entry
+    /// point and checks that the ABI version is known, the struct is complete and its metadata
+    /// equals the section's. Throws PluginError.
     explicit LoadedPlugin(const PluginFile& file);
     ~LoadedPlugin();
     LoadedPlugin(const LoadedPlugin&) = delete;
     LoadedPlugin& operator=(const LoadedPlugin&) = delete;
 
     const PluginFile& file() const { return file_; }
+    /// The metadata the loaded plugin's entry point returned (equal to file().metadata).
+    std::string_view entry_metadata() const;
     /// The step function for a direction; never null.
     migrator_step_fn step(Direction direction) const;
 

@@ -33,8 +33,11 @@ struct GlobalOptions {
     double lock_timeout_seconds = 60;  ///< how long to wait for another migrator
     bool quiet = false;                ///< upgrade/downgrade/stamp: errors only
     bool json = false;                 ///< read commands: print JSON instead of text
-    std::string config_url;            ///< `url` from the config file
-    std::string config_versions_dir;   ///< `versions_dir` from the config file, made absolute
+    /// Whether plugin files and the versions directory must pass the ownership and permission
+    /// check; --no-permission-check or permission_check = false turn it off.
+    bool permission_check = true;
+    std::string config_url;           ///< `url` from the config file
+    std::string config_versions_dir;  ///< `versions_dir` from the config file, made absolute
 };
 
 /// Which settings the command line gave explicitly (those the config file must not override).
@@ -42,13 +45,14 @@ struct GivenOnCommandLine {
     bool version_table = false;
     bool version_schema = false;
     bool lock_timeout = false;
+    bool no_permission_check = false;
 };
 
 /// Reads the config file — `config_flag` if given, else $MIGRATOR_CONFIG, else ./migrator.ini if
 /// it exists — with CLI11's INI parser, and fills in what the command line did not give. Keys:
 /// url, versions_dir (relative to the file's folder), version_table, version_table_schema,
-/// lock_timeout. Throws ConfigError naming the file for a missing named file, an unknown key or a
-/// bad value.
+/// lock_timeout, permission_check. Throws ConfigError naming the file for a missing named file, an
+/// unknown key or a bad value.
 void apply_config_file(const std::string& config_flag, const GivenOnCommandLine& given,
                        GlobalOptions& options);
 

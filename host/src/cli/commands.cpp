@@ -36,7 +36,8 @@ std::vector<Revision> revisions_of(const std::vector<PluginFile>& files) {
 
 Scripts load_scripts(const GlobalOptions& options) {
     auto dir = resolve_versions_dir(options);
-    auto files = scan_versions_dir(dir);
+    auto files = scan_versions_dir(
+        dir, options.permission_check ? PermissionCheck::enforce : PermissionCheck::skip);
     RevisionGraph graph(revisions_of(files));
     return Scripts{std::move(dir), std::move(files), std::move(graph)};
 }

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <migrator/database_url.hpp>
 #include <migrator/errors.hpp>
+#include <migrator/plugins.hpp>
 
 #include "cli.hpp"
 #include "format.hpp"
@@ -52,6 +53,8 @@ int report_errors(const std::function<int()>& command) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Every plugin of a plan stays loaded, with its file open, until the run ends.
+    raise_open_file_limit();
     CLI::App app{"migrator: database migrations as compiled revision plugins, Alembic style"};
     app.set_version_flag("--version", std::string("migrator " MIGRATOR_VERSION ", plugin ABI ") +
                                           std::to_string(MIGRATOR_ABI_VERSION));
@@ -76,6 +79,10 @@ int main(int argc, char** argv) {
         app.add_option("--lock-timeout", options.lock_timeout_seconds,
                        "Seconds to wait for another migrator's lock before giving up (default 60)")
             ->check(CLI::NonNegativeNumber);
+    bool no_permission_check = false;
+    app.add_flag("--no-permission-check", no_permission_check,
+                 "Load plugins even if they or the versions directory are writable by group or "
+                 "others or owned by another user (default: refuse them)");
     std::string config_file;
     app.add_option("--config", config_file,
                    "Settings file (default: $MIGRATOR_CONFIG, then ./migrator.ini if present)");
@@ -209,7 +216,8 @@ int main(int argc, char** argv) {
     }
     return report_errors([&] {
         const GivenOnCommandLine given{version_table->count() > 0, version_schema->count() > 0,
-                                       lock_timeout->count() > 0};
+                                       lock_timeout->count() > 0, no_permission_check};
+        if (no_permission_check) options.permission_check = false;
         apply_config_file(config_file, given, options);
         return command();
     });

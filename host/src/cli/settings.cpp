@@ -1,4 +1,5 @@
 // Where the database URL and the versions directory come from (flag, environment, defaults).
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -8,15 +9,34 @@
 #include <cstring>
 #include <iostream>
 #include <migrator/errors.hpp>
+#include <migrator/plugins.hpp>
 
 #include "cli.hpp"
 
 namespace migrator::cli {
 namespace {
 
+/// What an unknown key in the config file is told about.
+constexpr const char* known_keys =
+    "url, versions_dir, version_table, version_table_schema, lock_timeout, permission_check";
+
 std::string environment(const char* name) {
     const char* value = std::getenv(name);
     return value ? value : "";
+}
+
+/// A config file may turn the permission check off only if it would pass that check itself:
+/// otherwise whoever can write it (or plant ./migrator.ini) could turn it off.
+void require_trusted_config(const std::string& file) {
+    struct stat status {};
+    if (::stat(file.c_str(), &status) != 0)
+        throw ConfigError("cannot read config file " + file + ": " + std::strerror(errno));
+    try {
+        check_permissions(std::filesystem::absolute(file), TrustedPath::config_file, status.st_mode,
+                          status.st_uid, ::geteuid());
+    } catch (const PluginError& e) {
+        throw ConfigError(e.what());
+    }
 }
 
 }  // namespace
@@ -94,10 +114,8 @@ void apply_config_file(const std::string& config_flag, const GivenOnCommandLine&
             item.parents.empty() || (item.parents.size() == 1 && item.parents[0] == "migrator");
         const std::string key = item.name;
         if (!top_level || item.inputs.size() != 1)
-            throw ConfigError(
-                "config file " + file + ": '" + key +
-                "' is not a setting migrator knows (url, versions_dir, version_table, "
-                "version_table_schema, lock_timeout)");
+            throw ConfigError("config file " + file + ": '" + key +
+                              "' is not a setting migrator knows (" + known_keys + ")");
         const std::string& value = item.inputs.front();
         if (key == "url") {
             options.config_url = value;
@@ -114,11 +132,18 @@ void apply_config_file(const std::string& config_flag, const GivenOnCommandLine&
                 throw ConfigError("config file " + file + ": lock_timeout = " + value +
                                   " is not a number of seconds");
             if (!given.lock_timeout) options.lock_timeout_seconds = seconds;
+        } else if (key == "permission_check") {
+            const bool on = value == "true" || value == "yes" || value == "on" || value == "1";
+            const bool off = value == "false" || value == "no" || value == "off" || value == "0";
+            if (!on && !off)
+                throw ConfigError("config file " + file + ": permission_check = " + value +
+                                  " is not true or false");
+            if (given.no_permission_check) continue;
+            if (off) require_trusted_config(file);
+            options.permission_check = on;
         } else {
-            throw ConfigError(
-                "config file " + file + ": '" + key +
-                "' is not a setting migrator knows (url, versions_dir, version_table, "
-                "version_table_schema, lock_timeout)");
+            throw ConfigError("config file " + file + ": '" + key +
+                              "' is not a setting migrator knows (" + known_keys + ")");
         }
     }
 }

@@ -1,16 +1,14 @@
 // Reads one named section of an ELF file without loading it: the only object-format-specific code.
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
-#include <cstring>
 #include <migrator/errors.hpp>
 #include <migrator/plugins.hpp>
 #include <string>
 #include <string_view>
-#include <system_error>
+
+#include "open_file.hpp"
 
 namespace migrator {
 namespace {
@@ -60,33 +58,17 @@ struct SectionHeader {
     std::uint64_t link = 0;
 };
 
-/// One open ELF file. Every read goes through read_at(), which refuses anything outside the file.
+/// One ELF file, opened by the caller. Every read goes through read_at(), which refuses anything
+/// outside the file.
 class ElfFile {
 public:
-    explicit ElfFile(const std::filesystem::path& file) : name_(file.string()) {
-        // One open and one fstat, then pread only the few ranges needed: discovery reads every
-        // plugin on every command, so per-file system calls are the cost that grows.
-        // O_NONBLOCK: opening a FIFO must not block before fstat can refuse it.
-        fd_ = ::open(name_.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-        if (fd_ < 0) {
-            if (errno == ENOENT) fail("does not exist");
-            fail("cannot be opened (" + std::string(std::strerror(errno)) + ")");
-        }
-        struct stat status {};
-        if (::fstat(fd_, &status) != 0)
-            fail("cannot be read (" + std::string(std::strerror(errno)) + ")");
-        // A FIFO or a device would block or never end; only plain files can be plugins.
-        if (!S_ISREG(status.st_mode)) fail("is not a regular file");
-        size_ = static_cast<std::uint64_t>(status.st_size);
+    /// Reads `fd` (not owned) of `size` bytes; `file` names it in messages.
+    ElfFile(int fd, std::uint64_t size, const std::filesystem::path& file)
+        : name_(file.string()), fd_(fd), size_(size) {
         if (size_ == 0) fail("is empty");
         if (size_ > max_file_size)
             fail("is larger than 256 MiB, far too large to be a revision plugin");
     }
-    ~ElfFile() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    ElfFile(const ElfFile&) = delete;
-    ElfFile& operator=(const ElfFile&) = delete;
 
     std::string read_section(std::string_view section_name) {
         read_header();
@@ -234,8 +216,8 @@ private:
     }
 
     std::string name_;
-    int fd_ = -1;
-    std::uint64_t size_ = 0;
+    int fd_;
+    std::uint64_t size_;
     const Layout* layout_ = nullptr;
     bool big_endian_ = false;
     std::uint64_t section_table_offset_ = 0;
@@ -245,8 +227,19 @@ private:
 
 }  // namespace
 
+std::string read_elf_section(int fd, std::uint64_t size, const std::filesystem::path& file,
+                             std::string_view section_name) {
+    return ElfFile(fd, size, file).read_section(section_name);
+}
+
 std::string read_elf_section(const std::filesystem::path& file, std::string_view section_name) {
-    return ElfFile(file).read_section(section_name);
+    // One open and one fstat, then pread only the few ranges needed: discovery reads every
+    // plugin on every command, so per-file system calls are the cost that grows.
+    const detail::OpenFile open(AT_FDCWD, file.c_str());
+    if (!open.is_open()) detail::throw_cannot_open("plugin file " + file.string(), open.error());
+    detail::require_regular_file(file, open.status());
+    return read_elf_section(open.fd(), static_cast<std::uint64_t>(open.status().st_size), file,
+                            section_name);
 }
 
 }  // namespace migrator

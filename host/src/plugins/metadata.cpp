@@ -1,7 +1,13 @@
-// Plugin metadata: parsing the metadata text, reading it from plugin files, scanning a versions
-// dir.
+// Plugin metadata: parsing the metadata text, reading it from trusted plugin files, scanning a
+// versions dir.
+#include <dirent.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <map>
+#include <memory>
 #include <migrator/errors.hpp>
 #include <migrator/plugins.hpp>
 #include <string>
@@ -9,6 +15,8 @@
 #include <system_error>
 #include <utility>
 #include <vector>
+
+#include "open_file.hpp"
 
 namespace migrator {
 namespace {
@@ -144,50 +152,104 @@ Revision parse_metadata(std::string_view text, const std::filesystem::path& file
     return revision;
 }
 
-PluginFile read_plugin_file(const std::filesystem::path& file) {
+namespace {
+
+/// Reads the plugin file open as `open`, which `path` (absolute) names: its type and
+/// permissions first, then its metadata, from that open file.
+PluginFile read_open_plugin(const detail::OpenFile& open, std::filesystem::path path,
+                            PermissionCheck check) {
+    if (!open.is_open()) detail::throw_cannot_open("plugin file " + path.string(), open.error());
+    const struct stat& status = open.status();
+    detail::require_regular_file(path, status);
+    if (check == PermissionCheck::enforce)
+        check_permissions(path, TrustedPath::plugin_file, status.st_mode, status.st_uid,
+                          ::geteuid());
+    const std::string section = read_elf_section(
+        open.fd(), static_cast<std::uint64_t>(status.st_size), path, MIGRATOR_METADATA_SECTION);
+    PluginFile plugin;
+    plugin.metadata = std::string(until_nul(section));
+    plugin.revision = parse_metadata(plugin.metadata, path);
+    plugin.path = std::move(path);
+    plugin.identity = detail::identity_of(status);
+    plugin.permission_check = check;
+    return plugin;
+}
+
+/// Whether `entry`, of the directory open as `dir_fd`, is a regular file or a symlink to one.
+/// Asks the file system only when readdir's type says nothing or says symlink, and
+/// never opens the entry, so a FIFO or device named like a plugin is not even opened.
+bool is_regular_entry(int dir_fd, const dirent& entry) {
+    if (entry.d_type == DT_REG) return true;
+    if (entry.d_type != DT_LNK && entry.d_type != DT_UNKNOWN) return false;
+    struct stat status {};
+    // A dangling symlink is skipped like any other non-plugin entry.
+    return ::fstatat(dir_fd, entry.d_name, &status, 0) == 0 && S_ISREG(status.st_mode);
+}
+
+}  // namespace
+
+PluginFile read_plugin_file(const std::filesystem::path& file, PermissionCheck check) {
     std::error_code error;
     std::filesystem::path path = std::filesystem::absolute(file, error);
     if (error)
         throw PluginError("plugin file " + file.string() + " cannot be located (" +
                           error.message() + ")");
-    const std::string section = read_elf_section(path, MIGRATOR_METADATA_SECTION);
-    PluginFile plugin;
-    plugin.metadata = std::string(until_nul(section));
-    plugin.revision = parse_metadata(plugin.metadata, path);
-    plugin.path = std::move(path);
-    return plugin;
+    const detail::OpenFile open(AT_FDCWD, path.c_str());
+    return read_open_plugin(open, std::move(path), check);
 }
 
-std::vector<PluginFile> scan_versions_dir(const std::filesystem::path& dir) {
+std::vector<PluginFile> scan_versions_dir(const std::filesystem::path& dir, PermissionCheck check) {
     const std::string name = dir.string();
     std::error_code error;
-    const auto status = std::filesystem::status(dir, error);
-    if (status.type() == std::filesystem::file_type::not_found)
-        throw PluginError("versions directory " + name + " does not exist");
+    const std::filesystem::path absolute_dir = std::filesystem::absolute(dir, error);
     if (error)
-        throw PluginError("versions directory " + name + " cannot be read (" + error.message() +
+        throw PluginError("versions directory " + name + " cannot be located (" + error.message() +
                           ")");
-    if (!std::filesystem::is_directory(status))
-        throw PluginError("versions directory " + name + " is not a directory");
-
-    std::vector<std::filesystem::path> files;
-    std::filesystem::directory_iterator entries(dir, error);
-    for (; !error && entries != std::filesystem::directory_iterator(); entries.increment(error)) {
-        const auto& entry = *entries;
-        if (entry.path().extension() != ".so") continue;
-        // A broken entry is skipped like any other non-plugin file rather than failing the scan.
-        std::error_code type_error;
-        if (!entry.is_regular_file(type_error)) continue;
-        files.push_back(entry.path());
+    // The directory is opened once, judged by fstat and listed from that open directory, so the
+    // directory checked is the directory read.
+    detail::OpenFile open(AT_FDCWD, absolute_dir.c_str(), O_DIRECTORY);
+    if (!open.is_open()) {
+        if (open.error() == ENOTDIR)
+            throw PluginError("versions directory " + name + " is not a directory");
+        if (open.error() == ENOENT)
+            throw PluginError("versions directory " + name + " does not exist");
+        throw PluginError("versions directory " + name + " cannot be read (" +
+                          std::strerror(open.error()) + ")");
     }
-    if (error)
-        throw PluginError("versions directory " + name + " cannot be read (" + error.message() +
-                          ")");
+    if (check == PermissionCheck::enforce)
+        check_permissions(absolute_dir, TrustedPath::versions_dir, open.status().st_mode,
+                          open.status().st_uid, ::geteuid());
 
-    std::sort(files.begin(), files.end());
+    const std::unique_ptr<DIR, int (*)(DIR*)> listing(::fdopendir(open.fd()), &::closedir);
+    if (!listing)
+        throw PluginError("versions directory " + name + " cannot be read (" +
+                          std::strerror(errno) + ")");
+    open.release();  // closedir closes it now
+    const int dir_fd = ::dirfd(listing.get());
+
+    std::vector<std::string> names;
+    while (true) {
+        errno = 0;
+        const dirent* entry = ::readdir(listing.get());
+        if (entry == nullptr) {
+            if (errno != 0)
+                throw PluginError("versions directory " + name + " cannot be read (" +
+                                  std::strerror(errno) + ")");
+            break;
+        }
+        if (std::filesystem::path(entry->d_name).extension() != ".so") continue;
+        if (is_regular_entry(dir_fd, *entry)) names.emplace_back(entry->d_name);
+    }
+
+    std::sort(names.begin(), names.end());
     std::vector<PluginFile> plugins;
-    plugins.reserve(files.size());
-    for (const auto& file : files) plugins.push_back(read_plugin_file(file));
+    plugins.reserve(names.size());
+    // One file open at a time: a versions directory of 10,000 revisions must not hold 10,000
+    // descriptors while the graph commands run.
+    for (const auto& file : names) {
+        const detail::OpenFile plugin(dir_fd, file.c_str());
+        plugins.push_back(read_open_plugin(plugin, absolute_dir / file, check));
+    }
     return plugins;
 }
 

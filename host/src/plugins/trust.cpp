@@ -1,0 +1,160 @@
+// Whether a plugin file or the versions directory can be trusted: opened once, judged by fstat
+// with OpenSSH's rule for key files; and the open-file limit that loaded plugins count against.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <migrator/errors.hpp>
+#include <migrator/plugins.hpp>
+#include <string>
+#include <vector>
+
+#include "open_file.hpp"
+
+namespace migrator {
+namespace detail {
+
+OpenFile::OpenFile(int dir_fd, const char* name, int extra_flags) {
+    // O_NONBLOCK: opening a FIFO must not block before fstat can refuse it; O_NOCTTY: a terminal
+    // named like a plugin must not become the controlling terminal.
+    fd_ = ::openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | extra_flags);
+    if (fd_ < 0) {
+        error_ = errno;
+        return;
+    }
+    if (::fstat(fd_, &status_) != 0) {
+        error_ = errno;
+        ::close(fd_);
+        fd_ = -1;
+    }
+}
+
+OpenFile::~OpenFile() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+int OpenFile::release() {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+}
+
+FileIdentity identity_of(const struct stat& status) {
+    FileIdentity identity;
+    identity.device = static_cast<std::uint64_t>(status.st_dev);
+    identity.inode = static_cast<std::uint64_t>(status.st_ino);
+    identity.size = static_cast<std::uint64_t>(status.st_size);
+    identity.mtime_ns = static_cast<std::int64_t>(status.st_mtim.tv_sec) * 1'000'000'000 +
+                        static_cast<std::int64_t>(status.st_mtim.tv_nsec);
+    return identity;
+}
+
+void throw_cannot_open(const std::string& subject, int error) {
+    if (error == ENOENT) throw PluginError(subject + " does not exist");
+    throw PluginError(subject + " cannot be opened (" + std::strerror(error) + ")");
+}
+
+void require_regular_file(const std::filesystem::path& file, const struct stat& status) {
+    // A FIFO or a device would block or never end; only plain files can be plugins.
+    if (!S_ISREG(status.st_mode))
+        throw PluginError("plugin file " + file.string() + " is not a regular file");
+}
+
+}  // namespace detail
+
+namespace {
+
+/// `path` as a shell word, quoted only when it needs to be, for a command to copy and paste.
+std::string shell_word(const std::string& path) {
+    const bool plain = !path.empty() && path.find_first_not_of(
+                                            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                            "0123456789_./+-=:,@%") == std::string::npos;
+    if (plain) return path;
+    std::string quoted = "'";
+    for (const char c : path) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return quoted + "'";
+}
+
+/// "plugin file P" or "versions directory P", and the target when P is a symlink (the file whose
+/// status was judged).
+std::string subject_of(const std::filesystem::path& path, TrustedPath kind) {
+    const char* what = kind == TrustedPath::plugin_file    ? "plugin file "
+                       : kind == TrustedPath::versions_dir ? "versions directory "
+                                                           : "config file ";
+    std::string subject = what + path.string();
+    std::error_code error;
+    if (std::filesystem::is_symlink(path, error)) {
+        const auto target = std::filesystem::canonical(path, error);
+        if (!error) subject += " (a symlink to " + target.string() + ")";
+    }
+    return subject;
+}
+
+std::string octal_mode(std::uint32_t mode) {
+    char text[8];
+    std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
+    return text;
+}
+
+}  // namespace
+
+void check_permissions(const std::filesystem::path& path, TrustedPath kind, std::uint32_t mode,
+                       std::uint32_t owner_uid, std::uint32_t effective_uid) {
+    std::vector<std::string> wrong;
+    std::vector<std::string> fixes;
+    const std::string word = shell_word(path.string());
+    if (owner_uid != 0 && owner_uid != effective_uid) {
+        wrong.push_back("is owned by uid " + std::to_string(owner_uid) +
+                        ", not by root or you (uid " + std::to_string(effective_uid) + ")");
+        fixes.push_back("chown " + std::to_string(effective_uid) + " " + word);
+    }
+    const bool group = (mode & S_IWGRP) != 0;
+    const bool others = (mode & S_IWOTH) != 0;
+    if (group || others) {
+        wrong.push_back(std::string("is writable by ") +
+                        (group && others ? "its group and others"
+                         : group         ? "its group"
+                                         : "others") +
+                        " (mode " + octal_mode(mode) + ")");
+        fixes.push_back("chmod go-w " + word);
+    }
+    if (wrong.empty()) return;
+    const char* risk =
+        kind == TrustedPath::plugin_file    ? "someone else could change the code migrator runs"
+        : kind == TrustedPath::versions_dir ? "someone else could add or replace the plugins "
+                                              "migrator runs"
+                                            : "its permission_check = false may not be yours";
+    std::string what = wrong.front();
+    if (wrong.size() > 1) what += " and " + wrong.back();
+    std::string fix = fixes.front();
+    if (fixes.size() > 1) fix += " && " + fixes.back();
+    throw PluginError(subject_of(path, kind) + " " + what + ", so " + risk + "; run " + fix +
+                      ", or skip this check with --no-permission-check");
+}
+
+std::uint64_t raise_open_file_limit() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+    rlim_t wanted = limit.rlim_max;
+    if (wanted == RLIM_INFINITY) {
+        // Linux refuses a soft limit above fs.nr_open even when the hard limit is unlimited.
+        std::ifstream nr_open("/proc/sys/fs/nr_open");
+        unsigned long long most = 0;
+        if (nr_open >> most && most > 0) wanted = static_cast<rlim_t>(most);
+    }
+    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted) {
+        rlimit raised = limit;
+        raised.rlim_cur = wanted;
+        // A limit that cannot be raised is not an error yet: LoadedPlugin refuses, naming the
+        // limit, only when a plan really needs more files than it allows.
+        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit.rlim_cur = wanted;
+    }
+    return limit.rlim_cur == RLIM_INFINITY ? UINT64_MAX
+                                           : static_cast<std::uint64_t>(limit.rlim_cur);
+}
+
+}  // namespace migrator
