@@ -2,6 +2,7 @@
 #ifndef MIGRATOR_RUNNER_HPP
 #define MIGRATOR_RUNNER_HPP
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <migrator/db.hpp>
@@ -36,6 +37,9 @@ struct RunSummary {
 /// Computes the steps still needed to reach the run's target from the given version rows.
 using Planner = std::function<std::vector<Step>(const std::vector<std::string>& heads)>;
 
+/// The exit status of a process that run_plan ended because a step outlived its `step_timeout`.
+inline constexpr int step_timeout_exit_status = 10;
+
 /// Executes `plan` (from RevisionGraph::plan_upgrade/plan_downgrade) on `db`.
 ///
 /// Loads every plugin of the plan first, so a plugin that cannot be loaded stops the run before
@@ -45,9 +49,16 @@ using Planner = std::function<std::vector<Step>(const std::vector<std::string>& 
 /// version rows; records a history row. A failing step is rolled back, recorded as failed in the
 /// history table, and reported as MigrationError naming the revision and the plugin's message;
 /// earlier steps stay committed. Throws PluginError, DatabaseError, MigrationError.
+///
+/// While a plugin runs, a fatal signal (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) or SIGINT,
+/// SIGTERM, SIGHUP writes one stderr line naming the revision and the revision the database stays
+/// at, then ends the process by that signal; a step still running after a non-zero
+/// `step_timeout` writes one such line and ends the process with step_timeout_exit_status. The
+/// step's transaction is not committed either way: the database rolls it back.
 RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
                     const RevisionGraph& graph, const std::vector<PluginFile>& plugins,
-                    Database& db, RunListener& listener);
+                    Database& db, RunListener& listener,
+                    std::chrono::milliseconds step_timeout = std::chrono::milliseconds::zero());
 
 /// Sets the version rows to `target` without running any revision (Alembic's stamp), recording
 /// it in the history table. Loads no plugin.

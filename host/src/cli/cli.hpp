@@ -18,6 +18,7 @@ enum ExitStatus : int {
     exit_database = 5,          ///< bad database URL, or the database cannot be opened or used
     exit_lock_timeout = 6,      ///< another migrator held the migration lock too long
     exit_not_at_head = 7,       ///< `current --check-heads`: the database is not at the heads
+    exit_step_timeout = 10,     ///< a revision outlived --step-timeout (runner.hpp's constant)
     exit_internal = 70,         ///< a bug in migrator (EX_SOFTWARE)
 };
 
@@ -33,6 +34,10 @@ struct GlobalOptions {
     bool json = false;                 ///< read commands: print JSON instead of text
     std::string config_url;            ///< `url` from the config file
     std::string config_versions_dir;   ///< `versions_dir` from the config file, made absolute
+
+    /// How long one SQL statement, and one revision, may run; 0: no limit.
+    double statement_timeout_seconds = 0;
+    double step_timeout_seconds = 0;
 };
 
 /// Which settings the command line gave explicitly (those the config file must not override).
@@ -40,13 +45,15 @@ struct GivenOnCommandLine {
     bool version_table = false;
     bool version_schema = false;
     bool lock_timeout = false;
+    bool statement_timeout = false;
+    bool step_timeout = false;
 };
 
 /// Reads the config file — `config_flag` if given, else $MIGRATOR_CONFIG, else ./migrator.ini if
 /// it exists — with CLI11's INI parser, and fills in what the command line did not give. Keys:
 /// url, versions_dir (relative to the file's folder), version_table, version_table_schema,
-/// lock_timeout. Throws ConfigError naming the file for a missing named file, an unknown key or a
-/// bad value.
+/// lock_timeout, statement_timeout, step_timeout. Throws ConfigError naming the file for a missing
+/// named file, an unknown key or a bad value.
 void apply_config_file(const std::string& config_flag, const GivenOnCommandLine& given,
                        GlobalOptions& options);
 

@@ -40,11 +40,18 @@ Scripts load_scripts(const GlobalOptions& options) {
     return Scripts{std::move(dir), std::move(files), std::move(graph)};
 }
 
+static_assert(exit_step_timeout == step_timeout_exit_status);
+
+std::chrono::milliseconds milliseconds_of(double seconds) {
+    return std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+}
+
 std::unique_ptr<Database> open(const GlobalOptions& options, bool read_only) {
     DatabaseOptions db_options;
     db_options.version_table = options.version_table;
     db_options.read_only = read_only;
     db_options.version_schema = options.version_schema;
+    db_options.statement_timeout = milliseconds_of(options.statement_timeout_seconds);
     return open_database(DatabaseUrl::parse(resolve_database_url(options)), db_options);
 }
 
@@ -110,8 +117,7 @@ private:
 class MigrationLock {
 public:
     MigrationLock(Database& db, const GlobalOptions& options) : db_(db) {
-        db_.lock_migrations(
-            std::chrono::milliseconds(static_cast<long long>(options.lock_timeout_seconds * 1000)));
+        db_.lock_migrations(milliseconds_of(options.lock_timeout_seconds));
     }
     ~MigrationLock() { db_.unlock_migrations(); }
     MigrationLock(const MigrationLock&) = delete;
@@ -146,7 +152,8 @@ int migrate(const GlobalOptions& options, const std::string& target, Direction d
     db->ensure_version_tables();
     ConsoleListener listener(options.quiet);
     try {
-        const auto summary = run_plan(plan, plan_from, scripts.graph, scripts.files, *db, listener);
+        const auto summary = run_plan(plan, plan_from, scripts.graph, scripts.files, *db, listener,
+                                      milliseconds_of(options.step_timeout_seconds));
         if (options.quiet) return exit_ok;
         if (summary.steps == 0)
             std::cout << "Nothing to do: another migrator brought " << db->describe() << " to "

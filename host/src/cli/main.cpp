@@ -73,6 +73,16 @@ int main(int argc, char** argv) {
         app.add_option("--lock-timeout", options.lock_timeout_seconds,
                        "Seconds to wait for another migrator's lock before giving up (default 60)")
             ->check(CLI::NonNegativeNumber);
+    auto* statement_timeout =
+        app.add_option("--statement-timeout", options.statement_timeout_seconds,
+                       "Seconds one SQL statement may run before it fails, rolling its revision "
+                       "back (default 0: no limit)")
+            ->check(CLI::NonNegativeNumber);
+    auto* step_timeout =
+        app.add_option("--step-timeout", options.step_timeout_seconds,
+                       "Seconds one revision may run before migrator stops with status 10, "
+                       "without committing it (default 0: no limit)")
+            ->check(CLI::NonNegativeNumber);
     std::string config_file;
     app.add_option("--config", config_file,
                    "Settings file (default: $MIGRATOR_CONFIG, then ./migrator.ini if present)");
@@ -157,7 +167,8 @@ int main(int argc, char** argv) {
     }
     return report_errors([&] {
         const GivenOnCommandLine given{version_table->count() > 0, version_schema->count() > 0,
-                                       lock_timeout->count() > 0};
+                                       lock_timeout->count() > 0, statement_timeout->count() > 0,
+                                       step_timeout->count() > 0};
         apply_config_file(config_file, given, options);
         return command();
     });

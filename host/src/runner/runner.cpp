@@ -8,6 +8,8 @@
 #include <migrator/runner.hpp>
 #include <sstream>
 
+#include "step_guard.hpp"
+
 namespace migrator {
 namespace {
 
@@ -117,7 +119,7 @@ std::string utc_now_iso8601() {
 
 RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
                     const RevisionGraph& graph, const std::vector<PluginFile>& plugins,
-                    Database& db, RunListener& listener) {
+                    Database& db, RunListener& listener, std::chrono::milliseconds step_timeout) {
     const auto run_start = std::chrono::steady_clock::now();
     RunSummary summary;
     summary.heads = plan.empty() ? db.read_heads() : plan.back().heads_after;
@@ -187,6 +189,10 @@ RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
                 started = true;
 
                 char error[4096] = {0};
+                const detail::StepGuard guard(
+                    detail::step_failure_lines(*step, *revision, describe_heads(step->heads_before),
+                                               step_timeout),
+                    step_timeout);
                 const int status = plugin.step(step->direction)(&host, error, sizeof error);
                 if (status != MIGRATOR_OK)
                     throw MigrationError(error[0] ? error
