@@ -140,17 +140,20 @@ void install_handler_once() {
 }
 
 /// A stack overflow in a plugin still reaches the handler: it runs on a stack of its own, set up
-/// once per thread that runs steps, unless the thread has one already (e.g. a sanitizer's).
+/// for the first thread that runs a step (plugins run on one thread), unless that thread has one
+/// already (e.g. a sanitizer's).
 void ensure_alternate_signal_stack() {
-    thread_local bool ready = false;
-    if (ready) return;
-    ready = true;
+    alignas(16) static char alternate_stack[64 * 1024];
+    static std::atomic<bool> claimed{false};
+    thread_local bool checked = false;
+    if (checked) return;
+    checked = true;
     stack_t current{};
     if (sigaltstack(nullptr, &current) == 0 && !(current.ss_flags & SS_DISABLE)) return;
-    constexpr std::size_t size = 64 * 1024;
+    if (claimed.exchange(true)) return;
     stack_t stack{};
-    stack.ss_sp = new char[size];  // lives as long as the thread may take a signal
-    stack.ss_size = size;
+    stack.ss_sp = alternate_stack;
+    stack.ss_size = sizeof alternate_stack;
     sigaltstack(&stack, nullptr);
 }
 
