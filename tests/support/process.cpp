@@ -2,6 +2,7 @@
 #include "process.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -101,6 +102,30 @@ std::vector<ProcessResult> run_concurrently(const std::vector<std::vector<std::s
     std::vector<ProcessResult> results;
     for (const auto& child : children) results.push_back(wait_child(child));
     return results;
+}
+
+BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv,
+                                     const std::map<std::string, std::string>& env,
+                                     const std::string& cwd) {
+    const Child child = start_child(argv, env, cwd, -1);
+    pid_ = child.pid;
+    out_path_ = child.out_path;
+    err_path_ = child.err_path;
+}
+
+BackgroundProcess::~BackgroundProcess() {
+    if (waited_) return;
+    kill(pid_, SIGKILL);
+    wait();
+}
+
+void BackgroundProcess::send_signal(int number) const {
+    if (kill(pid_, number) != 0) throw std::runtime_error("cannot signal the background process");
+}
+
+ProcessResult BackgroundProcess::wait() {
+    waited_ = true;
+    return wait_child(Child{pid_, out_path_, err_path_});
 }
 
 std::vector<std::string> lines_of(const std::string& text) {

@@ -2,6 +2,8 @@
 #ifndef MIGRATOR_TEST_PROCESS_HPP
 #define MIGRATOR_TEST_PROCESS_HPP
 
+#include <sys/types.h>
+
 #include <map>
 #include <string>
 #include <vector>
@@ -25,6 +27,31 @@ ProcessResult run_process(const std::vector<std::string>& argv,
 std::vector<ProcessResult> run_concurrently(const std::vector<std::vector<std::string>>& commands,
                                             const std::map<std::string, std::string>& env = {},
                                             const std::string& cwd = "");
+
+/// A program started in the background: signal it, then wait for its result.
+class BackgroundProcess {
+public:
+    /// Starts `argv` as run_process does, without waiting for it.
+    BackgroundProcess(const std::vector<std::string>& argv,
+                      const std::map<std::string, std::string>& env = {},
+                      const std::string& cwd = "");
+    /// Kills (SIGKILL) and reaps the process if wait() was not called.
+    ~BackgroundProcess();
+    BackgroundProcess(const BackgroundProcess&) = delete;
+    BackgroundProcess& operator=(const BackgroundProcess&) = delete;
+
+    pid_t pid() const { return pid_; }
+    /// Sends signal `number` to the process; throws if it is gone.
+    void send_signal(int number) const;
+    /// Waits for the process to end; call once.
+    ProcessResult wait();
+
+private:
+    pid_t pid_ = -1;
+    std::string out_path_;
+    std::string err_path_;
+    bool waited_ = false;
+};
 
 /// Lines of `text`, without the trailing newline characters.
 std::vector<std::string> lines_of(const std::string& text);

@@ -21,6 +21,10 @@ struct DatabaseOptions {
     /// Schema holding the version and history tables (PostgreSQL); empty = the connection's
     /// current schema. SQLite has no schemas and refuses a non-empty value.
     std::string version_schema;
+    /// A statement that runs longer fails as an ordinary SQL error saying the statement timeout
+    /// was hit (PostgreSQL: the session's statement_timeout; SQLite: the statement is
+    /// interrupted). Zero: no limit (PostgreSQL: the server's own setting stays).
+    std::chrono::milliseconds statement_timeout{0};
 };
 
 /// One row of the history table: one step that ran, successfully or not.

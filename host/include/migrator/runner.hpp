@@ -2,6 +2,7 @@
 #ifndef MIGRATOR_RUNNER_HPP
 #define MIGRATOR_RUNNER_HPP
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <migrator/db.hpp>
@@ -39,10 +40,16 @@ struct RunOptions {
     /// All steps in one transaction: the run is all-or-nothing. Refused (ConfigError) for a plan
     /// holding a non-transactional revision.
     bool single_transaction = false;
+    /// A step still running after this long ends the process (step_timeout_exit_status), its
+    /// transaction uncommitted; zero: no limit.
+    std::chrono::milliseconds step_timeout{0};
 };
 
 /// Computes the steps still needed to reach the run's target from the given version rows.
 using Planner = std::function<std::vector<Step>(const std::vector<std::string>& heads)>;
+
+/// The exit status of a process that run_plan ended because a step outlived its `step_timeout`.
+inline constexpr int step_timeout_exit_status = 10;
 
 /// Executes `plan` (from RevisionGraph::plan_upgrade/plan_downgrade) on `db`.
 ///
@@ -60,6 +67,12 @@ using Planner = std::function<std::vector<Step>(const std::vector<std::string>& 
 /// refuse_if_dirty, resolve_dirty). On the offline backend nothing is marked, and the step's SQL
 /// is printed outside BEGIN/COMMIT.
 /// Throws PluginError, DatabaseError, MigrationError, DirtyError, ConfigError.
+///
+/// While a plugin runs, a fatal signal (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) or SIGINT,
+/// SIGTERM, SIGHUP writes one stderr line naming the revision and what the database is left at,
+/// then ends the process by that signal; a step still running after a non-zero
+/// options.step_timeout writes one such line and ends the process with step_timeout_exit_status.
+/// The step's transaction is not committed either way: the database rolls it back.
 RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
                     const RevisionGraph& graph, const std::vector<PluginFile>& plugins,
                     Database& db, RunListener& listener, const RunOptions& options = {});

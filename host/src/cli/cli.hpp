@@ -20,6 +20,7 @@ enum ExitStatus : int {
     exit_not_at_head = 7,       ///< `current --check-heads`: the database is not at the heads
     exit_check_failed = 8,      ///< `check` found problems
     exit_dirty = 9,             ///< the database is dirty: a non-transactional step did not finish
+    exit_step_timeout = 10,     ///< a revision outlived --step-timeout (runner.hpp's constant)
     exit_internal = 70,         ///< a bug in migrator (EX_SOFTWARE)
 };
 
@@ -38,6 +39,10 @@ struct GlobalOptions {
     bool permission_check = true;
     std::string config_url;           ///< `url` from the config file
     std::string config_versions_dir;  ///< `versions_dir` from the config file, made absolute
+
+    /// How long one SQL statement, and one revision, may run; 0: no limit.
+    double statement_timeout_seconds = 0;
+    double step_timeout_seconds = 0;
 };
 
 /// Which settings the command line gave explicitly (those the config file must not override).
@@ -46,13 +51,15 @@ struct GivenOnCommandLine {
     bool version_schema = false;
     bool lock_timeout = false;
     bool no_permission_check = false;
+    bool statement_timeout = false;
+    bool step_timeout = false;
 };
 
 /// Reads the config file — `config_flag` if given, else $MIGRATOR_CONFIG, else ./migrator.ini if
 /// it exists — with CLI11's INI parser, and fills in what the command line did not give. Keys:
 /// url, versions_dir (relative to the file's folder), version_table, version_table_schema,
-/// lock_timeout, permission_check. Throws ConfigError naming the file for a missing named file, an
-/// unknown key or a bad value.
+/// lock_timeout, statement_timeout, step_timeout, permission_check. Throws ConfigError naming the
+/// file for a missing named file, an unknown key or a bad value.
 void apply_config_file(const std::string& config_flag, const GivenOnCommandLine& given,
                        GlobalOptions& options);
 

@@ -42,11 +42,18 @@ Scripts load_scripts(const GlobalOptions& options) {
     return Scripts{std::move(dir), std::move(files), std::move(graph)};
 }
 
+static_assert(exit_step_timeout == step_timeout_exit_status);
+
+std::chrono::milliseconds milliseconds_of(double seconds) {
+    return std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+}
+
 DatabaseOptions database_options(const GlobalOptions& options, bool read_only) {
     DatabaseOptions db_options;
     db_options.version_table = options.version_table;
     db_options.read_only = read_only;
     db_options.version_schema = options.version_schema;
+    db_options.statement_timeout = milliseconds_of(options.statement_timeout_seconds);
     return db_options;
 }
 
@@ -121,8 +128,7 @@ private:
 class MigrationLock {
 public:
     MigrationLock(Database& db, const GlobalOptions& options) : db_(db) {
-        db_.lock_migrations(
-            std::chrono::milliseconds(static_cast<long long>(options.lock_timeout_seconds * 1000)));
+        db_.lock_migrations(milliseconds_of(options.lock_timeout_seconds));
     }
     ~MigrationLock() { db_.unlock_migrations(); }
     MigrationLock(const MigrationLock&) = delete;
@@ -199,6 +205,7 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
     ConsoleListener listener(options.quiet, migrate_options.sql);
     RunOptions run_options;
     run_options.single_transaction = migrate_options.single_transaction;
+    run_options.step_timeout = milliseconds_of(options.step_timeout_seconds);
     try {
         const auto summary =
             run_plan(plan, plan_from, scripts.graph, scripts.files, *db, listener, run_options);

@@ -83,6 +83,16 @@ int main(int argc, char** argv) {
     app.add_flag("--no-permission-check", no_permission_check,
                  "Load plugins even if they or the versions directory are writable by group or "
                  "others or owned by another user (default: refuse them)");
+    auto* statement_timeout =
+        app.add_option("--statement-timeout", options.statement_timeout_seconds,
+                       "Seconds one SQL statement may run before it fails, rolling its revision "
+                       "back (default 0: no limit)")
+            ->check(CLI::NonNegativeNumber);
+    auto* step_timeout =
+        app.add_option("--step-timeout", options.step_timeout_seconds,
+                       "Seconds one revision may run before migrator stops with status 10, "
+                       "without committing it (default 0: no limit)")
+            ->check(CLI::NonNegativeNumber);
     std::string config_file;
     app.add_option("--config", config_file,
                    "Settings file (default: $MIGRATOR_CONFIG, then ./migrator.ini if present)");
@@ -215,8 +225,9 @@ int main(int argc, char** argv) {
         return status == 0 ? exit_ok : exit_usage;
     }
     return report_errors([&] {
-        const GivenOnCommandLine given{version_table->count() > 0, version_schema->count() > 0,
-                                       lock_timeout->count() > 0, no_permission_check};
+        const GivenOnCommandLine given{version_table->count() > 0,     version_schema->count() > 0,
+                                       lock_timeout->count() > 0,      no_permission_check,
+                                       statement_timeout->count() > 0, step_timeout->count() > 0};
         if (no_permission_check) options.permission_check = false;
         apply_config_file(config_file, given, options);
         return command();

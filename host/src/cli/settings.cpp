@@ -117,6 +117,15 @@ void apply_config_file(const std::string& config_flag, const GivenOnCommandLine&
             throw ConfigError("config file " + file + ": '" + key +
                               "' is not a setting migrator knows (" + known_keys + ")");
         const std::string& value = item.inputs.front();
+        // A number of seconds, kept unless the command line gave the option.
+        const auto seconds = [&](bool given_on_command_line, double& setting) {
+            char* end = nullptr;
+            const double parsed = std::strtod(value.c_str(), &end);
+            if (value.empty() || *end != '\0' || parsed < 0)
+                throw ConfigError("config file " + file + ": " + key + " = " + value +
+                                  " is not a number of seconds");
+            if (!given_on_command_line) setting = parsed;
+        };
         if (key == "url") {
             options.config_url = value;
         } else if (key == "versions_dir") {
@@ -126,12 +135,11 @@ void apply_config_file(const std::string& config_flag, const GivenOnCommandLine&
         } else if (key == "version_table_schema") {
             if (!given.version_schema) options.version_schema = value;
         } else if (key == "lock_timeout") {
-            char* end = nullptr;
-            const double seconds = std::strtod(value.c_str(), &end);
-            if (value.empty() || *end != '\0' || seconds < 0)
-                throw ConfigError("config file " + file + ": lock_timeout = " + value +
-                                  " is not a number of seconds");
-            if (!given.lock_timeout) options.lock_timeout_seconds = seconds;
+            seconds(given.lock_timeout, options.lock_timeout_seconds);
+        } else if (key == "statement_timeout") {
+            seconds(given.statement_timeout, options.statement_timeout_seconds);
+        } else if (key == "step_timeout") {
+            seconds(given.step_timeout, options.step_timeout_seconds);
         } else if (key == "permission_check") {
             const bool on = value == "true" || value == "yes" || value == "on" || value == "1";
             const bool off = value == "false" || value == "no" || value == "off" || value == "0";

@@ -153,8 +153,7 @@ protected:
     bool table_exists(const std::string&) override { return false; }
 
     void create_schema() override {
-        if (!quoted_schema_.empty())
-            print("CREATE SCHEMA IF NOT EXISTS " + quoted_schema_ + ";\n");
+        if (!quoted_schema_.empty()) print("CREATE SCHEMA IF NOT EXISTS " + quoted_schema_ + ";\n");
     }
 
 private:

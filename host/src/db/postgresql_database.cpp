@@ -145,7 +145,22 @@ public:
         translate_errors("cannot open PostgreSQL database " + describe(), [&] {
             // The read commands must not change anything, like SQLite's read-only open.
             if (options.read_only) run("SET default_transaction_read_only = on");
-            const pqxx::result names = run("SELECT current_database(), current_schema()");
+            // Session settings, sent with the query below rather than in round trips of their own.
+            std::string settings;
+            if (options.statement_timeout.count() > 0)
+                settings +=
+                    "SET statement_timeout = " + std::to_string(options.statement_timeout.count()) +
+                    "; ";
+            // A migrator that dies in the middle of a long statement (kill -9, a crash,
+            // --step-timeout) must not leave its backend running it, transaction and migration
+            // lock held, until the statement ends: PostgreSQL 14+ can check the client every
+            // second while it executes, where the user may set it and nobody has.
+            if (!options.read_only)
+                settings +=
+                    "SELECT set_config(name, '1000', false) FROM pg_settings WHERE name = "
+                    "'client_connection_check_interval' AND context = 'user' AND setting = '0'; ";
+            const pqxx::result names =
+                run(settings + "SELECT current_database(), current_schema()");
             database_name_ = names[0][0].c_str();
             if (!names[0][1].is_null()) current_schema = names[0][1].c_str();
         });

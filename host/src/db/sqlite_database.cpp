@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "sql_database.hpp"
+#include "sqlite_statement_timeout.hpp"
 
 namespace migrator::detail {
 namespace {
@@ -29,6 +30,7 @@ decltype(auto) translate_errors(const std::string& context, Action&& action) {
             throw LockError(message +
                             " (another writer held it for longer than the lock "
                             "timeout; try again later or raise --lock-timeout)");
+        if (e.getErrorCode() == SQLITE_INTERRUPT) message += sqlite_interrupt_explanation;
         throw DatabaseError(message);
     }
 }
@@ -36,7 +38,7 @@ decltype(auto) translate_errors(const std::string& context, Action&& action) {
 class SqliteDatabase final : public SqlDatabase {
 public:
     SqliteDatabase(const DatabaseUrl& url, const DatabaseOptions& options)
-        : SqlDatabase(options, url.masked()) {
+        : SqlDatabase(options, url.masked()), statement_timeout_(options.statement_timeout) {
         if (!options.version_schema.empty())
             throw DatabaseError("SQLite has no schemas: drop the version table schema option ('" +
                                 options.version_schema + "') for " + describe());
@@ -151,6 +153,7 @@ private:
     void open(const std::string& file, int flags) {
         translate_errors("cannot open SQLite database " + file, [&] {
             db_ = std::make_unique<SQLite::Database>(file, flags, busy_timeout_ms);
+            statement_timeout_.watch(db_->getHandle());
             db_->exec("PRAGMA foreign_keys=ON");
             // SQLite reads the file lazily; touching the schema here reports a file that is not
             // a database at open time instead of in the middle of a migration.
@@ -180,6 +183,7 @@ private:
         }
     }
 
+    SqliteStatementTimeout statement_timeout_;  ///< declared before db_: outlives the handle
     std::unique_ptr<SQLite::Database> db_;
     std::chrono::milliseconds lock_timeout_{busy_timeout_ms};
     std::string deferred_file_;  ///< the file to create on the first write, if it was missing

@@ -9,6 +9,8 @@
 #include <optional>
 #include <sstream>
 
+#include "step_guard.hpp"
+
 namespace migrator {
 namespace {
 
@@ -135,6 +137,23 @@ std::string rolled_back_text(const Step& step, const RunOptions& options,
         return "the whole run (--single-transaction) was rolled back and the database is at " +
                describe_heads(run_start);
     return "it was rolled back and the database is at " + describe_heads(step.heads_before);
+}
+
+/// How the database is left when migrator is stopped (a signal, --step-timeout) while `step`
+/// runs: the end of the one line the step guard writes.
+std::string stopped_text(const Step& step, const RunOptions& options,
+                         const std::vector<std::string>& run_start, bool offline, bool marked) {
+    if (offline) return "the SQL printed so far is incomplete, do not apply it";
+    if (marked)
+        return "it ran outside a transaction, so the database is marked dirty at revision " +
+               step.revision + ": repair the schema, then run `migrator resolve " + step.revision +
+               " --applied` or `--rolled-back`";
+    if (options.single_transaction)
+        return "the run's transaction (--single-transaction) was not committed, so the database "
+               "stays at " +
+               describe_heads(run_start);
+    return "its transaction was not committed, so the database stays at " +
+           describe_heads(step.heads_before);
 }
 
 std::string dirty_text(const Step& step) {
@@ -268,7 +287,16 @@ RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
 
                 char error[4096] = {0};
                 changes_kept = marked;
-                const int status = plugin.step(step->direction)(&host, error, sizeof error);
+                const int status = [&] {
+                    // Guards the plugin call alone: a commit after it is never cut short.
+                    const detail::StepGuard guard(
+                        detail::step_failure_lines(
+                            *step, *revision,
+                            stopped_text(*step, options, start_heads, db.offline(), marked),
+                            options.step_timeout),
+                        options.step_timeout);
+                    return plugin.step(step->direction)(&host, error, sizeof error);
+                }();
                 if (status != MIGRATOR_OK)
                     throw MigrationError(error[0] ? error
                                                   : "the revision reported an error without a "
