@@ -68,6 +68,17 @@ Child start_child(const std::vector<std::string>& argv,
     return Child{pid, out_path, err_path};
 }
 
+// A sanitizer (ASan, LSan, UBSan) in a child writes its report to stderr and ends it, with a status
+// a test might take for one of migrator's own; the report is what makes it a failure.
+void require_no_sanitizer_report(const std::vector<std::string>& argv,
+                                 const ProcessResult& result) {
+    for (const char* marker :
+         {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", ": runtime error: "})
+        if (result.err.find(marker) != std::string::npos)
+            throw std::runtime_error(argv.front() + " reported a sanitizer error (exit status " +
+                                     std::to_string(result.exit_code) + "):\n" + result.err);
+}
+
 ProcessResult wait_child(const Child& child) {
     int status = 0;
     waitpid(child.pid, &status, 0);
@@ -84,7 +95,9 @@ ProcessResult wait_child(const Child& child) {
 
 ProcessResult run_process(const std::vector<std::string>& argv,
                           const std::map<std::string, std::string>& env, const std::string& cwd) {
-    return wait_child(start_child(argv, env, cwd, -1));
+    ProcessResult result = wait_child(start_child(argv, env, cwd, -1));
+    require_no_sanitizer_report(argv, result);
+    return result;
 }
 
 std::vector<ProcessResult> run_concurrently(const std::vector<std::vector<std::string>>& commands,
@@ -101,6 +114,8 @@ std::vector<ProcessResult> run_concurrently(const std::vector<std::vector<std::s
     close(gate[1]);
     std::vector<ProcessResult> results;
     for (const auto& child : children) results.push_back(wait_child(child));
+    for (std::size_t i = 0; i < results.size(); ++i)
+        require_no_sanitizer_report(commands[i], results[i]);
     return results;
 }
 

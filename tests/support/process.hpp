@@ -17,13 +17,15 @@ struct ProcessResult {
 };
 
 /// Runs `argv` (argv[0] is a path) with `env` added to the current environment (an empty value
-/// removes the variable), in `cwd` when not empty, and waits for it. Stdin is /dev/null.
+/// removes the variable), in `cwd` when not empty, and waits for it. Stdin is /dev/null. Throws
+/// std::runtime_error, failing the test, when the program's stderr holds a sanitizer report.
 ProcessResult run_process(const std::vector<std::string>& argv,
                           const std::map<std::string, std::string>& env = {},
                           const std::string& cwd = "");
 
 /// Starts every command at the same moment (each child waits on one shared pipe until all are
-/// forked) and waits for all of them; results in the order of `commands`.
+/// forked) and waits for all of them; results in the order of `commands`. Throws like
+/// run_process when any of them reports a sanitizer error.
 std::vector<ProcessResult> run_concurrently(const std::vector<std::vector<std::string>>& commands,
                                             const std::map<std::string, std::string>& env = {},
                                             const std::string& cwd = "");

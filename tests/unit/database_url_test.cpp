@@ -201,6 +201,17 @@ TEST_CASE("Malformed URLs are errors that never show the password", "[db]") {
     CHECK_THAT(message, !Catch::Contains("hunter"));
 }
 
+// Found by fuzz_database_url with the input `s:?#/ll)`: Boost.URL 1.81 reads past the end of the
+// URL when it walks the parameters of an empty query followed by a fragment (boostorg/url#864).
+TEST_CASE("An empty query followed by a fragment is refused without reading past the URL", "[db]") {
+    for (const std::string text : {"s:?#/ll)", "sqlite:///app.db?#", "sqlite:///app.db?#x",
+                                   "postgresql://u:hunter2secret@h/db?#frag"}) {
+        const auto message = parse_error(text);
+        CHECK_THAT(message, Catch::Contains("is ambiguous"));
+        CHECK_THAT(message, !Catch::Contains("hunter2secret"));
+    }
+}
+
 TEST_CASE("masked() rebuilds the URL with the password replaced", "[db]") {
     SECTION("PostgreSQL with every part") {
         const auto url = DatabaseUrl::parse(

@@ -141,7 +141,9 @@ DatabaseUrl DatabaseUrl::parse(std::string_view text) {
     // An unencoded '@', '/', '?' or '#' in a password can still make a valid URL, one whose host,
     // path or query hold part of the password. The text-level mask and the parsed mask disagree
     // exactly then; refusing keeps that part of the password out of every later message.
-    if (mask_parsed(view) != shown || view.has_fragment())
+    // The fragment is checked first: Boost.URL 1.81 reads past the end of the text when it walks
+    // the parameters of an empty query followed by a fragment (`?#`, boostorg/url#864).
+    if (view.has_fragment() || mask_parsed(view) != shown)
         throw DatabaseError("database URL " + shown +
                             " is ambiguous; percent-encode '@', ':', '/', '?' and '#' in the "
                             "user name and password (e.g. '@' as %40)");
