@@ -157,3 +157,18 @@ TEST_CASE("resolve on a clean database is refused", "[e2e][transactions]") {
     CHECK(result.exit_code == 2);
     CHECK_THAT(result.err, Contains("is not dirty: there is nothing to resolve"));
 }
+
+TEST_CASE("a revision that carries on after an error that ended its transaction applies nothing",
+          "[e2e][transactions]") {
+    const std::string backend = GENERATE(from_range(all_backends()));
+    Sandbox sandbox(backend, fixture_dir("swallowing"));
+    // The timeout ends the statement with an error the revision catches; the database has
+    // rolled the transaction back (SQLite) or refuses more statements in it (PostgreSQL).
+    const auto result = sandbox.migrator({"upgrade", "head", "--statement-timeout", "1"});
+    CHECK(result.exit_code == 1);
+    CHECK_THAT(result.err, Contains("upgrade of revision w2w2w2w2w2w2 (swallows an error) failed"));
+    CHECK_THAT(result.err, Contains("the database is at a1a1a1a1a1a1"));
+    CHECK_THAT(result.out, Contains("ignoring: "));
+    CHECK(sandbox.version_rows() == std::vector<std::string>{"a1a1a1a1a1a1"});
+    CHECK(sandbox.tables() == std::set<std::string>{"item"});
+}

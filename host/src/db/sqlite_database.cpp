@@ -85,14 +85,18 @@ public:
             throw DatabaseError("cannot start a write transaction on " + describe() + ": " +
                                 e.what());
         }
+        in_transaction_ = true;
     }
 
     void commit() override {
+        require_open_transaction();
+        in_transaction_ = false;
         translate_errors("cannot commit the transaction on " + describe(),
                          [&] { db_->exec("COMMIT"); });
     }
 
     void rollback() noexcept override {
+        in_transaction_ = false;
         // The raw C API: this runs on failure paths, where a second exception would hide the first.
         sqlite3* handle = db_->getHandle();
         if (sqlite3_get_autocommit(handle) == 0)
@@ -103,6 +107,7 @@ public:
     void execute(const std::string& sql) override {
         // Outside a transaction too (a non-transactional revision), a write creates the file.
         create_deferred_file();
+        require_open_transaction();
         translate_errors({}, [&] { db_->exec(sql); });
     }
 
@@ -112,6 +117,7 @@ public:
 
 protected:
     std::int64_t run(const std::string& sql, const std::vector<SqlValue>& params) override {
+        require_open_transaction();
         return translate_errors({}, [&] {
             SQLite::Statement statement(*db_, sql);
             bind_all(statement, params);
@@ -121,6 +127,7 @@ protected:
 
     std::vector<std::string> fetch(const std::string& sql, const std::vector<SqlValue>& params,
                                    const RowCallback& on_row) override {
+        require_open_transaction();
         SQLite::Statement statement =
             translate_errors({}, [&] { return SQLite::Statement(*db_, sql); });
         translate_errors({}, [&] { bind_all(statement, params); });
@@ -170,6 +177,18 @@ private:
         deferred_file_.clear();
     }
 
+    /// After some errors (an interrupted INSERT, a full disk, out of memory) SQLite rolls the
+    /// whole transaction back by itself. A revision that caught such an error and carried on
+    /// would then run its remaining statements, and migrator its version-row change, each in a
+    /// transaction of its own, half-applying the revision: refuse every statement until the
+    /// runner rolls back.
+    void require_open_transaction() {
+        if (in_transaction_ && sqlite3_get_autocommit(db_->getHandle()) != 0)
+            throw DatabaseError(
+                "SQLite rolled the transaction back after an earlier error in it, so nothing more "
+                "may run in it (a revision must not carry on after an SQL error it caught)");
+    }
+
     static void bind_all(SQLite::Statement& statement, const std::vector<SqlValue>& params) {
         int index = 1;
         for (const auto& param : params) {
@@ -185,6 +204,7 @@ private:
 
     SqliteStatementTimeout statement_timeout_;  ///< declared before db_: outlives the handle
     std::unique_ptr<SQLite::Database> db_;
+    bool in_transaction_ = false;  ///< begin() ran and neither commit() nor rollback() since
     std::chrono::milliseconds lock_timeout_{busy_timeout_ms};
     std::string deferred_file_;  ///< the file to create on the first write, if it was missing
 };
