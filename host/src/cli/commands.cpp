@@ -458,13 +458,12 @@ int run_resolve(const GlobalOptions& options, const std::string& expression, boo
     auto db = open(options, false);
     const MigrationLock lock(*db, options);
     // The revision may have lost its plugin since; then only its full id names it.
-    const std::string revision = scripts.graph.find(expression) != nullptr ||
-                                         [&] {
-                                             const auto dirty = dirty_step(*db);
-                                             return dirty && dirty->revision == expression;
-                                         }()
-                                     ? expression
-                                     : scripts.graph.resolve_id(expression);
+    std::string revision = expression;
+    if (scripts.graph.find(expression) == nullptr) {
+        const auto dirty = dirty_step(*db);
+        if (!dirty || dirty->revision != expression)
+            revision = scripts.graph.resolve_id(expression);
+    }
     db->ensure_version_tables();
     const HistoryRecord dirty = resolve_dirty(*db, revision, applied);
     if (!options.quiet)
