@@ -532,7 +532,8 @@ int run_check(const GlobalOptions& options, const CheckOptions& check) {
     }
 
     const auto checksums = applied_checksums(history);
-    for (const auto& id : scripts.graph.ancestors_or_self(known)) {
+    const auto applied_revisions = scripts.graph.ancestors_or_self(known);
+    for (const auto& id : applied_revisions) {
         const Revision& revision = scripts.graph.at(id);
         const auto applied = checksums.find(id);
         if (applied == checksums.end() || revision.source_sha256.empty()) continue;
@@ -580,8 +581,8 @@ int run_check(const GlobalOptions& options, const CheckOptions& check) {
         return exit_check_failed;
     }
     std::cout << "OK: " << db->describe() << " is at " << heads_text(scripts.graph, current) << "; "
-              << scripts.graph.ancestors_or_self(known).size()
-              << " applied revisions match their plugins in " << dir << ".\n";
+              << applied_revisions.size() << " applied revisions match their plugins in " << dir
+              << ".\n";
     return exit_ok;
 }
 

@@ -85,9 +85,7 @@ public:
         const std::string user = dialect_ == "postgresql" ? "current_user" : "'offline SQL'";
         after_begin_ = false;
         blank_ = false;
-        out_ << "INSERT INTO " << qualified_history()
-             << " (revision, direction, heads_before, heads_after, started_at, duration_ms,"
-                " success, source_sha256, error, run_by, run_host, dirty) VALUES ("
+        out_ << "INSERT INTO " << qualified_history() << " (" << history_columns << ") VALUES ("
              << sql_literal(record.revision) << ", " << sql_literal(record.direction) << ", "
              << sql_literal(record.heads_before) << ", " << sql_literal(record.heads_after) << ", "
              << now << ", 0, " << (record.success ? 1 : 0) << ", "

@@ -23,11 +23,6 @@ decltype(auto) with_context(const std::string& context, Action&& action) {
     }
 }
 
-/// The history table's columns after `id`, in the order record_history writes them.
-constexpr const char* history_columns =
-    "revision, direction, heads_before, heads_after, started_at, duration_ms, success,"
-    " source_sha256, error, run_by, run_host, dirty";
-
 std::string history_ddl(const std::string& qualified_history, const std::string& dialect) {
     // SQLite: INTEGER PRIMARY KEY is the rowid, ever increasing while no row is deleted (history
     // rows never are), without AUTOINCREMENT's extra write to sqlite_sequence per insert.

@@ -67,6 +67,11 @@ private:
     bool tables_ensured_ = false;  ///< ensure_version_tables() ran: no existence checks needed
 };
 
+/// The history table's columns after `id`, in the order record_history writes them.
+inline constexpr const char* history_columns =
+    "revision, direction, heads_before, heads_after, started_at, duration_ms, success,"
+    " source_sha256, error, run_by, run_host, dirty";
+
 /// `sql` with each `?` replaced by PostgreSQL's `$1`, `$2`, ... (our own statements never hold a
 /// `?` inside a literal).
 std::string numbered_placeholders(const std::string& sql);

@@ -215,10 +215,6 @@ RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
     const std::vector<std::string> start_heads = plan.front().heads_before;
     std::vector<Step> remaining(plan.rbegin(), plan.rend());  // next step at the back
     if (outer) db.begin();
-    // Inside the run's transaction (if any): the rollback of all of it on the way out of a failure.
-    const auto abandon_outer = [&] {
-        if (outer) db.rollback();
-    };
 
     while (!remaining.empty()) {
         HistoryRecord record;
@@ -311,15 +307,12 @@ RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
                     db.record_history(record);
                 if (own_transaction || marked) db.commit();
             } catch (...) {
-                if (!outer) db.rollback();
+                // The step's transaction, or the whole run's with --single-transaction.
+                db.rollback();
                 throw;
             }
         } catch (const std::exception& e) {
-            if (!started) {
-                abandon_outer();
-                throw;
-            }
-            abandon_outer();
+            if (!started) throw;
             record.duration_ms = milliseconds_since(step_start);
             record.success = false;
             if (!changes_kept) record.heads_after = record.heads_before;
