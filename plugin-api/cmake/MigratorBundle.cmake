@@ -1,5 +1,5 @@
-# migrator_add_bundle(): a build target that assembles a release bundle, bin/migrator beside
-# versions/*.so, and packs it into a .tar.gz.
+# migrator_add_bundle(): a build target that assembles a release bundle, bin/migrator and its
+# backend modules (lib/migrator/) beside versions/*.so, and packs it into a .tar.gz.
 #
 #   migrator_add_bundle(NAME <target>
 #                       [DESTINATION <dir>]      default: ${CMAKE_BINARY_DIR}/<target>
@@ -10,8 +10,8 @@
 #
 # `cmake --build build --target <target>` builds every revision plugin that
 # migrator_add_revision() writes into VERSIONS_DIR (plugins built elsewhere, such as test
-# fixtures, stay out), then fills <dir>/bin/migrator and <dir>/versions/, and writes the archive
-# (holding bin/ and versions/ at its top). The bundled migrator finds versions/ beside its own
+# fixtures, stay out), then fills <dir>/bin/migrator, <dir>/lib/migrator/ and <dir>/versions/, and writes the archive
+# (holding bin/, lib/ and versions/ at its top). The bundled migrator finds versions/ beside its own
 # folder, so the bundle works from any directory once moved or unpacked.
 #
 # The migrator copied is the target migrator::migrator (this repository's own build, or the

@@ -1,12 +1,13 @@
 # Assembles a release bundle (run by the build target migrator_add_bundle() creates):
-# DESTINATION/bin/migrator, DESTINATION/versions/*.so, and ARCHIVE holding both folders.
+# DESTINATION/bin/migrator, DESTINATION/lib/migrator/ (the backend modules migrator loads from
+# ../lib/migrator beside its folder), DESTINATION/versions/*.so, and ARCHIVE holding the three.
 # MANIFEST names the file, written at generate time, that sets those variables, PLUGINS (the
 # plugin files) and STRIP (the toolchain's strip program, if any).
 include("${MANIFEST}")
 
 # Start from empty folders so that a revision removed from the project leaves the bundle too.
-file(REMOVE_RECURSE "${DESTINATION}/bin" "${DESTINATION}/versions")
-file(MAKE_DIRECTORY "${DESTINATION}/bin" "${DESTINATION}/versions")
+file(REMOVE_RECURSE "${DESTINATION}/bin" "${DESTINATION}/lib" "${DESTINATION}/versions")
+file(MAKE_DIRECTORY "${DESTINATION}/bin" "${DESTINATION}/lib/migrator" "${DESTINATION}/versions")
 
 get_filename_component(program "${MIGRATOR_PROGRAM}" REALPATH)
 if(NOT EXISTS "${program}")
@@ -17,14 +18,25 @@ file(COPY "${program}" DESTINATION "${DESTINATION}/bin")
 if(NOT program_name STREQUAL "migrator")
   file(RENAME "${DESTINATION}/bin/${program_name}" "${DESTINATION}/bin/migrator")
 endif()
+# The backend modules (PostgreSQL) sit in lib/migrator/ beside the program's folder, in a build
+# tree and an installation alike.
+get_filename_component(program_dir "${program}" DIRECTORY)
+file(GLOB modules "${program_dir}/../lib/migrator/*.so")
+if(NOT modules)
+  message(FATAL_ERROR "cannot bundle ${MIGRATOR_PROGRAM}: its backend modules are not in "
+                      "${program_dir}/../lib/migrator")
+endif()
+file(COPY ${modules} DESTINATION "${DESTINATION}/lib/migrator")
 # A build-tree migrator carries its debug information (ten times the program); a release does not
 # need it. Symbols stay, for readable stack traces.
 if(STRIP)
-  execute_process(COMMAND "${STRIP}" --strip-debug "${DESTINATION}/bin/migrator"
-                  RESULT_VARIABLE status)
-  if(NOT status EQUAL 0)
-    message(FATAL_ERROR "cannot strip ${DESTINATION}/bin/migrator with ${STRIP}")
-  endif()
+  file(GLOB bundled_modules "${DESTINATION}/lib/migrator/*.so")
+  foreach(binary "${DESTINATION}/bin/migrator" ${bundled_modules})
+    execute_process(COMMAND "${STRIP}" --strip-debug "${binary}" RESULT_VARIABLE status)
+    if(NOT status EQUAL 0)
+      message(FATAL_ERROR "cannot strip ${binary} with ${STRIP}")
+    endif()
+  endforeach()
 endif()
 
 list(LENGTH PLUGINS count)
@@ -35,10 +47,11 @@ endif()
 get_filename_component(archive_dir "${ARCHIVE}" DIRECTORY)
 file(MAKE_DIRECTORY "${archive_dir}")
 file(REMOVE "${ARCHIVE}")
-execute_process(COMMAND "${CMAKE_COMMAND}" -E tar czf "${ARCHIVE}" bin versions
+execute_process(COMMAND "${CMAKE_COMMAND}" -E tar czf "${ARCHIVE}" bin lib versions
                 WORKING_DIRECTORY "${DESTINATION}"
                 RESULT_VARIABLE status)
 if(NOT status EQUAL 0)
   message(FATAL_ERROR "cannot write the bundle archive ${ARCHIVE}")
 endif()
-message(STATUS "Bundle: ${DESTINATION} (migrator and ${count} revision plugins), ${ARCHIVE}")
+message(STATUS "Bundle: ${DESTINATION} (migrator, its backend modules and ${count} revision "
+               "plugins), ${ARCHIVE}")

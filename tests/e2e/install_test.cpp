@@ -117,6 +117,7 @@ TEST_CASE("an installed migrator builds and bundles an outside project made by s
     REQUIRE(fs::exists(archive));
     const auto listing = cmake({"-E", "tar", "tf", archive.string()});
     CHECK_THAT(listing.out, Contains("bin/migrator"));
+    CHECK_THAT(listing.out, Contains("lib/migrator/postgresql_backend.so"));
     CHECK_THAT(listing.out, Contains("versions/c0ffee000001_create_customer.so"));
     CHECK_THAT(listing.out, Contains("versions/c0ffee000002_create_orders.so"));
 
@@ -142,6 +143,14 @@ TEST_CASE("an installed migrator builds and bundles an outside project made by s
                Contains("[2/2] Running upgrade c0ffee000001 -> c0ffee000002, create orders"));
     CHECK(sandbox.tables() == std::set<std::string>{"customer", "orders"});
     CHECK(sandbox.version_rows() == std::vector<std::string>{"c0ffee000002"});
+
+    // Its PostgreSQL backend came along: the module is loaded from the bundle's lib/migrator/.
+    Sandbox postgresql("postgresql", release / "versions");
+    const auto pg_up = run_process({migrator, "--url", postgresql.url(), "upgrade", "head"},
+                                   Sandbox::clean_environment(), "/");
+    INFO(pg_up.out + pg_up.err);
+    REQUIRE(pg_up.exit_code == 0);
+    CHECK(postgresql.tables() == std::set<std::string>{"customer", "orders"});
 }
 
 TEST_CASE("scaffold init refuses a folder that is not empty", "[e2e][install][scaffold]") {
@@ -198,6 +207,7 @@ TEST_CASE("cpack packages the installed tool as a .tar.gz and a .deb", "[e2e][in
     const auto listing = run_process({MIGRATOR_CMAKE_COMMAND, "-E", "tar", "tf", tgz.string()});
     CHECK_THAT(listing.out, Contains("/bin/migrator"));
     CHECK_THAT(listing.out, Contains("/bin/scaffold"));
+    CHECK_THAT(listing.out, Contains("/lib/migrator/postgresql_backend.so"));
     CHECK_THAT(listing.out, Contains("/include/migrator/revision.hpp"));
     CHECK_THAT(listing.out, Contains("/lib/cmake/migrator/migratorConfig.cmake"));
     CHECK_THAT(listing.out, !Contains("e2e_tests"));
@@ -211,5 +221,6 @@ TEST_CASE("cpack packages the installed tool as a .tar.gz and a .deb", "[e2e][in
     CHECK_THAT(control.out, Contains("libboost-filesystem"));
     const auto files = run_process({"/usr/bin/dpkg-deb", "--contents", deb.string()});
     CHECK_THAT(files.out, Contains("./usr/bin/migrator"));
+    CHECK_THAT(files.out, Contains("./usr/lib/migrator/postgresql_backend.so"));
     CHECK_THAT(files.out, Contains("./usr/lib/cmake/migrator/MigratorRevision.cmake"));
 }

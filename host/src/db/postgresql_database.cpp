@@ -400,3 +400,10 @@ std::unique_ptr<Database> open_postgresql_database(const DatabaseUrl& url,
 }
 
 }  // namespace migrator::detail
+
+// The module's entry point, found with dlsym by open_database (see postgresql_database.hpp).
+extern "C" __attribute__((visibility("default"))) migrator::Database*
+MIGRATOR_POSTGRESQL_BACKEND_ENTRY(const migrator::DatabaseUrl& url,
+                                  const migrator::DatabaseOptions& options) {
+    return migrator::detail::open_postgresql_database(url, options).release();
+}
