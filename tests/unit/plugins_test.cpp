@@ -11,6 +11,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -175,24 +176,30 @@ migrator::FileIdentity identity_of(const fs::path& file) {
 const std::string good_metadata =
     "migrator-revision\nabi=1\nid=abc123\ndown=\nmessage=create things\n";
 
+/// The metadata text of a plugin file: its section up to the terminating NUL.
+std::string metadata_of(const migrator::PluginFile& plugin) {
+    const std::string section = migrator::read_elf_section(plugin.path, MIGRATOR_METADATA_SECTION);
+    return section.substr(0, section.find('\0'));
+}
+
 }  // namespace
 
 TEST_CASE("A revision plugin's metadata is read from its file", "[plugins]") {
     SECTION("a base revision") {
         const auto plugin = migrator::read_plugin_file(fixture("chain/a1_create_item.so"));
         CHECK(plugin.path == fixture("chain/a1_create_item.so"));
-        CHECK(plugin.path.is_absolute());
+        CHECK(fs::path(plugin.path).is_absolute());
         CHECK(plugin.revision.id == "a1a1a1a1a1a1");
         CHECK(plugin.revision.parents.empty());
         CHECK(plugin.revision.message == "create item");
         CHECK(plugin.revision.create_date == "2026-01-01 10:00:00");
-        CHECK(plugin.revision.path == plugin.path.string());
+        CHECK(plugin.revision.path == plugin.path);
         REQUIRE(plugin.revision.source_sha256.size() == 64);
         CHECK(plugin.revision.source_sha256.find_first_not_of("0123456789abcdef") ==
               std::string::npos);
-        CHECK(plugin.metadata.rfind("migrator-revision\nabi=1\nid=a1a1a1a1a1a1\n", 0) == 0);
-        CHECK(plugin.metadata.back() == '\n');
-        CHECK(plugin.metadata.find('\0') == std::string::npos);
+        const std::string metadata = metadata_of(plugin);
+        CHECK(metadata.rfind("migrator-revision\nabi=1\nid=a1a1a1a1a1a1\n", 0) == 0);
+        CHECK(metadata.back() == '\n');
     }
     SECTION("a revision with a parent") {
         const auto plugin = migrator::read_plugin_file(fixture("chain/b2_add_price.so"));
@@ -215,6 +222,41 @@ TEST_CASE("A revision plugin's metadata is read from its file", "[plugins]") {
     }
 }
 
+TEST_CASE("A large versions directory is read by several readers, in name order", "[plugins]") {
+    // Above 512 plugins the scan splits the files between threads; the result and the error
+    // reported must not depend on which reader finishes first.
+    TempDir dir;
+    constexpr int count = 1200;
+    const auto name_of = [](int i) {
+        char name[32];
+        std::snprintf(name, sizeof name, "p%04d.so", i);
+        return std::string(name);
+    };
+    for (int i = 0; i < count; ++i)
+        fs::create_hard_link(
+            fixture(i % 2 == 0 ? "chain/a1_create_item.so" : "chain/b2_add_price.so"),
+            dir / name_of(i));
+
+    SECTION("every file is read, sorted by name") {
+        const auto plugins = migrator::scan_versions_dir(dir.path());
+        REQUIRE(plugins.size() == count);
+        for (int i = 0; i < count; ++i) {
+            INFO("file " << i);
+            CHECK(plugins[i].path == dir / name_of(i));
+            CHECK(plugins[i].revision.id == (i % 2 == 0 ? "a1a1a1a1a1a1" : "b2b2b2b2b2b2"));
+        }
+    }
+    SECTION("of several bad files, the first by name is reported") {
+        for (const int bad : {1100, 700, 150}) {
+            fs::remove(dir / name_of(bad));
+            write_bytes(dir / name_of(bad), "garbage " + std::to_string(bad));
+        }
+        for (int run = 0; run < 5; ++run)
+            CHECK_THAT(plugin_error_of([&] { migrator::scan_versions_dir(dir.path()); }),
+                       Contains((dir / name_of(150)).string()) && Contains("bad magic"));
+    }
+}
+
 TEST_CASE("A stripped plugin still has its metadata and still loads", "[plugins]") {
     TempDir dir;
     const fs::path copy = dir / "a1_create_item.so";
@@ -225,7 +267,7 @@ TEST_CASE("A stripped plugin still has its metadata and still loads", "[plugins]
     const auto original = migrator::read_plugin_file(fixture("chain/a1_create_item.so"));
     const auto stripped = migrator::read_plugin_file(copy);
     CHECK(stripped.revision.id == original.revision.id);
-    CHECK(stripped.metadata == original.metadata);
+    CHECK(metadata_of(stripped) == metadata_of(original));
     const migrator::LoadedPlugin loaded(stripped);
     CHECK(loaded.step(migrator::Direction::upgrade) != nullptr);
 }
@@ -832,7 +874,7 @@ TEST_CASE("A symlinked plugin is judged by the file it points to", "[plugins][tr
         CHECK(plugins[0].path == link);
         CHECK(plugins[0].identity == identity_of(target));
         const migrator::LoadedPlugin loaded(plugins[0]);
-        CHECK(loaded.entry_metadata() == plugins[0].metadata);
+        CHECK(loaded.entry_metadata() == metadata_of(plugins[0]));
     }
     SECTION("a target others can write is refused, naming the link and the target") {
         set_mode(target, 0666);
@@ -864,7 +906,7 @@ TEST_CASE("A plugin file that changed between scan and load is not loaded", "[pl
 
     SECTION("unchanged, it loads") {
         const migrator::LoadedPlugin plugin(scanned);
-        CHECK(plugin.entry_metadata() == scanned.metadata);
+        CHECK(plugin.entry_metadata() == metadata_of(scanned));
     }
     SECTION("another plugin renamed over it") {
         copy_plugin(dir, "chain/b2_add_price.so", "incoming.tmp");
@@ -896,7 +938,7 @@ TEST_CASE("A plugin file that changed between scan and load is not loaded", "[pl
         migrator::PluginFile unchecked = scanned;
         unchecked.permission_check = migrator::PermissionCheck::skip;
         const migrator::LoadedPlugin plugin(unchecked);
-        CHECK(plugin.entry_metadata() == scanned.metadata);
+        CHECK(plugin.entry_metadata() == metadata_of(scanned));
     }
 }
 
@@ -910,9 +952,9 @@ TEST_CASE("Plugins loaded one after the other are different plugins", "[plugins]
     const migrator::LoadedPlugin first(a1);
     const migrator::LoadedPlugin second(b2);
     const migrator::LoadedPlugin third(c3);
-    CHECK(first.entry_metadata() == a1.metadata);
-    CHECK(second.entry_metadata() == b2.metadata);
-    CHECK(third.entry_metadata() == c3.metadata);
+    CHECK(first.entry_metadata() == metadata_of(a1));
+    CHECK(second.entry_metadata() == metadata_of(b2));
+    CHECK(third.entry_metadata() == metadata_of(c3));
     CHECK_THAT(std::string(second.entry_metadata()), Contains("id=b2b2b2b2b2b2\n"));
     CHECK(first.entry_metadata() != second.entry_metadata());
     CHECK(first.step(migrator::Direction::upgrade) != second.step(migrator::Direction::upgrade));
@@ -948,7 +990,7 @@ TEST_CASE("A plugin is not mistaken for one that stayed resident under its descr
     }
     REQUIRE(next_descriptor() == used);  // so b2's file is opened as that number again
     const migrator::LoadedPlugin second(b2);
-    CHECK(second.entry_metadata() == b2.metadata);
+    CHECK(second.entry_metadata() == metadata_of(b2));
     CHECK(descriptor_open_on(b2.path) != used);
 }
 
@@ -971,7 +1013,7 @@ TEST_CASE("Loading stops short of the open-file limit and says what to do", "[pl
     CHECK(loaded.size() >= 5);
     CHECK(loaded.size() <= 10);
     const std::string count = std::to_string(loaded.size());
-    CHECK_THAT(message, Contains("cannot load plugin " + plugins.at(loaded.size()).path.string()) &&
+    CHECK_THAT(message, Contains("cannot load plugin " + plugins.at(loaded.size()).path) &&
                             Contains(count + " plugins are loaded already") &&
                             Contains("files open") && Contains("ulimit -Hn") &&
                             Contains("upgrade +" + count));

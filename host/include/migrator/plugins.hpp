@@ -39,11 +39,12 @@ struct FileIdentity {
 
 /// A plugin file whose metadata has been read (the plugin itself is not loaded, and the file is
 /// not kept open).
+/// Kept small (a string, not a std::filesystem::path with its parsed components, and no copy of
+/// the metadata text): a versions directory of 10,000 revisions holds 10,000 of them.
 struct PluginFile {
-    std::filesystem::path path;  ///< absolute; a symlink's own path, not its target's
-    Revision revision;           ///< parsed from the metadata section; revision.path == path
-    std::string metadata;        ///< the raw metadata text, compared with the entry point's
-    FileIdentity identity;       ///< the file (a symlink's target) the metadata was read from
+    std::string path;       ///< absolute; a symlink's own path, not its target's
+    Revision revision;      ///< parsed from the metadata section; revision.path == path
+    FileIdentity identity;  ///< the file (a symlink's target) the metadata was read from
     /// The rule the file passed when it was read, and must pass again when it is loaded.
     PermissionCheck permission_check = PermissionCheck::enforce;
 };
@@ -61,7 +62,7 @@ enum class TrustedPath {
 /// PluginError, one sentence naming `path` (and a symlink's target), what is wrong ("is writable
 /// by others (mode 0757)", "is owned by uid 65534, not by root or you (uid 0)") and the fix
 /// (chmod go-w, chown, or --no-permission-check). The file type is not its concern.
-void check_permissions(const std::filesystem::path& path, TrustedPath kind, std::uint32_t mode,
+void check_permissions(const std::string& path, TrustedPath kind, std::uint32_t mode,
                        std::uint32_t owner_uid, std::uint32_t effective_uid);
 
 /// Reads the raw bytes of the named section of an ELF file, without loading it. Bounds-checked:
@@ -72,12 +73,12 @@ std::string read_elf_section(const std::filesystem::path& file, std::string_view
 
 /// The same, from an open regular file of `size` bytes (as fstat reported it) that `file` names
 /// in messages. Reads with pread only, so the file offset is left alone; does not close `fd`.
-std::string read_elf_section(int fd, std::uint64_t size, const std::filesystem::path& file,
+std::string read_elf_section(int fd, std::uint64_t size, const std::string& file,
                              std::string_view section_name);
 
 /// Parses metadata text (see plugin_abi.h). Throws PluginError naming `file` when the magic line,
 /// a required key or the ABI version is missing or wrong, or an id is malformed.
-Revision parse_metadata(std::string_view text, const std::filesystem::path& file);
+Revision parse_metadata(std::string_view text, const std::string& file);
 
 /// Reads one plugin file's metadata: opens it once (following a symlink), checks with fstat that
 /// it is a regular file and, unless `check` is skip, that check_permissions accepts it, then reads
@@ -88,8 +89,10 @@ PluginFile read_plugin_file(const std::filesystem::path& file,
 /// Every `*.so` file in `dir` (not recursive), read as read_plugin_file does, sorted by path.
 /// `dir` itself must be a directory (a symlink to one will do) that, unless `check` is skip,
 /// check_permissions accepts; it is opened once and listed from that open directory. Other files,
-/// directories and dangling symlinks are ignored. Holds one file open at a time. Throws
-/// PluginError when `dir` cannot be used or a `.so` is not a valid plugin or cannot be trusted.
+/// directories and dangling symlinks are ignored. A large directory (512 files or more) is read
+/// by up to four threads, each holding one file open at a time. Throws PluginError when `dir`
+/// cannot be used or a `.so` is not a valid plugin or cannot be trusted (the first such file by
+/// name).
 std::vector<PluginFile> scan_versions_dir(const std::filesystem::path& dir,
                                           PermissionCheck check = PermissionCheck::enforce);
 
@@ -109,14 +112,14 @@ public:
     /// no longer accepts (unless file.permission_check is skip), and refuses to take the last
     /// open files the process may have (naming the limit and what to do). Then calls the entry
     /// point and checks that the ABI version is known, the struct is complete and its metadata
-    /// equals the section's. Throws PluginError.
+    /// equals the section's (read again from the file loaded). Throws PluginError.
     explicit LoadedPlugin(const PluginFile& file);
     ~LoadedPlugin();
     LoadedPlugin(const LoadedPlugin&) = delete;
     LoadedPlugin& operator=(const LoadedPlugin&) = delete;
 
     const PluginFile& file() const { return file_; }
-    /// The metadata the loaded plugin's entry point returned (equal to file().metadata).
+    /// The metadata the loaded plugin's entry point returned (equal to its metadata section's).
     std::string_view entry_metadata() const;
     /// The step function for a direction; never null.
     migrator_step_fn step(Direction direction) const;

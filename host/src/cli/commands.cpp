@@ -23,14 +23,21 @@ namespace {
 /// The versions directory and the graph built from its plugins' metadata (no plugin loaded).
 struct Scripts {
     std::filesystem::path dir;
+    /// The plugin files; the graph holds their revisions, and each keeps only revision.id.
     std::vector<PluginFile> files;
     RevisionGraph graph;
 };
 
-std::vector<Revision> revisions_of(const std::vector<PluginFile>& files) {
+/// Moves the revisions out of `files`, leaving each its revision id (what run_plan finds a
+/// plugin by): 10,000 revisions are held once, by the graph, not twice.
+std::vector<Revision> take_revisions(std::vector<PluginFile>& files) {
     std::vector<Revision> revisions;
     revisions.reserve(files.size());
-    for (const auto& file : files) revisions.push_back(file.revision);
+    for (auto& file : files) {
+        revisions.push_back(std::move(file.revision));
+        file.revision = Revision{};
+        file.revision.id = revisions.back().id;
+    }
     return revisions;
 }
 
@@ -38,7 +45,7 @@ Scripts load_scripts(const GlobalOptions& options) {
     auto dir = resolve_versions_dir(options);
     auto files = scan_versions_dir(
         dir, options.permission_check ? PermissionCheck::enforce : PermissionCheck::skip);
-    RevisionGraph graph(revisions_of(files));
+    RevisionGraph graph(take_revisions(files));
     return Scripts{std::move(dir), std::move(files), std::move(graph)};
 }
 

@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <memory>
 #include <migrator/errors.hpp>
 #include <migrator/plugins.hpp>
 #include <string>
@@ -63,8 +64,8 @@ struct SectionHeader {
 class ElfFile {
 public:
     /// Reads `fd` (not owned) of `size` bytes; `file` names it in messages.
-    ElfFile(int fd, std::uint64_t size, const std::filesystem::path& file)
-        : name_(file.string()), fd_(fd), size_(size) {
+    ElfFile(int fd, std::uint64_t size, const std::string& file)
+        : name_(file), fd_(fd), size_(size) {
         if (size_ == 0) fail("is empty");
         if (size_ > max_file_size)
             fail("is larger than 256 MiB, far too large to be a revision plugin");
@@ -109,16 +110,32 @@ private:
         // Written so that no sum can wrap: offset <= size_ is checked before size_ - offset.
         if (offset > size_ || size > size_ - offset)
             fail("is truncated: its " + what + " lies past the end of the file");
+        if (!head_) read_head();
+        if (size <= head_size_ && offset <= head_size_ - size)
+            return std::string(head_.get() + offset, static_cast<std::size_t>(size));
         std::string bytes(static_cast<std::size_t>(size), '\0');
+        read_exactly(bytes.data(), bytes.size(), offset);
+        return bytes;
+    }
+
+    /// The first head_limit bytes of the file, in one read: a revision plugin is smaller, so its
+    /// header, section table, names and metadata all come from this one system call.
+    void read_head() {
+        head_size_ = size_ < head_limit ? size_ : head_limit;
+        // Not value-initialised: every byte is read into before use.
+        head_.reset(new char[static_cast<std::size_t>(head_size_)]);
+        read_exactly(head_.get(), static_cast<std::size_t>(head_size_), 0);
+    }
+
+    void read_exactly(char* into, std::size_t size, std::uint64_t offset) {
         std::size_t done = 0;
-        while (done < bytes.size()) {
-            const ssize_t got = ::pread(fd_, bytes.data() + done, bytes.size() - done,
-                                        static_cast<off_t>(offset + done));
+        while (done < size) {
+            const ssize_t got =
+                ::pread(fd_, into + done, size - done, static_cast<off_t>(offset + done));
             if (got < 0 && errno == EINTR) continue;
             if (got <= 0) fail("could not be read completely (did it change while being read?)");
             done += static_cast<std::size_t>(got);
         }
-        return bytes;
     }
 
     /// Decodes an unsigned field of `width` bytes at `offset` of `bytes` in the file's byte order.
@@ -215,9 +232,13 @@ private:
         return rest.substr(0, end);
     }
 
+    static constexpr std::uint64_t head_limit = 64 * 1024;
+
     std::string name_;
     int fd_;
     std::uint64_t size_;
+    std::unique_ptr<char[]> head_;
+    std::uint64_t head_size_ = 0;
     const Layout* layout_ = nullptr;
     bool big_endian_ = false;
     std::uint64_t section_table_offset_ = 0;
@@ -227,13 +248,13 @@ private:
 
 }  // namespace
 
-std::string read_elf_section(int fd, std::uint64_t size, const std::filesystem::path& file,
+std::string read_elf_section(int fd, std::uint64_t size, const std::string& file,
                              std::string_view section_name) {
     return ElfFile(fd, size, file).read_section(section_name);
 }
 
 std::string read_elf_section(const std::filesystem::path& file, std::string_view section_name) {
-    // One open and one fstat, then pread only the few ranges needed: discovery reads every
+    // One open and one fstat, then one pread for a plugin-sized file: discovery reads every
     // plugin on every command, so per-file system calls are the cost that grows.
     const detail::OpenFile open(AT_FDCWD, file.c_str());
     if (!open.is_open()) detail::throw_cannot_open("plugin file " + file.string(), open.error());

@@ -104,7 +104,7 @@ struct LoadedPlugin::Library {
 };
 
 LoadedPlugin::LoadedPlugin(const PluginFile& file) : file_(file), library_(new Library) {
-    const std::string name = file_.path.string();
+    const std::string& name = file_.path;
     {
         detail::OpenFile open(AT_FDCWD, name.c_str());
         if (!open.is_open()) {
@@ -153,8 +153,12 @@ LoadedPlugin::LoadedPlugin(const PluginFile& file) : file_(file), library_(new L
     if (entry_->struct_size < sizeof(migrator_plugin))
         throw PluginError("plugin " + name + " returned an incomplete plugin description (" +
                           std::to_string(entry_->struct_size) + " bytes); rebuild it");
-    if (entry_->metadata == nullptr ||
-        std::string_view(entry_->metadata, entry_->metadata_size) != file_.metadata)
+    // The section is read again from the very file loaded (its descriptor is still open), rather
+    // than kept from discovery for every plugin of the versions directory.
+    const std::string section =
+        read_elf_section(library_->fd, file_.identity.size, name, MIGRATOR_METADATA_SECTION);
+    if (entry_->metadata == nullptr || std::string_view(entry_->metadata, entry_->metadata_size) !=
+                                           std::string_view(section).substr(0, section.find('\0')))
         throw PluginError("plugin " + name +
                           ": the metadata its entry point returns differs from its metadata "
                           "section; the file was built incorrectly or tampered with");

@@ -45,7 +45,7 @@ FileIdentity identity_of(const struct stat& status);
 [[noreturn]] void throw_cannot_open(const std::string& subject, int error);
 
 /// Throws PluginError "plugin file `file` is not a regular file" unless `status` is one.
-void require_regular_file(const std::filesystem::path& file, const struct stat& status);
+void require_regular_file(const std::string& file, const struct stat& status);
 
 }  // namespace migrator::detail
 

@@ -58,10 +58,10 @@ void throw_cannot_open(const std::string& subject, int error) {
     throw PluginError(subject + " cannot be opened (" + std::strerror(error) + ")");
 }
 
-void require_regular_file(const std::filesystem::path& file, const struct stat& status) {
+void require_regular_file(const std::string& file, const struct stat& status) {
     // A FIFO or a device would block or never end; only plain files can be plugins.
     if (!S_ISREG(status.st_mode))
-        throw PluginError("plugin file " + file.string() + " is not a regular file");
+        throw PluginError("plugin file " + file + " is not a regular file");
 }
 
 }  // namespace detail
@@ -81,11 +81,11 @@ std::string shell_word(const std::string& path) {
 
 /// "plugin file P" or "versions directory P", and the target when P is a symlink (the file whose
 /// status was judged).
-std::string subject_of(const std::filesystem::path& path, TrustedPath kind) {
+std::string subject_of(const std::string& path, TrustedPath kind) {
     const char* what = kind == TrustedPath::plugin_file    ? "plugin file "
                        : kind == TrustedPath::versions_dir ? "versions directory "
                                                            : "config file ";
-    std::string subject = what + path.string();
+    std::string subject = what + path;
     std::error_code error;
     if (std::filesystem::is_symlink(path, error)) {
         const auto target = std::filesystem::canonical(path, error);
@@ -102,11 +102,14 @@ std::string octal_mode(std::uint32_t mode) {
 
 }  // namespace
 
-void check_permissions(const std::filesystem::path& path, TrustedPath kind, std::uint32_t mode,
+void check_permissions(const std::string& path, TrustedPath kind, std::uint32_t mode,
                        std::uint32_t owner_uid, std::uint32_t effective_uid) {
+    const bool owner_ok = owner_uid == 0 || owner_uid == effective_uid;
+    // Discovery judges every plugin on every command: the usual verdict builds no text.
+    if (owner_ok && (mode & (S_IWGRP | S_IWOTH)) == 0) return;
     std::vector<std::string> wrong;
     std::vector<std::string> fixes;
-    const std::string word = shell_word(path.string());
+    const std::string word = shell_word(path);
     if (owner_uid != 0 && owner_uid != effective_uid) {
         wrong.push_back("is owned by uid " + std::to_string(owner_uid) +
                         ", not by root or you (uid " + std::to_string(effective_uid) + ")");
