@@ -338,6 +338,65 @@ TEST_CASE("On PostgreSQL, replace_heads refuses to remove a row that is not ther
     }
 }
 
+TEST_CASE("On PostgreSQL, record_step moves the version rows and writes history in one go",
+          "[postgresql]") {
+    ScratchDatabase scratch;
+    auto db = scratch.open();
+    db->ensure_version_tables();
+    db->replace_heads({}, {"a1", "b1"});
+    migrator::HistoryRecord record;
+    record.revision = "m2";
+    record.direction = "upgrade";
+    record.heads_before = "a1,b1";
+    record.heads_after = "m2";
+    record.started_at = "2026-12-01T10:00:00Z";
+    record.success = true;
+
+    SECTION("a merge: two rows out, one in, one history row, committed together") {
+        db->begin();
+        const auto id = db->record_step({"a1", "b1"}, {"m2"}, record);
+        db->commit();
+        CHECK(id > 0);
+        CHECK(db->read_heads() == std::vector<std::string>{"m2"});
+        const auto history = db->read_history(false);
+        REQUIRE(history.size() == 1);
+        CHECK(history[0].id == id);
+        CHECK(history[0].revision == "m2");
+        CHECK(history[0].heads_after == "m2");
+    }
+    SECTION("a row in both lists stays, untouched") {
+        db->begin();
+        db->record_step({"a1", "b1"}, {"a1", "c2"}, record);
+        db->commit();
+        CHECK(db->read_heads() == std::vector<std::string>{"a1", "c2"});
+    }
+    SECTION("a row to remove that is not there: refused, and nothing is kept") {
+        db->begin();
+        CHECK_THROWS_WITH(db->record_step({"a1", "zz9"}, {"m2"}, record),
+                          Catch::Contains("revision zz9 is no longer a current head") &&
+                              Catch::Contains("migrator_version"));
+        db->rollback();
+        CHECK(db->read_heads() == std::vector<std::string>{"a1", "b1"});
+        CHECK(db->read_history(false).empty());
+    }
+    SECTION("a transaction in which nothing ran commits and rolls back without a statement") {
+        db->begin();
+        db->commit();
+        db->begin();
+        db->rollback();
+        db->begin();
+        db->execute("CREATE TABLE inside (id INTEGER)");
+        db->rollback();
+        CHECK(db->read_heads() == std::vector<std::string>{"a1", "b1"});
+        bool exists = true;
+        db->query("SELECT to_regclass('inside') IS NOT NULL", [&](const auto&, const auto& values) {
+            exists = values.at(0) == std::optional<std::string>("t");
+            return true;
+        });
+        CHECK_FALSE(exists);
+    }
+}
+
 TEST_CASE("On PostgreSQL, record_history stores every field of the record", "[postgresql]") {
     ScratchDatabase scratch;
     auto db = scratch.open();

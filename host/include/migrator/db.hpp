@@ -71,6 +71,19 @@ public:
     /// Appends one history row (inside the current transaction if one is open) and returns its
     /// id (0 for the offline SQL backend, which has no rows to update).
     virtual std::int64_t record_history(const HistoryRecord& record) = 0;
+    /// Inside a transaction, once a step has run: replace_heads(remove, add) then
+    /// record_history(record), with the same checks; returns the history row's id. A backend may
+    /// send both as one statement (PostgreSQL does: one round trip instead of three).
+    virtual std::int64_t record_step(const std::vector<std::string>& remove,
+                                     const std::vector<std::string>& add,
+                                     const HistoryRecord& record) {
+        replace_heads(remove, add);
+        return record_history(record);
+    }
+    /// True while this connection holds a lock that keeps every other migrator from changing the
+    /// version rows (PostgreSQL, once lock_migrations succeeded): the runner then does not re-read
+    /// them before each step. False where write transactions are the only guard (SQLite).
+    virtual bool version_rows_locked() const { return false; }
     /// Rewrites the outcome of history row `id` (heads_after, duration_ms, success, error, dirty)
     /// from `record`.
     virtual void update_history(std::int64_t id, const HistoryRecord& record) = 0;

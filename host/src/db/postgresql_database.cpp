@@ -7,6 +7,7 @@
 #include <map>
 #include <migrator/errors.hpp>
 #include <pqxx/pqxx>
+#include <sstream>
 #include <string_view>
 #include <thread>
 #include <utility>
@@ -223,12 +224,16 @@ public:
         }
     }
 
+    bool version_rows_locked() const override { return locked_; }
+
+    // BEGIN is not sent on its own: it goes in front of the transaction's first statement (see
+    // run()), which saves a round trip per step.
     void begin() override {
         if (in_transaction_)
             throw DatabaseError("cannot start a transaction on " + describe() +
                                 ": one is already open");
-        translate_errors("cannot start a transaction on " + describe(), [&] { run("BEGIN"); });
         in_transaction_ = true;
+        begin_pending_ = true;
         transaction_failed_ = false;
     }
 
@@ -244,6 +249,10 @@ public:
         }
         // Whatever COMMIT answers, the transaction is over.
         in_transaction_ = false;
+        if (begin_pending_) {  // nothing ran in it: nothing to commit
+            begin_pending_ = false;
+            return;
+        }
         translate_errors(context, [&] { run("COMMIT"); });
     }
 
@@ -251,6 +260,10 @@ public:
         if (!in_transaction_) return;
         in_transaction_ = false;
         transaction_failed_ = false;
+        if (begin_pending_) {
+            begin_pending_ = false;
+            return;
+        }
         try {
             run("ROLLBACK");
         } catch (const std::exception&) {
@@ -292,6 +305,55 @@ protected:
         return columns;
     }
 
+    // One statement (data-modifying CTEs) where the shared layer sends three: the version-row
+    // DELETE and INSERT and the history INSERT, with the same check that every removed row was
+    // there. Only rows that change are touched, so no row is deleted and inserted at once.
+    std::int64_t record_step(const std::vector<std::string>& remove,
+                             const std::vector<std::string>& add,
+                             const HistoryRecord& record) override {
+        std::vector<std::string> gone, coming;
+        for (const auto& head : remove)
+            if (std::find(add.begin(), add.end(), head) == add.end()) gone.push_back(head);
+        for (const auto& head : add)
+            if (std::find(remove.begin(), remove.end(), head) == remove.end())
+                coming.push_back(head);
+        std::vector<SqlValue> params;
+        const auto placeholders = [&](const std::vector<std::string>& heads,
+                                      const char* separator) {
+            std::string list;
+            for (const auto& head : heads) {
+                list += (list.empty() ? "" : separator) + std::string("?");
+                params.emplace_back(head);
+            }
+            return list;
+        };
+        std::string sql = "WITH ";
+        if (!gone.empty())
+            sql += "removed AS (DELETE FROM " + qualified_version() + " WHERE version_num IN (" +
+                   placeholders(gone, ", ") + ") RETURNING version_num), ";
+        if (!coming.empty())
+            sql += "added AS (INSERT INTO " + qualified_version() + " (version_num) VALUES (" +
+                   placeholders(coming, "), (") + ")), ";
+        for (auto& value : history_values(record)) params.push_back(std::move(value));
+        // Data-modifying CTEs run whether or not the final SELECT reads them.
+        sql += "logged AS (" + history_insert() + ") SELECT (SELECT id FROM logged)" +
+               (gone.empty() ? "" : ", (SELECT string_agg(version_num, ',') FROM removed)");
+        std::int64_t id = 0;
+        std::vector<std::string> removed;
+        translate_errors(heads_context(), [&] {
+            const pqxx::result result = run_values(sql, params);
+            id = result[0][0].as<std::int64_t>();
+            if (!gone.empty() && !result[0][1].is_null()) {
+                std::istringstream list(result[0][1].c_str());
+                for (std::string head; std::getline(list, head, ',');) removed.push_back(head);
+            }
+        });
+        for (const auto& head : gone)
+            if (std::find(removed.begin(), removed.end(), head) == removed.end())
+                throw heads_changed(head);
+        return id;
+    }
+
     bool table_exists(const std::string& name) override {
         return translate_errors({}, [&] {
             return run_params("SELECT to_regclass($1) IS NOT NULL",
@@ -329,13 +391,20 @@ private:
     // BEGIN/COMMIT above drive the real transaction and several statements can go in one string.
     pqxx::result run(const std::string& sql) {
         pqxx::nontransaction work(*connection_);
-        pqxx::result result = work.exec(sql);
+        pqxx::result result = work.exec(begin_pending_ ? "BEGIN; " + sql : sql);
+        begin_pending_ = false;
         work.commit();
         return result;
     }
 
+    /// Sends a pending BEGIN before a statement with parameters, which cannot share a message.
+    void flush_begin() {
+        if (begin_pending_) run("BEGIN");
+    }
+
     template <typename... Args>
     pqxx::result run_params(const std::string& sql, Args&&... args) {
+        flush_begin();
         pqxx::nontransaction work(*connection_);
         pqxx::result result = work.exec_params(sql, std::forward<Args>(args)...);
         work.commit();
@@ -348,6 +417,7 @@ private:
         std::vector<std::string> texts;
         texts.reserve(params.size());
         for (const auto& param : params) texts.push_back(sql_text(param));
+        flush_begin();
         pqxx::nontransaction work(*connection_);
         pqxx::result result =
             work.exec_params(numbered_placeholders(sql), pqxx::prepare::make_dynamic_params(texts));
@@ -386,6 +456,7 @@ private:
     std::int64_t lock_key_ = 0;
     bool locked_ = false;
     bool in_transaction_ = false;
+    bool begin_pending_ = false;  ///< begin() was called and BEGIN not sent yet
     bool transaction_failed_ = false;
     std::unique_ptr<pqxx::connection> connection_;
     // Declared after the connection so that it is unregistered before the connection closes.

@@ -103,16 +103,12 @@ std::vector<std::string> SqlDatabase::read_heads() {
 
 void SqlDatabase::replace_heads(const std::vector<std::string>& remove,
                                 const std::vector<std::string>& add) {
-    const std::string context =
-        "cannot update version table " + names_.version + " of " + describe();
+    const std::string context = heads_context();
     for (const auto& head : remove) {
         const auto deleted = with_context(context, [&] {
             return run("DELETE FROM " + qualified_version_ + " WHERE version_num = ?", {head});
         });
-        if (deleted == 0)
-            throw DatabaseError(context + ": revision " + head +
-                                " is no longer a current head; another migrator run may have "
-                                "changed the database, so check it with `migrator current`");
+        if (deleted == 0) throw heads_changed(head);
     }
     for (const auto& head : add)
         with_context(context, [&] {
@@ -124,12 +120,7 @@ std::int64_t SqlDatabase::record_history(const HistoryRecord& record) {
     return with_context("cannot write history table " + names_.history + " of " + describe(), [&] {
         std::int64_t id = 0;
         // RETURNING: PostgreSQL, and SQLite since 3.35.
-        fetch("INSERT INTO " + qualified_history_ + " (" + history_columns +
-                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-              {record.revision, record.direction, record.heads_before, record.heads_after,
-               record.started_at, record.duration_ms, std::int64_t{record.success ? 1 : 0},
-               record.source_sha256, record.error, run_by_, run_host_,
-               std::int64_t{record.dirty ? 1 : 0}},
+        fetch(history_insert(), history_values(record),
               [&](const std::vector<std::string>&,
                   const std::vector<std::optional<std::string>>& values) {
                   id = std::strtoll(values.at(0).value_or("0").c_str(), nullptr, 10);
@@ -137,6 +128,36 @@ std::int64_t SqlDatabase::record_history(const HistoryRecord& record) {
               });
         return id;
     });
+}
+
+std::string SqlDatabase::heads_context() const {
+    return "cannot update version table " + names_.version + " of " + describe();
+}
+
+DatabaseError SqlDatabase::heads_changed(const std::string& head) const {
+    return DatabaseError(heads_context() + ": revision " + head +
+                         " is no longer a current head; another migrator run may have changed "
+                         "the database, so check it with `migrator current`");
+}
+
+std::string SqlDatabase::history_insert() const {
+    return "INSERT INTO " + qualified_history_ + " (" + history_columns +
+           ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
+}
+
+std::vector<SqlValue> SqlDatabase::history_values(const HistoryRecord& record) const {
+    return {record.revision,
+            record.direction,
+            record.heads_before,
+            record.heads_after,
+            record.started_at,
+            record.duration_ms,
+            std::int64_t{record.success ? 1 : 0},
+            record.source_sha256,
+            record.error,
+            run_by_,
+            run_host_,
+            std::int64_t{record.dirty ? 1 : 0}};
 }
 
 void SqlDatabase::update_history(std::int64_t id, const HistoryRecord& record) {

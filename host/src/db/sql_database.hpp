@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <migrator/db.hpp>
+#include <migrator/errors.hpp>
 #include <string>
 #include <variant>
 #include <vector>
@@ -53,6 +54,13 @@ protected:
     const std::string& qualified_version() const { return qualified_version_; }
     const std::string& qualified_history() const { return qualified_history_; }
     const std::string& run_by() const { return run_by_; }
+    /// "cannot update version table T of URL", and the error replace_heads throws when the row
+    /// of `head` is not there to remove.
+    std::string heads_context() const;
+    DatabaseError heads_changed(const std::string& head) const;
+    /// The statement record_history runs (`?` placeholders, RETURNING id) and its parameters.
+    std::string history_insert() const;
+    std::vector<SqlValue> history_values(const HistoryRecord& record) const;
     const std::string& run_host() const { return run_host_; }
 
 private:

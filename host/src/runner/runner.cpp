@@ -231,7 +231,7 @@ RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
                 !outer && !(db.offline() && !graph.at(remaining.back().revision).transactional);
             if (own_transaction) db.begin();
             try {
-                if (!db.offline()) {
+                if (!db.offline() && !db.version_rows_locked()) {
                     // Another runner may have moved the version rows since the plan was made
                     // (SQLite has no run-wide lock): re-read them under this transaction's write
                     // lock and plan again from what is really there, so each revision runs
@@ -298,13 +298,14 @@ RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
                                                   : "the revision reported an error without a "
                                                     "message");
                 if (marked) db.begin();
-                db.replace_heads(step->heads_before, step->heads_after);
                 record.duration_ms = milliseconds_since(step_start);
                 record.success = true;
-                if (marked)
+                if (marked) {
+                    db.replace_heads(step->heads_before, step->heads_after);
                     db.update_history(dirty_row, record);
-                else
-                    db.record_history(record);
+                } else {
+                    db.record_step(step->heads_before, step->heads_after, record);
+                }
                 if (own_transaction || marked) db.commit();
             } catch (...) {
                 // The step's transaction, or the whole run's with --single-transaction.
