@@ -78,7 +78,8 @@ std::filesystem::path resolve_versions_dir(const GlobalOptions& options);
 
 /// The declared schema file of `check --schema`: --schema-file, then MIGRATOR_SCHEMA_FILE, then
 /// the config file, then schema.sql in `versions_dir`. Throws ConfigError, saying where it looked
-/// and how to name another file, when the file does not exist.
+/// and how to name another file, when the file does not exist, and (unless the permission check
+/// is off) when it is owned by another user or writable by group or others, as a plugin would be.
 std::filesystem::path resolve_schema_file(const GlobalOptions& options,
                                           const std::filesystem::path& versions_dir);
 

@@ -26,15 +26,17 @@ std::string environment(const char* name) {
     return value ? value : "";
 }
 
-/// A config file may turn the permission check off only if it would pass that check itself:
-/// otherwise whoever can write it (or plant ./migrator.ini) could turn it off.
-void require_trusted_config(const std::string& file) {
+/// Throws ConfigError unless `file` passes check_permissions as a `kind`.
+void require_trusted(const std::string& file, TrustedPath kind) {
     struct stat status {};
     if (::stat(file.c_str(), &status) != 0)
-        throw ConfigError("cannot read config file " + file + ": " + std::strerror(errno));
+        throw ConfigError(std::string(kind == TrustedPath::schema_file
+                                          ? "cannot read schema file "
+                                          : "cannot read config file ") +
+                          file + ": " + std::strerror(errno));
     try {
-        check_permissions(std::filesystem::absolute(file), TrustedPath::config_file, status.st_mode,
-                          status.st_uid, ::geteuid());
+        check_permissions(std::filesystem::absolute(file), kind, status.st_mode, status.st_uid,
+                          ::geteuid());
     } catch (const PluginError& e) {
         throw ConfigError(e.what());
     }
@@ -97,6 +99,8 @@ std::filesystem::path resolve_schema_file(const GlobalOptions& options,
         throw ConfigError("schema file " + file.string() + " (" + origin +
                           ") does not exist; write the declared schema there, or name it with "
                           "--schema-file, MIGRATOR_SCHEMA_FILE or schema_file in migrator.ini");
+    // SQL run on the target database's server, like a plugin's: trusted on the same terms.
+    if (options.permission_check) require_trusted(file.string(), TrustedPath::schema_file);
     return file;
 }
 
@@ -177,7 +181,9 @@ void apply_config_file(const std::string& config_flag, const GivenOnCommandLine&
                 throw ConfigError("config file " + file + ": permission_check = " + value +
                                   " is not true or false");
             if (given.no_permission_check) continue;
-            if (off) require_trusted_config(file);
+            // A config file may turn the permission check off only if it would pass that check
+            // itself: otherwise whoever can write it (or plant ./migrator.ini) could turn it off.
+            if (off) require_trusted(file, TrustedPath::config_file);
             options.permission_check = on;
         } else {
             throw ConfigError("config file " + file + ": '" + key +
