@@ -10,8 +10,9 @@
 #
 # `cmake --build build --target <target>` builds every revision plugin that
 # migrator_add_revision() writes into VERSIONS_DIR (plugins built elsewhere, such as test
-# fixtures, stay out), then fills <dir>/bin/migrator and <dir>/versions/, and writes the archive
-# (holding bin/ and versions/ at its top). The bundled migrator finds versions/ beside its own
+# fixtures, stay out), then fills <dir>/bin/migrator and <dir>/versions/ (with the schema.sql
+# that migrator_add_schema_file() copies there, if any), and writes the archive (holding bin/ and
+# versions/ at its top). The bundled migrator finds versions/ beside its own
 # folder, so the bundle works from any directory once moved or unpacked.
 #
 # The migrator copied is the target migrator::migrator (this repository's own build, or the
@@ -69,17 +70,23 @@ function(migrator_add_bundle)
   endif()
   set_target_properties(${ARG_NAME} PROPERTIES
     MIGRATOR_BUNDLE_VERSIONS_DIR "${versions_dir}"
-    MIGRATOR_BUNDLE_PLUGINS "")
+    MIGRATOR_BUNDLE_PLUGINS ""
+    MIGRATOR_BUNDLE_FILES "")
   set_property(GLOBAL APPEND PROPERTY MIGRATOR_BUNDLE_TARGETS ${ARG_NAME})
   get_property(revisions GLOBAL PROPERTY MIGRATOR_REVISION_TARGETS)
   foreach(revision IN LISTS revisions)
     _migrator_bundle_revision(${ARG_NAME} ${revision})
+  endforeach()
+  get_property(schema_files GLOBAL PROPERTY MIGRATOR_SCHEMA_FILE_TARGETS)
+  foreach(schema_file IN LISTS schema_files)
+    _migrator_bundle_schema_file(${ARG_NAME} ${schema_file})
   endforeach()
 
   file(GENERATE OUTPUT "${manifest}" CONTENT
 "# Written by migrator_add_bundle(${ARG_NAME}); read by assemble_bundle.cmake.
 set(MIGRATOR_PROGRAM [==[${program}]==])
 set(PLUGINS [==[$<GENEX_EVAL:$<TARGET_PROPERTY:${ARG_NAME},MIGRATOR_BUNDLE_PLUGINS>>]==])
+set(FILES [==[$<TARGET_PROPERTY:${ARG_NAME},MIGRATOR_BUNDLE_FILES>]==])
 set(DESTINATION [==[${destination}]==])
 set(ARCHIVE [==[${archive}]==])
 set(STRIP [==[${CMAKE_STRIP}]==])
@@ -109,5 +116,17 @@ function(_migrator_bundle_revision bundle revision)
     set_property(TARGET ${bundle} APPEND PROPERTY MIGRATOR_BUNDLE_PLUGINS
                  "$<TARGET_FILE:${revision}>")
     add_dependencies(${bundle} ${revision})
+  endif()
+endfunction()
+
+# Adds the schema file that the target `schema_file` (migrator_add_schema_file) copies to the
+# bundle target `bundle` when it copies it into the bundle's versions directory.
+function(_migrator_bundle_schema_file bundle schema_file)
+  get_target_property(bundle_dir ${bundle} MIGRATOR_BUNDLE_VERSIONS_DIR)
+  get_target_property(schema_dir ${schema_file} MIGRATOR_REVISION_VERSIONS_DIR)
+  if(bundle_dir STREQUAL schema_dir)
+    get_target_property(output ${schema_file} MIGRATOR_SCHEMA_FILE_OUTPUT)
+    set_property(TARGET ${bundle} APPEND PROPERTY MIGRATOR_BUNDLE_FILES "${output}")
+    add_dependencies(${bundle} ${schema_file})
   endif()
 endfunction()
