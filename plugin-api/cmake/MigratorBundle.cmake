@@ -77,10 +77,6 @@ function(migrator_add_bundle)
   foreach(revision IN LISTS revisions)
     _migrator_bundle_revision(${ARG_NAME} ${revision})
   endforeach()
-  get_property(schema_files GLOBAL PROPERTY MIGRATOR_SCHEMA_FILE_TARGETS)
-  foreach(schema_file IN LISTS schema_files)
-    _migrator_bundle_schema_file(${ARG_NAME} ${schema_file})
-  endforeach()
 
   file(GENERATE OUTPUT "${manifest}" CONTENT
 "# Written by migrator_add_bundle(${ARG_NAME}); read by assemble_bundle.cmake.
@@ -107,26 +103,30 @@ function(_migrator_versions_dir out given)
   set(${out} "${given}" PARENT_SCOPE)
 endfunction()
 
-# Adds the revision plugin target `revision` to the bundle target `bundle` when the plugin is
-# built into the bundle's versions directory.
+# Records `target` (a revision plugin, or the copy of a schema file) as one that writes into the
+# versions directory `dir`, for the bundles of that directory made before or after this call.
+function(_migrator_record_versions_target target dir)
+  set_target_properties(${target} PROPERTIES MIGRATOR_REVISION_VERSIONS_DIR "${dir}")
+  set_property(GLOBAL APPEND PROPERTY MIGRATOR_REVISION_TARGETS ${target})
+  get_property(bundles GLOBAL PROPERTY MIGRATOR_BUNDLE_TARGETS)
+  foreach(bundle IN LISTS bundles)
+    _migrator_bundle_revision(${bundle} ${target})
+  endforeach()
+endfunction()
+
+# Adds the target `revision` (a revision plugin, or a schema file's copy) to the bundle target
+# `bundle` when it writes into the bundle's versions directory.
 function(_migrator_bundle_revision bundle revision)
   get_target_property(bundle_dir ${bundle} MIGRATOR_BUNDLE_VERSIONS_DIR)
   get_target_property(revision_dir ${revision} MIGRATOR_REVISION_VERSIONS_DIR)
   if(bundle_dir STREQUAL revision_dir)
-    set_property(TARGET ${bundle} APPEND PROPERTY MIGRATOR_BUNDLE_PLUGINS
-                 "$<TARGET_FILE:${revision}>")
+    get_target_property(schema_file ${revision} MIGRATOR_SCHEMA_FILE_OUTPUT)
+    if(schema_file)
+      set_property(TARGET ${bundle} APPEND PROPERTY MIGRATOR_BUNDLE_FILES "${schema_file}")
+    else()
+      set_property(TARGET ${bundle} APPEND PROPERTY MIGRATOR_BUNDLE_PLUGINS
+                   "$<TARGET_FILE:${revision}>")
+    endif()
     add_dependencies(${bundle} ${revision})
-  endif()
-endfunction()
-
-# Adds the schema file that the target `schema_file` (migrator_add_schema_file) copies to the
-# bundle target `bundle` when it copies it into the bundle's versions directory.
-function(_migrator_bundle_schema_file bundle schema_file)
-  get_target_property(bundle_dir ${bundle} MIGRATOR_BUNDLE_VERSIONS_DIR)
-  get_target_property(schema_dir ${schema_file} MIGRATOR_REVISION_VERSIONS_DIR)
-  if(bundle_dir STREQUAL schema_dir)
-    get_target_property(output ${schema_file} MIGRATOR_SCHEMA_FILE_OUTPUT)
-    set_property(TARGET ${bundle} APPEND PROPERTY MIGRATOR_BUNDLE_FILES "${output}")
-    add_dependencies(${bundle} ${schema_file})
   endif()
 endfunction()

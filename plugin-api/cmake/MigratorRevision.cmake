@@ -56,13 +56,7 @@ function(migrator_add_revision source)
     "LINKER:--version-script=${MIGRATOR_REVISION_CMAKE_DIR}/revision.map"
     "LINKER:--no-undefined")
 
-  set_target_properties(${ARG_TARGET} PROPERTIES
-    MIGRATOR_REVISION_VERSIONS_DIR "${ARG_OUTPUT_DIRECTORY}")
-  set_property(GLOBAL APPEND PROPERTY MIGRATOR_REVISION_TARGETS ${ARG_TARGET})
-  get_property(bundles GLOBAL PROPERTY MIGRATOR_BUNDLE_TARGETS)
-  foreach(bundle IN LISTS bundles)
-    _migrator_bundle_revision(${bundle} ${ARG_TARGET})
-  endforeach()
+  _migrator_record_versions_target(${ARG_TARGET} "${ARG_OUTPUT_DIRECTORY}")
 endfunction()
 
 function(migrator_add_schema_file file)
@@ -81,12 +75,6 @@ function(migrator_add_schema_file file)
     COMMENT "Copying the declared schema ${file}"
     VERBATIM)
   add_custom_target(${ARG_TARGET} ALL DEPENDS "${output}")
-  set_target_properties(${ARG_TARGET} PROPERTIES
-    MIGRATOR_REVISION_VERSIONS_DIR "${ARG_OUTPUT_DIRECTORY}"
-    MIGRATOR_SCHEMA_FILE_OUTPUT "${output}")
-  set_property(GLOBAL APPEND PROPERTY MIGRATOR_SCHEMA_FILE_TARGETS ${ARG_TARGET})
-  get_property(bundles GLOBAL PROPERTY MIGRATOR_BUNDLE_TARGETS)
-  foreach(bundle IN LISTS bundles)
-    _migrator_bundle_schema_file(${bundle} ${ARG_TARGET})
-  endforeach()
+  set_target_properties(${ARG_TARGET} PROPERTIES MIGRATOR_SCHEMA_FILE_OUTPUT "${output}")
+  _migrator_record_versions_target(${ARG_TARGET} "${ARG_OUTPUT_DIRECTORY}")
 endfunction()
