@@ -2,7 +2,8 @@
 # DESTINATION/bin/migrator, DESTINATION/lib/migrator/ (the backend modules migrator loads from
 # ../lib/migrator beside its folder), DESTINATION/versions/*.so, and ARCHIVE holding the three.
 # MANIFEST names the file, written at generate time, that sets those variables, PLUGINS (the
-# plugin files) and STRIP (the toolchain's strip program, if any).
+# plugin files), FILES (other files for versions/: the declared schema.sql) and STRIP (the
+# toolchain's strip program, if any).
 include("${MANIFEST}")
 
 # Start from empty folders so that a revision removed from the project leaves the bundle too.
@@ -43,6 +44,9 @@ list(LENGTH PLUGINS count)
 if(count GREATER 0)
   file(COPY ${PLUGINS} DESTINATION "${DESTINATION}/versions")
 endif()
+if(FILES)
+  file(COPY ${FILES} DESTINATION "${DESTINATION}/versions")
+endif()
 
 get_filename_component(archive_dir "${ARCHIVE}" DIRECTORY)
 file(MAKE_DIRECTORY "${archive_dir}")
@@ -53,5 +57,9 @@ execute_process(COMMAND "${CMAKE_COMMAND}" -E tar czf "${ARCHIVE}" bin lib versi
 if(NOT status EQUAL 0)
   message(FATAL_ERROR "cannot write the bundle archive ${ARCHIVE}")
 endif()
+set(extra "")
+if(FILES)
+  set(extra " and schema.sql")
+endif()
 message(STATUS "Bundle: ${DESTINATION} (migrator, its backend modules and ${count} revision "
-               "plugins), ${ARCHIVE}")
+               "plugins${extra}), ${ARCHIVE}")
