@@ -1,5 +1,6 @@
 // End to end: the seed workflow of README.md on the shipped revisions and a real SQLite file.
 #include <catch2/catch.hpp>
+#include <regex>
 
 #include "e2e.hpp"
 
@@ -99,6 +100,24 @@ TEST_CASE("the README workflow moves the database up and down the chain", "[e2e]
         CHECK(rows ==
               std::vector<std::string>{"1975ea83b712 upgrade 1 64", "27c6a30d7c24 upgrade 1 64",
                                        "3e0e4c7a4a0b upgrade 1 64", "ae1027a6acf2 upgrade 1 64"});
+    }
+}
+
+TEST_CASE("each step's history row says when it started, in UTC to the millisecond",
+          "[e2e][workflow]") {
+    for (const auto& backend : all_backends()) {
+        Sandbox sandbox(backend, shipped_versions_dir());
+        REQUIRE(sandbox.migrator({"upgrade", "head"}).exit_code == 0);
+        const auto started =
+            sandbox.column("SELECT started_at FROM migrator_version_history ORDER BY id");
+        REQUIRE(started.size() == 4);
+        for (const auto& text : started) {
+            INFO(backend << ": " << text);
+            CHECK(std::regex_match(
+                text, std::regex("20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]"
+                                 "\\.[0-9]{3}Z")));
+        }
+        CHECK(started.front() <= started.back());
     }
 }
 

@@ -1,7 +1,7 @@
 // Runs a plan: loads the plan's plugins, then one transaction per revision with its version rows.
 #include <chrono>
+#include <cstdio>
 #include <ctime>
-#include <iomanip>
 #include <map>
 #include <memory>
 #include <migrator/errors.hpp>
@@ -70,10 +70,12 @@ std::string utc_now_iso8601() {
         1000;
     std::tm utc{};
     gmtime_r(&seconds, &utc);
-    std::ostringstream text;
-    text << std::put_time(&utc, "%Y-%m-%dT%H:%M:%S") << '.' << std::setw(3) << std::setfill('0')
-         << millis << 'Z';
-    return text.str();
+    // Not strftime: it calls tzset, which reads /etc/localtime again on every step.
+    char text[80];  // room for any int the format could be given
+    std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
+                  utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                  static_cast<int>(millis));
+    return text;
 }
 
 namespace {
