@@ -14,56 +14,12 @@ DatabaseContext::DatabaseContext(const std::string& url)
     : DatabaseContext(migrator::DatabaseUrl::parse(url)) {}
 
 DatabaseContext::DatabaseContext(const migrator::DatabaseUrl& url)
-    : db_(migrator::open_database(url, {})), dialect_(db_->dialect()), context_(&host_) {
-    host_.abi_version = MIGRATOR_ABI_VERSION;
-    host_.struct_size = sizeof(migrator_host);
-    host_.session = this;
-    host_.dialect = dialect_.c_str();
-    host_.offline = 0;
-    host_.execute = &DatabaseContext::execute;
-    host_.query = &DatabaseContext::query;
-    host_.last_error = &DatabaseContext::last_error;
-    host_.log = &DatabaseContext::write_log;
-}
+    : db_(migrator::open_database(url, {})),
+      session_(std::make_unique<migrator::HostSession>(
+          *db_, [this](const std::string& message) { log_.push_back(message); })),
+      context_(session_->host()) {}
 
 DatabaseContext::~DatabaseContext() = default;
-
-int DatabaseContext::execute(void* self, const char* sql) {
-    auto& context = *static_cast<DatabaseContext*>(self);
-    try {
-        context.db_->execute(sql);
-        return MIGRATOR_OK;
-    } catch (const std::exception& e) {
-        context.last_error_ = e.what();
-        return MIGRATOR_ERROR;
-    }
-}
-
-int DatabaseContext::query(void* self, const char* sql, migrator_row_fn on_row, void* user) {
-    auto& context = *static_cast<DatabaseContext*>(self);
-    try {
-        context.db_->query(sql, [&](const std::vector<std::string>& columns,
-                                    const std::vector<std::optional<std::string>>& row) {
-            std::vector<const char*> names;
-            std::vector<const char*> values;
-            for (const auto& column : columns) names.push_back(column.c_str());
-            for (const auto& value : row) values.push_back(value ? value->c_str() : nullptr);
-            return on_row(user, static_cast<int>(values.size()), values.data(), names.data()) == 0;
-        });
-        return MIGRATOR_OK;
-    } catch (const std::exception& e) {
-        context.last_error_ = e.what();
-        return MIGRATOR_ERROR;
-    }
-}
-
-const char* DatabaseContext::last_error(void* self) {
-    return static_cast<DatabaseContext*>(self)->last_error_.c_str();
-}
-
-void DatabaseContext::write_log(void* self, int, const char* message) {
-    static_cast<DatabaseContext*>(self)->log_.emplace_back(message);
-}
 
 namespace {
 

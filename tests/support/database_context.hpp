@@ -6,6 +6,7 @@
 #include <memory>
 #include <migrator/database_url.hpp>
 #include <migrator/db.hpp>
+#include <migrator/host_session.hpp>
 #include <migrator/revision.hpp>
 #include <migrator/schema.hpp>
 #include <string>
@@ -31,16 +32,9 @@ public:
     const std::vector<std::string>& log() const { return log_; }
 
 private:
-    static int execute(void* self, const char* sql);
-    static int query(void* self, const char* sql, migrator_row_fn on_row, void* user);
-    static const char* last_error(void* self);
-    static void write_log(void* self, int level, const char* message);
-
     std::unique_ptr<migrator::Database> db_;
-    std::string dialect_;
-    std::string last_error_;
     std::vector<std::string> log_;
-    migrator_host host_{};
+    std::unique_ptr<migrator::HostSession> session_;  ///< the runner's adapter, over db_
     migrator::Context context_;
 };
 
