@@ -1,0 +1,74 @@
+// Test support: a migrator::Context over a real database opened through the host's Database, so
+// tests run introspection and operations exactly as a revision (or the host) would.
+#ifndef MIGRATOR_TEST_DATABASE_CONTEXT_HPP
+#define MIGRATOR_TEST_DATABASE_CONTEXT_HPP
+
+#include <memory>
+#include <migrator/database_url.hpp>
+#include <migrator/db.hpp>
+#include <migrator/revision.hpp>
+#include <migrator/schema.hpp>
+#include <string>
+#include <vector>
+
+namespace testing {
+
+/// Owns an open Database and the migrator_host a plugin would be handed for it.
+class DatabaseContext {
+public:
+    /// Opens the database read-write; throws migrator::DatabaseError.
+    explicit DatabaseContext(const migrator::DatabaseUrl& url);
+    /// The same for an SQLAlchemy-style URL.
+    explicit DatabaseContext(const std::string& url);
+    ~DatabaseContext();
+    DatabaseContext(const DatabaseContext&) = delete;
+    DatabaseContext& operator=(const DatabaseContext&) = delete;
+
+    /// The context a revision would see; valid while this object lives.
+    migrator::Context& context() { return context_; }
+    migrator::Database& database() { return *db_; }
+    /// Lines the code under test wrote with ctx.log().
+    const std::vector<std::string>& log() const { return log_; }
+
+private:
+    static int execute(void* self, const char* sql);
+    static int query(void* self, const char* sql, migrator_row_fn on_row, void* user);
+    static const char* last_error(void* self);
+    static void write_log(void* self, int level, const char* message);
+
+    std::unique_ptr<migrator::Database> db_;
+    std::string dialect_;
+    std::string last_error_;
+    std::vector<std::string> log_;
+    migrator_host host_{};
+    migrator::Context context_;
+};
+
+/// A fresh database of one backend: "sqlite", a file in a temporary folder; "postgresql", a
+/// database of its own on the server of tests/with-postgres ($MIGRATOR_TEST_POSTGRES_URL; throws
+/// when it is not set, so such a test fails rather than being skipped). Removed on destruction.
+class ScratchDatabase {
+public:
+    explicit ScratchDatabase(const std::string& backend);
+    ~ScratchDatabase();
+    ScratchDatabase(const ScratchDatabase&) = delete;
+    ScratchDatabase& operator=(const ScratchDatabase&) = delete;
+    const migrator::DatabaseUrl& url() const { return url_; }
+
+private:
+    migrator::DatabaseUrl url_;
+    migrator::DatabaseUrl server_;  ///< PostgreSQL: where the database is created and dropped
+    std::string folder_;            ///< SQLite: the temporary folder holding the file
+    std::string postgres_name_;     ///< PostgreSQL: the database created on the server
+};
+
+/// A schema as comparable lines, one per table, column, key, constraint and index, in the
+/// schema's order: "column book.title text not null default 'untitled'", ... Catch prints both
+/// sides of a failed comparison line by line.
+std::vector<std::string> schema_lines(const migrator::schema::Schema& schema);
+/// The lines of one table (no indexes).
+std::vector<std::string> table_lines(const migrator::schema::Table& table);
+
+}  // namespace testing
+
+#endif  // MIGRATOR_TEST_DATABASE_CONTEXT_HPP
