@@ -79,6 +79,10 @@ public:
     /// migrator versions too (missing columns take their defaults).
     virtual std::vector<HistoryRecord> read_history(bool dirty_only) = 0;
 
+    /// The tables migrator itself keeps here (the version table and the history table), by
+    /// their unquoted names: what a comparison of the application's schema leaves out.
+    virtual std::vector<std::string> migrator_tables() const = 0;
+
     /// True for the offline SQL backend (`--sql`): statements are printed, nothing is read.
     virtual bool offline() const { return false; }
     /// Offline: writes `text` as an SQL comment line into the script. Online: nothing.

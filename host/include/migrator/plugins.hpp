@@ -53,6 +53,7 @@ enum class TrustedPath {
     plugin_file,
     versions_dir,
     config_file,  ///< a config file that turns the check off must itself pass it
+    schema_file,  ///< the declared schema of `check --schema`: SQL run on the target database
 };
 
 /// OpenSSH's rule for key files, applied to the code migrator runs: a file (or directory) may be

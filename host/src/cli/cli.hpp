@@ -39,6 +39,8 @@ struct GlobalOptions {
     bool permission_check = true;
     std::string config_url;           ///< `url` from the config file
     std::string config_versions_dir;  ///< `versions_dir` from the config file, made absolute
+    std::string schema_file;          ///< --schema-file: the declared schema of `check --schema`
+    std::string config_schema_file;   ///< `schema_file` from the config file, made absolute
 
     /// How long one SQL statement, and one revision, may run; 0: no limit.
     double statement_timeout_seconds = 0;
@@ -57,9 +59,9 @@ struct GivenOnCommandLine {
 
 /// Reads the config file — `config_flag` if given, else $MIGRATOR_CONFIG, else ./migrator.ini if
 /// it exists — with CLI11's INI parser, and fills in what the command line did not give. Keys:
-/// url, versions_dir (relative to the file's folder), version_table, version_table_schema,
-/// lock_timeout, statement_timeout, step_timeout, permission_check. Throws ConfigError naming the
-/// file for a missing named file, an unknown key or a bad value.
+/// url, versions_dir and schema_file (relative to the file's folder), version_table,
+/// version_table_schema, lock_timeout, statement_timeout, step_timeout, permission_check. Throws
+/// ConfigError naming the file for a missing named file, an unknown key or a bad value.
 void apply_config_file(const std::string& config_flag, const GivenOnCommandLine& given,
                        GlobalOptions& options);
 
@@ -73,6 +75,13 @@ std::string resolve_database_url(const GlobalOptions& options);
 /// bundle's layout).
 /// Throws PluginError listing where it looked when none exists.
 std::filesystem::path resolve_versions_dir(const GlobalOptions& options);
+
+/// The declared schema file of `check --schema`: --schema-file, then MIGRATOR_SCHEMA_FILE, then
+/// the config file, then schema.sql in `versions_dir`. Throws ConfigError, saying where it looked
+/// and how to name another file, when the file does not exist, and (unless the permission check
+/// is off) when it is owned by another user or writable by group or others, as a plugin would be.
+std::filesystem::path resolve_schema_file(const GlobalOptions& options,
+                                          const std::filesystem::path& versions_dir);
 
 /// `history` options: a range (`A:B`, `:B`, `A:`, `current:`), Alembic's -v and -i.
 struct HistoryOptions {
@@ -103,8 +112,10 @@ int run_resolve(const GlobalOptions& options, const std::string& revision, bool 
 /// `check` options.
 struct CheckOptions {
     bool allow_pending = false;  ///< a database below head is a warning, not a problem
+    bool schema = false;         ///< compare the database's schema with the declared schema too
 };
-/// Compares the database with the versions directory; exit_check_failed listing each problem.
+/// Compares the database with the versions directory (and, with `schema`, its schema with the
+/// declared schema file); exit_check_failed listing each problem and difference.
 int run_check(const GlobalOptions& options, const CheckOptions& check);
 /// Replaces this process with the scaffold program beside it, running `scaffold <command> args`.
 /// Returns only on failure (throws ConfigError naming the missing program).

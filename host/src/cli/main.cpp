@@ -67,6 +67,9 @@ int main(int argc, char** argv) {
     app.add_option("--versions-dir", options.versions_dir,
                    "Folder of revision plugins (default: $MIGRATOR_VERSIONS_DIR, ./versions, "
                    "then versions/ beside the program's folder)");
+    app.add_option("--schema-file", options.schema_file,
+                   "check --schema: the declared schema, an SQL file in the database's dialect "
+                   "(default: $MIGRATOR_SCHEMA_FILE, then schema.sql in the versions directory)");
     auto* version_table = app.add_option(
         "--version-table", options.version_table,
         "Version table name (default: migrator_version; alembic_version adopts an Alembic "
@@ -193,6 +196,9 @@ int main(int argc, char** argv) {
                            "revisions, several heads, dirty state, not at head");
     check->add_flag("--allow-pending", check_options.allow_pending,
                     "A database below head is a warning, not a problem");
+    check->add_flag("--schema", check_options.schema,
+                    "Also compare the database's schema with the declared schema file (see "
+                    "--schema-file), listing each difference");
     check->callback([&] { command = [&] { return run_check(options, check_options); }; });
 
     std::vector<std::string> stamp_targets;

@@ -18,22 +18,25 @@ namespace {
 
 /// What an unknown key in the config file is told about.
 constexpr const char* known_keys =
-    "url, versions_dir, version_table, version_table_schema, lock_timeout, permission_check";
+    "url, versions_dir, schema_file, version_table, version_table_schema, lock_timeout, "
+    "statement_timeout, step_timeout, permission_check";
 
 std::string environment(const char* name) {
     const char* value = std::getenv(name);
     return value ? value : "";
 }
 
-/// A config file may turn the permission check off only if it would pass that check itself:
-/// otherwise whoever can write it (or plant ./migrator.ini) could turn it off.
-void require_trusted_config(const std::string& file) {
+/// Throws ConfigError unless `file` passes check_permissions as a `kind`.
+void require_trusted(const std::string& file, TrustedPath kind) {
     struct stat status {};
     if (::stat(file.c_str(), &status) != 0)
-        throw ConfigError("cannot read config file " + file + ": " + std::strerror(errno));
+        throw ConfigError(std::string(kind == TrustedPath::schema_file
+                                          ? "cannot read schema file "
+                                          : "cannot read config file ") +
+                          file + ": " + std::strerror(errno));
     try {
-        check_permissions(std::filesystem::absolute(file), TrustedPath::config_file, status.st_mode,
-                          status.st_uid, ::geteuid());
+        check_permissions(std::filesystem::absolute(file), kind, status.st_mode, status.st_uid,
+                          ::geteuid());
     } catch (const PluginError& e) {
         throw ConfigError(e.what());
     }
@@ -70,6 +73,35 @@ std::filesystem::path resolve_versions_dir(const GlobalOptions& options) {
     throw PluginError("no versions directory found (looked for " + in_working_dir.string() +
                       " and " + beside_program.string() +
                       "); pass --versions-dir or set MIGRATOR_VERSIONS_DIR");
+}
+
+std::filesystem::path resolve_schema_file(const GlobalOptions& options,
+                                          const std::filesystem::path& versions_dir) {
+    namespace fs = std::filesystem;
+    fs::path file;
+    std::string origin;
+    if (!options.schema_file.empty()) {
+        file = fs::absolute(options.schema_file);
+        origin = "named by --schema-file";
+    } else if (const auto from_environment = environment("MIGRATOR_SCHEMA_FILE");
+               !from_environment.empty()) {
+        file = fs::absolute(from_environment);
+        origin = "named by MIGRATOR_SCHEMA_FILE";
+    } else if (!options.config_schema_file.empty()) {
+        file = options.config_schema_file;
+        origin = "named by schema_file in the config file";
+    } else {
+        file = versions_dir / "schema.sql";
+        origin = "the default: schema.sql in the versions directory";
+    }
+    std::error_code ignored;
+    if (!fs::is_regular_file(file, ignored))
+        throw ConfigError("schema file " + file.string() + " (" + origin +
+                          ") does not exist; write the declared schema there, or name it with "
+                          "--schema-file, MIGRATOR_SCHEMA_FILE or schema_file in migrator.ini");
+    // SQL run on the target database's server, like a plugin's: trusted on the same terms.
+    if (options.permission_check) require_trusted(file.string(), TrustedPath::schema_file);
+    return file;
 }
 
 int run_scaffold(const std::string& command, const std::vector<std::string>& args) {
@@ -130,6 +162,8 @@ void apply_config_file(const std::string& config_flag, const GivenOnCommandLine&
             options.config_url = value;
         } else if (key == "versions_dir") {
             options.config_versions_dir = (folder / value).lexically_normal().string();
+        } else if (key == "schema_file") {
+            options.config_schema_file = (folder / value).lexically_normal().string();
         } else if (key == "version_table") {
             if (!given.version_table) options.version_table = value;
         } else if (key == "version_table_schema") {
@@ -147,7 +181,9 @@ void apply_config_file(const std::string& config_flag, const GivenOnCommandLine&
                 throw ConfigError("config file " + file + ": permission_check = " + value +
                                   " is not true or false");
             if (given.no_permission_check) continue;
-            if (off) require_trusted_config(file);
+            // A config file may turn the permission check off only if it would pass that check
+            // itself: otherwise whoever can write it (or plant ./migrator.ini) could turn it off.
+            if (off) require_trusted(file, TrustedPath::config_file);
             options.permission_check = on;
         } else {
             throw ConfigError("config file " + file + ": '" + key +

@@ -28,6 +28,9 @@ public:
     std::int64_t record_history(const HistoryRecord& record) override;
     void update_history(std::int64_t id, const HistoryRecord& record) override;
     std::vector<HistoryRecord> read_history(bool dirty_only) override;
+    std::vector<std::string> migrator_tables() const override {
+        return {names_.version, names_.history};
+    }
 
 protected:
     /// Validates the version table name (throws DatabaseError); `description` is the masked URL.

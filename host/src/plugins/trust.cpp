@@ -79,13 +79,32 @@ std::string shell_word(const std::string& path) {
     return quoted + "'";
 }
 
-/// "plugin file P" or "versions directory P", and the target when P is a symlink (the file whose
-/// status was judged).
+/// How messages name a kind of trusted path, and what trusting it wrongly would risk.
+struct TrustedPathWords {
+    const char* subject;
+    const char* risk;
+};
+
+TrustedPathWords words_of(TrustedPath kind) {
+    switch (kind) {
+        case TrustedPath::plugin_file:
+            return {"plugin file ", "someone else could change the code migrator runs"};
+        case TrustedPath::versions_dir:
+            return {"versions directory ",
+                    "someone else could add or replace the plugins migrator runs"};
+        case TrustedPath::config_file:
+            return {"config file ", "its permission_check = false may not be yours"};
+        case TrustedPath::schema_file:
+            return {"schema file ",
+                    "someone else could change the SQL migrator runs on your database"};
+    }
+    return {"file ", "someone else could change it"};
+}
+
+/// "plugin file P", "versions directory P", ..., and the target when P is a symlink (the file
+/// whose status was judged).
 std::string subject_of(const std::filesystem::path& path, TrustedPath kind) {
-    const char* what = kind == TrustedPath::plugin_file    ? "plugin file "
-                       : kind == TrustedPath::versions_dir ? "versions directory "
-                                                           : "config file ";
-    std::string subject = what + path.string();
+    std::string subject = words_of(kind).subject + path.string();
     std::error_code error;
     if (std::filesystem::is_symlink(path, error)) {
         const auto target = std::filesystem::canonical(path, error);
@@ -123,11 +142,7 @@ void check_permissions(const std::filesystem::path& path, TrustedPath kind, std:
         fixes.push_back("chmod go-w " + word);
     }
     if (wrong.empty()) return;
-    const char* risk =
-        kind == TrustedPath::plugin_file    ? "someone else could change the code migrator runs"
-        : kind == TrustedPath::versions_dir ? "someone else could add or replace the plugins "
-                                              "migrator runs"
-                                            : "its permission_check = false may not be yours";
+    const char* risk = words_of(kind).risk;
     std::string what = wrong.front();
     if (wrong.size() > 1) what += " and " + wrong.back();
     std::string fix = fixes.front();

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <migrator/errors.hpp>
+#include <migrator/host_session.hpp>
 #include <migrator/runner.hpp>
 #include <optional>
 #include <sstream>
@@ -35,59 +36,6 @@ std::vector<std::string> split_list(const std::string& text) {
 
 std::string describe_heads(const std::vector<std::string>& heads) {
     return heads.empty() ? std::string("base") : join(heads, ", ");
-}
-
-/// The host side of migrator_host: routes a plugin's calls to the database and keeps the last
-/// error text alive for last_error().
-struct Session {
-    Database& db;
-    RunListener& listener;
-    std::string last_error;
-};
-
-int session_execute(void* opaque, const char* sql) {
-    auto& session = *static_cast<Session*>(opaque);
-    try {
-        session.db.execute(sql ? sql : "");
-        return MIGRATOR_OK;
-    } catch (const std::exception& e) {
-        session.last_error = e.what();
-    }
-    return MIGRATOR_ERROR;
-}
-
-int session_query(void* opaque, const char* sql, migrator_row_fn on_row, void* user) {
-    auto& session = *static_cast<Session*>(opaque);
-    try {
-        std::vector<const char*> values;
-        std::vector<const char*> names;
-        session.db.query(sql ? sql : "", [&](const std::vector<std::string>& columns,
-                                             const std::vector<std::optional<std::string>>& row) {
-            names.clear();
-            values.clear();
-            for (const auto& c : columns) names.push_back(c.c_str());
-            for (const auto& v : row) values.push_back(v ? v->c_str() : nullptr);
-            if (on_row == nullptr) return true;
-            return on_row(user, static_cast<int>(values.size()), values.data(), names.data()) == 0;
-        });
-        return MIGRATOR_OK;
-    } catch (const std::exception& e) {
-        session.last_error = e.what();
-    }
-    return MIGRATOR_ERROR;
-}
-
-const char* session_last_error(void* opaque) {
-    return static_cast<Session*>(opaque)->last_error.c_str();
-}
-
-void session_log(void* opaque, int /*level*/, const char* message) {
-    auto& session = *static_cast<Session*>(opaque);
-    try {
-        session.listener.step_log(message ? message : "");
-    } catch (...) {
-        // Logging must never turn into an exception crossing back into the plugin.
-    }
 }
 
 double milliseconds_since(std::chrono::steady_clock::time_point start) {
@@ -198,18 +146,7 @@ RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
     // stop the run while nothing has changed.
     for (const auto& step : plan) plugin_for(step.revision);
 
-    Session session{db, listener, {}};
-    migrator_host host{};
-    host.abi_version = MIGRATOR_ABI_VERSION;
-    host.struct_size = sizeof(migrator_host);
-    host.session = &session;
-    const std::string dialect = db.dialect();
-    host.dialect = dialect.c_str();
-    host.offline = db.offline() ? 1 : 0;
-    host.execute = &session_execute;
-    host.query = &session_query;
-    host.last_error = &session_last_error;
-    host.log = &session_log;
+    HostSession session(db, [&](const std::string& message) { listener.step_log(message); });
 
     const bool outer = options.single_transaction;
     const std::vector<std::string> start_heads = plan.front().heads_before;
@@ -291,7 +228,7 @@ RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
                             stopped_text(*step, options, start_heads, db.offline(), marked),
                             options.step_timeout),
                         options.step_timeout);
-                    return plugin.step(step->direction)(&host, error, sizeof error);
+                    return plugin.step(step->direction)(session.host(), error, sizeof error);
                 }();
                 if (status != MIGRATOR_OK)
                     throw MigrationError(error[0] ? error

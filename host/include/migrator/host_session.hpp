@@ -1,0 +1,45 @@
+// The host side of the plugin ABI over one Database: what a revision's Context calls into.
+#ifndef MIGRATOR_HOST_SESSION_HPP
+#define MIGRATOR_HOST_SESSION_HPP
+
+#include <migrator/plugin_abi.h>
+
+#include <functional>
+#include <migrator/db.hpp>
+#include <string>
+
+namespace migrator {
+
+/// A migrator_host whose execute/query run on a Database and whose log lines go to a callback.
+/// The runner hands it to each plugin it calls; introspection builds a Context over it. It keeps
+/// the last error text alive for last_error(); nothing thrown by the database or the callback
+/// crosses the C boundary.
+class HostSession {
+public:
+    /// Receives each line a revision logs.
+    using LogLine = std::function<void(const std::string& message)>;
+
+    /// `db` must outlive the session; `log` may be empty (log lines are dropped).
+    HostSession(Database& db, LogLine log);
+    HostSession(const HostSession&) = delete;
+    HostSession& operator=(const HostSession&) = delete;
+
+    /// The C struct to pass to a plugin or to a Context; valid while this session lives.
+    const migrator_host* host() const { return &host_; }
+
+private:
+    static int execute(void* session, const char* sql);
+    static int query(void* session, const char* sql, migrator_row_fn on_row, void* user);
+    static const char* last_error(void* session);
+    static void log(void* session, int level, const char* message);
+
+    Database& db_;
+    LogLine log_;
+    std::string dialect_;
+    std::string last_error_;
+    migrator_host host_{};
+};
+
+}  // namespace migrator
+
+#endif  // MIGRATOR_HOST_SESSION_HPP

@@ -1,0 +1,68 @@
+// The host side of migrator_host: routes a plugin's (or introspection's) calls to a Database.
+#include <migrator/host_session.hpp>
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace migrator {
+
+HostSession::HostSession(Database& db, LogLine log)
+    : db_(db), log_(std::move(log)), dialect_(db.dialect()) {
+    host_.abi_version = MIGRATOR_ABI_VERSION;
+    host_.struct_size = sizeof(migrator_host);
+    host_.session = this;
+    host_.dialect = dialect_.c_str();
+    host_.offline = db.offline() ? 1 : 0;
+    host_.execute = &HostSession::execute;
+    host_.query = &HostSession::query;
+    host_.last_error = &HostSession::last_error;
+    host_.log = &HostSession::log;
+}
+
+int HostSession::execute(void* opaque, const char* sql) {
+    auto& session = *static_cast<HostSession*>(opaque);
+    try {
+        session.db_.execute(sql ? sql : "");
+        return MIGRATOR_OK;
+    } catch (const std::exception& e) {
+        session.last_error_ = e.what();
+    }
+    return MIGRATOR_ERROR;
+}
+
+int HostSession::query(void* opaque, const char* sql, migrator_row_fn on_row, void* user) {
+    auto& session = *static_cast<HostSession*>(opaque);
+    try {
+        std::vector<const char*> values;
+        std::vector<const char*> names;
+        session.db_.query(sql ? sql : "", [&](const std::vector<std::string>& columns,
+                                              const std::vector<std::optional<std::string>>& row) {
+            names.clear();
+            values.clear();
+            for (const auto& c : columns) names.push_back(c.c_str());
+            for (const auto& v : row) values.push_back(v ? v->c_str() : nullptr);
+            if (on_row == nullptr) return true;
+            return on_row(user, static_cast<int>(values.size()), values.data(), names.data()) == 0;
+        });
+        return MIGRATOR_OK;
+    } catch (const std::exception& e) {
+        session.last_error_ = e.what();
+    }
+    return MIGRATOR_ERROR;
+}
+
+const char* HostSession::last_error(void* opaque) {
+    return static_cast<HostSession*>(opaque)->last_error_.c_str();
+}
+
+void HostSession::log(void* opaque, int /*level*/, const char* message) {
+    auto& session = *static_cast<HostSession*>(opaque);
+    if (!session.log_) return;
+    try {
+        session.log_(message ? message : "");
+    } catch (...) {
+        // Logging must never turn into an exception crossing back into the plugin.
+    }
+}
+
+}  // namespace migrator
