@@ -10,6 +10,7 @@
 #include <migrator/graph.hpp>
 #include <migrator/plugins.hpp>
 #include <migrator/runner.hpp>
+#include <migrator/schema_compare.hpp>
 #include <set>
 #include <string>
 #include <utility>
@@ -482,6 +483,20 @@ struct Finding {
     std::string message;
 };
 
+boost::json::array differences_json(const std::vector<SchemaChange>& differences) {
+    boost::json::array array;
+    for (const auto& difference : differences)
+        array.push_back({{"kind", kind_name(difference.kind)},
+                         {"table", difference.table},
+                         {"message", difference.describe()}});
+    return array;
+}
+
+/// "1 problem", "3 schema differences".
+std::string count_of(std::size_t count, const char* thing) {
+    return std::to_string(count) + " " + thing + (count == 1 ? "" : "s");
+}
+
 boost::json::array findings_json(const std::vector<Finding>& findings) {
     boost::json::array array;
     for (const auto& finding : findings)
@@ -505,6 +520,9 @@ std::map<std::string, std::string> applied_checksums(const std::vector<HistoryRe
 
 int run_check(const GlobalOptions& options, const CheckOptions& check) {
     const Scripts scripts = load_scripts(options);
+    // Before any connection: a missing or untrusted schema file is a setting to fix first.
+    const std::filesystem::path schema_file =
+        check.schema ? resolve_schema_file(options, scripts.dir) : std::filesystem::path();
     const auto db = open(options, true);
     const auto current = db->read_heads();
     const auto history = db->read_history(false);
@@ -562,27 +580,51 @@ int run_check(const GlobalOptions& options, const CheckOptions& check) {
         (check.allow_pending ? warnings : problems).push_back(std::move(pending));
     }
 
+    std::vector<SchemaChange> differences;
+    if (check.schema) {
+        const auto declared = declared_schema(DatabaseUrl::parse(resolve_database_url(options)),
+                                              database_options(options, false), schema_file);
+        differences = diff_schemas(introspect_database(*db), declared);
+    }
+    const bool ok = problems.empty() && differences.empty();
+
     if (options.json) {
-        print_json({{"database", db->describe()},
-                    {"versions_dir", dir},
-                    {"current", boost::json::value_from(current)},
-                    {"heads", boost::json::value_from(heads)},
-                    {"ok", problems.empty()},
-                    {"problems", findings_json(problems)},
-                    {"warnings", findings_json(warnings)}});
-        return problems.empty() ? exit_ok : exit_check_failed;
+        boost::json::object document{{"database", db->describe()},
+                                     {"versions_dir", dir},
+                                     {"current", boost::json::value_from(current)},
+                                     {"heads", boost::json::value_from(heads)},
+                                     {"ok", ok},
+                                     {"problems", findings_json(problems)},
+                                     {"warnings", findings_json(warnings)}};
+        if (check.schema) {
+            document["schema_file"] = schema_file.string();
+            document["schema_differences"] = differences_json(differences);
+        }
+        print_json(document);
+        return ok ? exit_ok : exit_check_failed;
     }
     for (const auto& warning : warnings) std::cout << "warning: " << warning.message << '\n';
     for (const auto& problem : problems) std::cout << "problem: " << problem.message << '\n';
-    if (!problems.empty()) {
-        std::cerr << "error: migrator check found " << problems.size()
-                  << (problems.size() == 1 ? " problem" : " problems") << " in " << db->describe()
-                  << " against " << dir << '\n';
+    for (const auto& difference : differences)
+        std::cout << "difference: " << difference.describe() << '\n';
+    if (!ok) {
+        std::string found;
+        if (!problems.empty()) found = count_of(problems.size(), "problem");
+        if (!differences.empty())
+            found +=
+                (found.empty() ? "" : " and ") + count_of(differences.size(), "schema difference");
+        std::cerr << "error: migrator check found " << found << " in " << db->describe()
+                  << " against " << dir
+                  << (check.schema ? " and the declared schema " + schema_file.string() : "")
+                  << (differences.empty() ? ""
+                                          : " (each difference is a change the database needs "
+                                            "to match the declared schema)")
+                  << '\n';
         return exit_check_failed;
     }
     std::cout << "OK: " << db->describe() << " is at " << heads_text(scripts.graph, current) << "; "
               << applied_revisions.size() << " applied revisions match their plugins in " << dir
-              << ".\n";
+              << (check.schema ? "; its schema matches " + schema_file.string() : "") << ".\n";
     return exit_ok;
 }
 
