@@ -1,8 +1,11 @@
-// scaffold: stamps new revision projects (scaffold new "message") under revisions/, merge
-// revisions (scaffold merge heads), and standalone plugin projects (scaffold init DIR).
+// scaffold: stamps new revision projects (scaffold new "message", or --autogenerate from the
+// database and schema.sql) under revisions/, merge revisions (scaffold merge heads), and
+// standalone plugin projects (scaffold init DIR).
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <migrator/database_url.hpp>
 #include <migrator/errors.hpp>
 #include <migrator/scaffold.hpp>
 #include <optional>
@@ -13,6 +16,24 @@ namespace {
 
 using namespace migrator;
 namespace fs = std::filesystem;
+
+std::string environment(const char* name) {
+    const char* value = std::getenv(name);
+    return value ? value : "";
+}
+
+/// The database autogenerate compares with: --url, then MIGRATOR_DATABASE_URL, then
+/// SQLALCHEMY_DATABASE_URL, as migrator takes it.
+std::string database_url(const std::string& given) {
+    if (!given.empty()) return given;
+    for (const char* name : {"MIGRATOR_DATABASE_URL", "SQLALCHEMY_DATABASE_URL"}) {
+        auto value = environment(name);
+        if (!value.empty()) return value;
+    }
+    throw DatabaseError(
+        "--autogenerate compares with a database: pass --url, or set MIGRATOR_DATABASE_URL or "
+        "SQLALCHEMY_DATABASE_URL (e.g. sqlite:///local.db)");
+}
 
 /// The prefix this scaffold was installed into (holding lib/cmake/migrator/), if it was.
 std::optional<fs::path> installed_prefix() {
@@ -87,6 +108,23 @@ int main(int argc, char** argv) {
                        "Label for the branch this revision starts (repeatable)");
     create->add_option("--depends-on", options.depends_on,
                        "Revision on another branch to apply first (repeatable)");
+    bool autogenerate = false;
+    std::string url;
+    scaffold::AutogenerateOptions source;
+    create->add_flag("--autogenerate", autogenerate,
+                     "Write upgrade/downgrade from the difference between the database (at head) "
+                     "and the schema file");
+    create->add_option("--url", url,
+                       "--autogenerate: database URL (default: $MIGRATOR_DATABASE_URL, then "
+                       "$SQLALCHEMY_DATABASE_URL)");
+    create->add_option("--schema-file", source.schema_file,
+                       "--autogenerate: the declared schema, SQL (default: $MIGRATOR_SCHEMA_FILE, "
+                       "then schema.sql in the revisions folder)");
+    create->add_option("--version-table", source.version_table,
+                       "--autogenerate: version table name (default: migrator_version)");
+    create->add_option("--version-table-schema", source.version_schema,
+                       "--autogenerate: PostgreSQL schema of the version table (default: the "
+                       "connection's current schema)");
     auto* merge = app.add_subcommand("merge", "Create a merge revision joining several revisions");
     merge->add_option("revisions", options.merge, "Revisions to join, or `heads`")->required();
     add_common(merge);
@@ -114,10 +152,17 @@ int main(int argc, char** argv) {
         return 2;
     }
     try {
-        scaffold::create_revision(options, std::cout);
+        if (autogenerate) {
+            source.url = database_url(url);
+            if (source.schema_file.empty())
+                source.schema_file = environment("MIGRATOR_SCHEMA_FILE");
+            scaffold::autogenerate_revision(options, source, std::cout);
+        } else {
+            scaffold::create_revision(options, std::cout);
+        }
         return 0;
     } catch (const std::exception& e) {
-        std::cerr << "error: " << e.what() << '\n';
+        std::cerr << "error: " << mask_password(e.what()) << '\n';
         return 1;
     }
 }

@@ -13,9 +13,6 @@
 
 namespace migrator::scaffold {
 
-/// `given` made absolute, or ./revisions; throws migrator::Error when the folder does not exist.
-std::filesystem::path find_revisions_dir(const std::string& given);
-
 /// The new revision `options` ask for, on top of the sources' `graph` in `dir`: its id (random
 /// unless given), parents, labels, dependencies and create date; its code left to the caller.
 /// Throws migrator::Error for an invalid or taken id or label, RevisionError for parents.
