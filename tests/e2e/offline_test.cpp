@@ -1,28 +1,11 @@
 // End to end: offline mode (`--sql`) prints the SQL a run would execute and touches nothing.
 #include <catch2/catch.hpp>
-#include <regex>
 
 #include "e2e.hpp"
 
 using namespace testing;
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
-
-namespace {
-
-/// The script with every SHA-256 (the fixture sources' checksums) replaced by a placeholder.
-std::string without_checksums(const std::string& script) {
-    return std::regex_replace(script, std::regex("[0-9a-f]{64}"), "<sha256>");
-}
-
-std::string expected_file(const std::string& name) {
-    const auto path = fs::path(MIGRATOR_SOURCE_DIR) / "tests" / "e2e" / "expected" / name;
-    const std::string text = read_file(path);
-    if (text.empty()) throw std::runtime_error("missing expected file " + path.string());
-    return text;
-}
-
-}  // namespace
 
 TEST_CASE("upgrade head --sql prints the expected script for the dialect and touches nothing",
           "[e2e][offline]") {

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <pqxx/pqxx>
 #include <random>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 
@@ -66,6 +67,17 @@ void replace_in_file(const fs::path& file, const std::string& from, const std::s
         throw std::runtime_error("'" + from + "' is not in " + file.string());
     text.replace(at, from.size(), to);
     std::ofstream(file, std::ios::binary | std::ios::trunc) << text;
+}
+
+std::string expected_file(const std::string& name) {
+    const auto path = fs::path(MIGRATOR_SOURCE_DIR) / "tests" / "e2e" / "expected" / name;
+    const std::string text = read_file(path);
+    if (text.empty()) throw std::runtime_error("missing expected file " + path.string());
+    return text;
+}
+
+std::string without_checksums(const std::string& script) {
+    return std::regex_replace(script, std::regex("[0-9a-f]{64}"), "<sha256>");
 }
 
 fs::path fixture_dir(const std::string& scenario) {

@@ -36,6 +36,13 @@ std::string read_file(const fs::path& file);
 /// Replaces the first occurrence of `from` in `file` with `to`; throws if `from` is not there.
 void replace_in_file(const fs::path& file, const std::string& from, const std::string& to);
 
+/// The text of tests/e2e/expected/<name>; throws if it is missing or empty.
+std::string expected_file(const std::string& name);
+
+/// `script` with every SHA-256 (the fixture sources' checksums) replaced by "<sha256>", so an
+/// offline script compares with an expected file.
+std::string without_checksums(const std::string& script);
+
 /// The versions directory of a fixture scenario built by tests/fixtures/CMakeLists.txt.
 fs::path fixture_dir(const std::string& scenario);
 

@@ -22,24 +22,6 @@ using testing::ScratchDatabase;
 
 namespace {
 
-ForeignKey foreign_key(std::string name, std::vector<std::string> columns, std::string table,
-                       std::vector<std::string> referred, std::string on_delete = "") {
-    ForeignKey key;
-    key.name = std::move(name);
-    key.columns = std::move(columns);
-    key.referred_table = std::move(table);
-    key.referred_columns = std::move(referred);
-    key.on_delete = std::move(on_delete);
-    return key;
-}
-
-UniqueConstraint unique(std::string name, std::vector<std::string> columns) {
-    UniqueConstraint constraint;
-    constraint.name = std::move(name);
-    constraint.columns = std::move(columns);
-    return constraint;
-}
-
 /// A table using every part of the model: the portable types, keys, constraints, defaults.
 Table invoice_table() {
     return Table("invoice")
@@ -56,9 +38,9 @@ Table invoice_table() {
         .column(Column("scan", Type::blob()))
         .column(Column("extra", Type::json()))
         .primary_key({"id"})
-        .unique(unique("uq_invoice_number", {"number"}))
-        .foreign_key(
-            foreign_key("fk_invoice_customer", {"customer_id"}, "customer", {"id"}, "cascade"));
+        .unique(UniqueConstraint::make("uq_invoice_number", {"number"}))
+        .foreign_key(ForeignKey::make("fk_invoice_customer", {"customer_id"}, "customer", {"id"},
+                                      "cascade"));
 }
 
 /// Runs `body` in a write transaction on the database, as the host runs a revision.
@@ -131,8 +113,8 @@ TEST_CASE("operations render create_table with keys, constraints and defaults pe
             .column(Column("position", Type::integer()))
             .column(Column("sku", Type::text()))
             .primary_key({"invoice_id", "position"})
-            .unique(unique("", {"invoice_id", "sku"}))
-            .foreign_key(foreign_key("", {"sku"}, "stock.item", {}, "SET NULL"));
+            .unique(UniqueConstraint::make("", {"invoice_id", "sku"}))
+            .foreign_key(ForeignKey::make("", {"sku"}, "stock.item", {}, "SET NULL"));
         line.foreign_keys[0].on_update = "NO ACTION";
         CHECK(migrator::sql::create_table_sql(Dialect::sqlite, line) ==
               "CREATE TABLE \"line\" (\"invoice_id\" INTEGER NOT NULL, \"position\" INTEGER NOT "
@@ -167,7 +149,7 @@ TEST_CASE("operations render create_table with keys, constraints and defaults pe
                         std::invalid_argument);
         Table action("action");
         action.column(Column("n", Type::integer()))
-            .foreign_key(foreign_key("", {"n"}, "t", {"id"}, "CASCADE; DROP TABLE t"));
+            .foreign_key(ForeignKey::make("", {"n"}, "t", {"id"}, "CASCADE; DROP TABLE t"));
         CHECK_THROWS_AS(migrator::sql::create_table_sql(Dialect::sqlite, action),
                         std::invalid_argument);
     }
@@ -200,11 +182,11 @@ TEST_CASE("operations render the column, index and constraint statements per dia
     CHECK(create_index_sql(Index("ux_invoice_scan", "invoice", {"scan"}).make_unique()) ==
           "CREATE UNIQUE INDEX \"ux_invoice_scan\" ON \"invoice\" (\"scan\")");
     CHECK(drop_index_sql("ix_invoice_issued") == "DROP INDEX \"ix_invoice_issued\"");
-    CHECK(add_unique_constraint_sql("invoice", unique("uq_a", {"a", "b"})) ==
+    CHECK(add_unique_constraint_sql("invoice", UniqueConstraint::make("uq_a", {"a", "b"})) ==
           "ALTER TABLE \"invoice\" ADD CONSTRAINT \"uq_a\" UNIQUE (\"a\", \"b\")");
-    CHECK(add_unique_constraint_sql("invoice", unique("", {"a"})) ==
+    CHECK(add_unique_constraint_sql("invoice", UniqueConstraint::make("", {"a"})) ==
           "ALTER TABLE \"invoice\" ADD UNIQUE (\"a\")");
-    auto key = foreign_key("fk_owner", {"owner_id"}, "person", {"id"}, "RESTRICT");
+    auto key = ForeignKey::make("fk_owner", {"owner_id"}, "person", {"id"}, "RESTRICT");
     key.on_update = "cascade";
     CHECK(add_foreign_key_sql(Dialect::postgresql, "invoice", key) ==
           "ALTER TABLE \"invoice\" ADD CONSTRAINT \"fk_owner\" FOREIGN KEY (\"owner_id\") "
@@ -377,10 +359,10 @@ TEST_CASE("operations rebuild a SQLite table keeping rows, indexes, triggers and
 
     SECTION("keys and unique constraints are added and dropped by rebuilding") {
         in_transaction(db, [&] {
-            op.create_unique_constraint("item", unique("uq_item_name", {"name"}));
-            op.drop_foreign_key("item", foreign_key("", {"owner_id"}, "owner", {"id"}));
+            op.create_unique_constraint("item", UniqueConstraint::make("uq_item_name", {"name"}));
+            op.drop_foreign_key("item", ForeignKey::make("", {"owner_id"}, "owner", {"id"}));
             op.create_foreign_key("item",
-                                  foreign_key("", {"owner_id"}, "owner", {"id"}, "CASCADE"));
+                                  ForeignKey::make("", {"owner_id"}, "owner", {"id"}, "CASCADE"));
         });
         const auto changed = migrator::reflect_table(ctx, "item");
         REQUIRE(changed);
@@ -388,7 +370,8 @@ TEST_CASE("operations rebuild a SQLite table keeping rows, indexes, triggers and
               "foreign key item '' (owner_id) -> owner (id) on delete CASCADE");
         REQUIRE(changed->unique_constraints.size() == 1);
         CHECK(changed->unique_constraints[0].columns == std::vector<std::string>{"name"});
-        in_transaction(db, [&] { op.drop_unique_constraint("item", unique("", {"name"})); });
+        in_transaction(
+            db, [&] { op.drop_unique_constraint("item", UniqueConstraint::make("", {"name"})); });
         CHECK(migrator::reflect_table(ctx, "item")->unique_constraints.empty());
     }
     SECTION("a new key the rows break fails with a sentence, and nothing changes") {
@@ -465,10 +448,11 @@ TEST_CASE("operations refuse a SQLite rebuild offline, naming the table and the 
                           "cannot: run this revision against the database instead");
     } else {
         op.drop_column("item", "note");
-        op.drop_foreign_key("item", foreign_key("fk_item_owner", {"owner_id"}, "owner", {"id"}));
+        op.drop_foreign_key("item",
+                            ForeignKey::make("fk_item_owner", {"owner_id"}, "owner", {"id"}));
         CHECK(offline.statements.back() ==
               "ALTER TABLE \"item\" DROP CONSTRAINT \"fk_item_owner\"");
-        CHECK_THROWS_WITH(op.drop_unique_constraint("item", unique("", {"note"})),
+        CHECK_THROWS_WITH(op.drop_unique_constraint("item", UniqueConstraint::make("", {"note"})),
                           Catch::Contains("needs its name"));
     }
 }
@@ -484,7 +468,7 @@ TEST_CASE("operations run for real on PostgreSQL, unnamed constraints dropped by
                             .column(Column("id", Type::integer()).auto_increment())
                             .primary_key({"id"}));
         op.create_table(invoice_table());
-        op.create_unique_constraint("invoice", unique("", {"issued", "note"}));
+        op.create_unique_constraint("invoice", UniqueConstraint::make("", {"issued", "note"}));
         op.alter_column(
             "invoice", "note",
             ColumnChange().type(Type::varchar(200)).nullable(false).default_value("'-'"));
@@ -497,8 +481,8 @@ TEST_CASE("operations run for real on PostgreSQL, unnamed constraints dropped by
           Column("note", Type::varchar(200)).not_null().default_value("'-'::character varying"));
     CHECK(invoice->find_column("id")->autoincrement);
     in_transaction(db, [&] {
-        op.drop_unique_constraint("invoice", unique("", {"issued", "note"}));
-        op.drop_foreign_key("invoice", foreign_key("", {"customer_id"}, "customer", {}));
+        op.drop_unique_constraint("invoice", UniqueConstraint::make("", {"issued", "note"}));
+        op.drop_foreign_key("invoice", ForeignKey::make("", {"customer_id"}, "customer", {}));
     });
     const auto after = migrator::reflect_table(ctx, "invoice");
     REQUIRE(after);

@@ -142,6 +142,21 @@ struct ForeignKey {
     std::string on_delete;
     std::string on_update;
 
+    /// A foreign key in one expression: ForeignKey::make("fk_a_t", {"t_id"}, "t", {"id"},
+    /// "CASCADE"). Empty referred columns mean the referred table's primary key.
+    static ForeignKey make(std::string key_name, std::vector<std::string> key_columns,
+                           std::string referred, std::vector<std::string> referred_key,
+                           std::string delete_action = "", std::string update_action = "") {
+        ForeignKey key;
+        key.name = std::move(key_name);
+        key.columns = std::move(key_columns);
+        key.referred_table = std::move(referred);
+        key.referred_columns = std::move(referred_key);
+        key.on_delete = std::move(delete_action);
+        key.on_update = std::move(update_action);
+        return key;
+    }
+
     /// Same constraint, names aside (SQLite does not keep foreign key names).
     bool same_as(const ForeignKey& other) const {
         return columns == other.columns && referred_table == other.referred_table &&
@@ -154,6 +169,14 @@ struct ForeignKey {
 struct UniqueConstraint {
     std::string name;
     std::vector<std::string> columns;
+
+    /// A unique constraint in one expression: UniqueConstraint::make("uq_t_a", {"a"}).
+    static UniqueConstraint make(std::string constraint_name, std::vector<std::string> names) {
+        UniqueConstraint constraint;
+        constraint.name = std::move(constraint_name);
+        constraint.columns = std::move(names);
+        return constraint;
+    }
 };
 
 /// An index created with CREATE [UNIQUE] INDEX (not one backing a key or UNIQUE constraint).
