@@ -87,33 +87,12 @@ int main(int argc, char** argv) {
     CLI::App app{"scaffold: stamps new migrator revision projects"};
     app.require_subcommand(1);
 
-    scaffold::NewOptions options;
-    std::string positional_message;
-    // Options both `new` and `merge` take.
-    const auto add_common = [&](CLI::App* command) {
-        command->add_option("-m,--message", options.message, "What the revision does");
-        command->add_option("--rev-id", options.rev_id,
-                            "Revision id to use instead of a random one");
-        command->add_option("--revisions-dir", options.revisions_dir,
-                            "Folder holding one folder per revision (default: ./revisions)");
-    };
+    scaffold::NewCommandLine line;
+    scaffold::NewOptions& options = line.options;
     auto* create = app.add_subcommand("new", "Create a new revision under revisions/");
-    create->add_option("message", positional_message, "What the revision does");
-    add_common(create);
-    create->add_option("--head", options.head,
-                       "Parent revision (default: the single current head)");
-    create->add_flag("--splice", options.splice,
-                     "Allow --head to name a revision that is not a head");
-    create->add_option("--branch-label", options.branch_labels,
-                       "Label for the branch this revision starts (repeatable)");
-    create->add_option("--depends-on", options.depends_on,
-                       "Revision on another branch to apply first (repeatable)");
-    bool autogenerate = false;
+    scaffold::add_new_options(*create, line);
     std::string url;
     scaffold::AutogenerateOptions source;
-    create->add_flag("--autogenerate", autogenerate,
-                     "Write upgrade/downgrade from the difference between the database (at head) "
-                     "and the schema file");
     create->add_option("--url", url,
                        "--autogenerate: database URL (default: $MIGRATOR_DATABASE_URL, then "
                        "$SQLALCHEMY_DATABASE_URL)");
@@ -127,7 +106,7 @@ int main(int argc, char** argv) {
                        "connection's current schema)");
     auto* merge = app.add_subcommand("merge", "Create a merge revision joining several revisions");
     merge->add_option("revisions", options.merge, "Revisions to join, or `heads`")->required();
-    add_common(merge);
+    scaffold::add_revision_options(*merge, options);
     std::string init_dir;
     auto* init = app.add_subcommand(
         "init", "Create a standalone revision project that builds against the installed migrator");
@@ -146,13 +125,13 @@ int main(int argc, char** argv) {
             return 1;
         }
     }
-    if (options.message.empty()) options.message = positional_message;
+    if (options.message.empty()) options.message = line.positional_message;
     if (options.message.empty() && options.merge.empty()) {
         std::cerr << "error: a revision needs a message: scaffold new \"create account\"\n";
         return 2;
     }
     try {
-        if (autogenerate) {
+        if (line.autogenerate) {
             source.url = database_url(url);
             if (source.schema_file.empty())
                 source.schema_file = environment("MIGRATOR_SCHEMA_FILE");

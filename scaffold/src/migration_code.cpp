@@ -77,16 +77,19 @@ std::string column_expression(const Column& column) {
 }
 
 std::string unique_expression(const UniqueConstraint& unique) {
-    return "UniqueConstraint{" + cpp_string_literal(unique.name) + ", " +
-           string_list(unique.columns) + "}";
+    return "UniqueConstraint::make(" + cpp_string_literal(unique.name) + ", " +
+           string_list(unique.columns) + ")";
 }
 
-/// Aggregate order: name, columns, referred table, referred columns, ON DELETE, ON UPDATE.
+/// ForeignKey::make(name, columns, referred table, referred columns[, ON DELETE[, ON UPDATE]]).
 std::string foreign_key_expression(const ForeignKey& key) {
-    return "ForeignKey{" + cpp_string_literal(key.name) + ", " + string_list(key.columns) + ", " +
-           cpp_string_literal(key.referred_table) + ", " + string_list(key.referred_columns) +
-           ", " + cpp_string_literal(key.on_delete) + ", " + cpp_string_literal(key.on_update) +
-           "}";
+    std::string expression =
+        "ForeignKey::make(" + cpp_string_literal(key.name) + ", " + string_list(key.columns) +
+        ", " + cpp_string_literal(key.referred_table) + ", " + string_list(key.referred_columns);
+    if (!key.on_delete.empty() || !key.on_update.empty())
+        expression += ", " + cpp_string_literal(key.on_delete);
+    if (!key.on_update.empty()) expression += ", " + cpp_string_literal(key.on_update);
+    return expression + ")";
 }
 
 std::string index_expression(const Index& index) {

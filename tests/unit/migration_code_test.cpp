@@ -38,7 +38,7 @@ Table account_table() {
         .column(
             Column("created_at", Type::timestamp()).not_null().default_value("CURRENT_TIMESTAMP"))
         .primary_key({"id"})
-        .unique(UniqueConstraint{"uq_account_name", {"name"}})
+        .unique(UniqueConstraint::make("uq_account_name", {"name"}))
         .foreign_key(ForeignKey{
             "fk_account_parent", {"parent_id"}, "account", {"id"}, "CASCADE", "SET NULL"});
 }
@@ -61,9 +61,9 @@ TEST_CASE("autogenerate writes each change as one operation and downgrade as its
                 "            .column(Column(\"created_at\", "
                 "Type::timestamp()).not_null().default_value(\"CURRENT_TIMESTAMP\"))\n"
                 "            .primary_key({\"id\"})\n"
-                "            .unique(UniqueConstraint{\"uq_account_name\", {\"name\"}})\n"
-                "            .foreign_key(ForeignKey{\"fk_account_parent\", {\"parent_id\"}, "
-                "\"account\", {\"id\"}, \"CASCADE\", \"SET NULL\"}));\n");
+                "            .unique(UniqueConstraint::make(\"uq_account_name\", {\"name\"}))\n"
+                "            .foreign_key(ForeignKey::make(\"fk_account_parent\", {\"parent_id\"}, "
+                "\"account\", {\"id\"}, \"CASCADE\", \"SET NULL\")));\n");
         CHECK(code.downgrade == prologue + "    op.drop_table(\"account\");\n");
     }
     SECTION("a dropped table comes back on downgrade from its full old definition") {
@@ -140,23 +140,23 @@ TEST_CASE("autogenerate writes each change as one operation and downgrade as its
     }
     SECTION("unique constraints and foreign keys are passed whole, so unnamed ones work") {
         auto unique = change_of(Kind::add_unique_constraint, "account");
-        unique.new_unique = UniqueConstraint{"", {"email"}};
+        unique.new_unique = UniqueConstraint::make("", {"email"});
         auto key = change_of(Kind::add_foreign_key, "invoice");
         key.new_foreign_key = ForeignKey{"", {"account_id"}, "account", {"id"}, "", ""};
         const auto code = migration_code({unique, key});
         CHECK(code.upgrade == prologue +
                                   "    op.create_unique_constraint(\"account\", "
-                                  "UniqueConstraint{\"\", {\"email\"}});\n"
-                                  "    op.create_foreign_key(\"invoice\", ForeignKey{\"\", "
-                                  "{\"account_id\"}, \"account\", {\"id\"}, \"\", \"\"});\n");
+                                  "UniqueConstraint::make(\"\", {\"email\"}));\n"
+                                  "    op.create_foreign_key(\"invoice\", ForeignKey::make(\"\", "
+                                  "{\"account_id\"}, \"account\", {\"id\"}));\n");
         CHECK(code.downgrade == prologue +
-                                    "    op.drop_foreign_key(\"invoice\", ForeignKey{\"\", "
-                                    "{\"account_id\"}, \"account\", {\"id\"}, \"\", \"\"});\n"
+                                    "    op.drop_foreign_key(\"invoice\", ForeignKey::make(\"\", "
+                                    "{\"account_id\"}, \"account\", {\"id\"}));\n"
                                     "    op.drop_unique_constraint(\"account\", "
-                                    "UniqueConstraint{\"\", {\"email\"}});\n");
+                                    "UniqueConstraint::make(\"\", {\"email\"}));\n");
 
         auto dropped_unique = change_of(Kind::drop_unique_constraint, "account");
-        dropped_unique.old_unique = UniqueConstraint{"uq_account_email", {"email"}};
+        dropped_unique.old_unique = UniqueConstraint::make("uq_account_email", {"email"});
         auto dropped_key = change_of(Kind::drop_foreign_key, "invoice");
         dropped_key.old_foreign_key =
             ForeignKey{"fk_invoice_account", {"account_id"}, "account", {"id"}, "CASCADE", ""};
@@ -164,17 +164,17 @@ TEST_CASE("autogenerate writes each change as one operation and downgrade as its
         CHECK(back.upgrade ==
               prologue +
                   "    op.drop_foreign_key(\"invoice\",\n"
-                  "                        ForeignKey{\"fk_invoice_account\", {\"account_id\"}, "
-                  "\"account\", {\"id\"}, \"CASCADE\", \"\"});\n"
+                  "                        ForeignKey::make(\"fk_invoice_account\", "
+                  "{\"account_id\"}, \"account\", {\"id\"}, \"CASCADE\"));\n"
                   "    op.drop_unique_constraint(\"account\", "
-                  "UniqueConstraint{\"uq_account_email\", {\"email\"}});\n");
+                  "UniqueConstraint::make(\"uq_account_email\", {\"email\"}));\n");
         CHECK(back.downgrade ==
               prologue +
                   "    op.create_unique_constraint(\"account\", "
-                  "UniqueConstraint{\"uq_account_email\", {\"email\"}});\n"
+                  "UniqueConstraint::make(\"uq_account_email\", {\"email\"}));\n"
                   "    op.create_foreign_key(\"invoice\",\n"
-                  "                          ForeignKey{\"fk_invoice_account\", {\"account_id\"}, "
-                  "\"account\", {\"id\"}, \"CASCADE\", \"\"});\n");
+                  "                          ForeignKey::make(\"fk_invoice_account\", "
+                  "{\"account_id\"}, \"account\", {\"id\"}, \"CASCADE\"));\n");
     }
     SECTION("types outside the factories keep every parameter") {
         auto change = change_of(Kind::add_column, "t");

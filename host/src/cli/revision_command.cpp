@@ -14,13 +14,7 @@
 namespace migrator::cli {
 namespace {
 
-struct RevisionRequest {
-    scaffold::NewOptions options;
-    std::string positional_message;
-    bool autogenerate = false;
-};
-
-int run_revision(const GlobalOptions& global, const RevisionRequest& request) {
+int run_revision(const GlobalOptions& global, const scaffold::NewCommandLine& request) {
     scaffold::NewOptions options = request.options;
     if (options.message.empty()) options.message = request.positional_message;
     if (options.message.empty())
@@ -56,30 +50,12 @@ int run_revision(const GlobalOptions& global, const RevisionRequest& request) {
 void add_revision_command(CLI::App& app, const GlobalOptions& options,
                           std::function<int()>& command) {
     // Owned by the callback, so it lives as long as the App that fills it in.
-    const auto request_holder = std::make_shared<RevisionRequest>();
-    RevisionRequest& request = *request_holder;
+    const auto request = std::make_shared<scaffold::NewCommandLine>();
     auto* revision = app.add_subcommand(
         "revision", "Create a new revision under revisions/ (Alembic's spelling of scaffold new)");
-    revision->add_option("message", request.positional_message, "What the revision does");
-    revision->add_option("-m,--message", request.options.message, "What the revision does");
-    revision->add_flag("--autogenerate", request.autogenerate,
-                       "Write upgrade/downgrade from the difference between the database (at "
-                       "head) and the schema file (--schema-file; default: schema.sql in the "
-                       "revisions folder)");
-    revision->add_option("--revisions-dir", request.options.revisions_dir,
-                         "Folder holding one folder per revision (default: ./revisions)");
-    revision->add_option("--rev-id", request.options.rev_id,
-                         "Revision id to use instead of a random one");
-    revision->add_option("--head", request.options.head,
-                         "Parent revision (default: the single current head)");
-    revision->add_flag("--splice", request.options.splice,
-                       "Allow --head to name a revision that is not a head");
-    revision->add_option("--branch-label", request.options.branch_labels,
-                         "Label for the branch this revision starts (repeatable)");
-    revision->add_option("--depends-on", request.options.depends_on,
-                         "Revision on another branch to apply first (repeatable)");
-    revision->callback([request_holder, &options, &command] {
-        command = [request_holder, &options] { return run_revision(options, *request_holder); };
+    scaffold::add_new_options(*revision, *request);
+    revision->callback([request, &options, &command] {
+        command = [request, &options] { return run_revision(options, *request); };
     });
 }
 

@@ -9,6 +9,10 @@
 #include <string>
 #include <vector>
 
+namespace CLI {
+class App;
+}
+
 namespace migrator::scaffold {
 
 /// What a new revision is asked to be (`scaffold new`, `scaffold merge`, `migrator revision`).
@@ -22,6 +26,22 @@ struct NewOptions {
     std::vector<std::string> depends_on;
     std::vector<std::string> merge;  ///< `scaffold merge`: the revisions to join
 };
+
+/// What `new` (and `migrator revision`) is given on the command line.
+struct NewCommandLine {
+    NewOptions options;
+    std::string positional_message;  ///< the message given as the argument instead of -m
+    bool autogenerate = false;
+};
+
+/// Adds to `command` the options every new revision takes: -m/--message, --rev-id,
+/// --revisions-dir (scaffold merge has these and no more).
+void add_revision_options(CLI::App& command, NewOptions& options);
+
+/// Adds `new`'s arguments to `command`: those of add_revision_options, [message], --head,
+/// --splice, --branch-label, --depends-on and --autogenerate. Where the database and the schema
+/// file come from is the caller's (scaffold's own flags, or migrator's global options).
+void add_new_options(CLI::App& command, NewCommandLine& line);
 
 /// Where autogenerate reads the two schemas it compares.
 struct AutogenerateOptions {
