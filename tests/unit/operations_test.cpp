@@ -404,6 +404,23 @@ TEST_CASE("operations rebuild a SQLite table keeping rows, indexes, triggers and
         CHECK(column_of(db, "SELECT count(*) FROM item WHERE stamp IS NOT NULL") ==
               std::vector<std::string>{"3"});
     }
+    SECTION("outside a transaction (a non-transactional revision) a rebuild is one of its own") {
+        op.alter_column("item", "name", ColumnChange().type(Type::varchar(40)));
+        CHECK(migrator::reflect_table(ctx, "item")->find_column("name")->type == Type::varchar(40));
+        CHECK(column_of(db, "SELECT count(*) FROM tag") == std::vector<std::string>{"2"});
+        CHECK(column_of(db, "SELECT count(*) FROM pragma_foreign_key_check") ==
+              std::vector<std::string>{"0"});
+        // A failing one leaves nothing behind: no holding table, the old definition.
+        ctx.execute(
+            "PRAGMA foreign_keys = OFF; INSERT INTO item VALUES (7, 99, 'y', 1); "
+            "PRAGMA foreign_keys = ON");
+        const auto before = testing::table_lines(*migrator::reflect_table(ctx, "item"));
+        CHECK_THROWS_WITH(op.drop_column("item", "price"), Catch::Contains("row 7"));
+        CHECK(testing::table_lines(*migrator::reflect_table(ctx, "item")) == before);
+        CHECK(column_of(db, "SELECT count(*) FROM sqlite_master WHERE name LIKE '_migrator%'") ==
+              std::vector<std::string>{"0"});
+        CHECK(column_of(db, "SELECT count(*) FROM tag") == std::vector<std::string>{"2"});
+    }
     SECTION("a table whose definition a rebuild would lose is refused") {
         ctx.execute("CREATE TABLE checked (a INTEGER CHECK (a > 0))");
         CHECK_THROWS_WITH(in_transaction(db, [&] { op.drop_column("checked", "a"); }),

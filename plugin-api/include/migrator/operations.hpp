@@ -323,20 +323,47 @@ private:
         plan.trigger_sql = sqlite_schema_sql("trigger", current->name);
         plan.dependants = sqlite_dependants(current->name);
 
-        const std::string deferred = first_column("PRAGMA defer_foreign_keys").at(0);
-        ctx_.execute("PRAGMA defer_foreign_keys = ON");
-        for (const auto& statement : sql::sqlite_rebuild_sql(plan)) ctx_.execute(statement);
-        ctx_.execute("PRAGMA defer_foreign_keys = " + std::string(deferred == "1" ? "ON" : "OFF"));
+        // A savepoint nests in the revision's transaction, and makes the rebuild one transaction
+        // of its own in a non-transactional revision, where the deferred keys are checked at
+        // its RELEASE instead of after each statement.
+        ctx_.execute("SAVEPOINT migrator_rebuild");
+        try {
+            const std::string deferred = first_column("PRAGMA defer_foreign_keys").at(0);
+            ctx_.execute("PRAGMA defer_foreign_keys = ON");
+            for (const auto& statement : sql::sqlite_rebuild_sql(plan)) ctx_.execute(statement);
+            ctx_.execute("PRAGMA defer_foreign_keys = " +
+                         std::string(deferred == "1" ? "ON" : "OFF"));
+            check_foreign_keys(current->name, operation);
+            ctx_.execute("RELEASE migrator_rebuild");
+        } catch (...) {
+            undo_rebuild();
+            throw;
+        }
+    }
 
-        // A new key the rows do not satisfy would only fail the COMMIT, without a word of where.
-        const auto violations = ctx_.query("PRAGMA main.foreign_key_check(" +
-                                           sql::quote_identifier(current->name) + ")");
-        if (!violations.empty() && first_column("PRAGMA foreign_keys").at(0) == "1")
-            throw SqlError("cannot " + operation + " table " + current->name + ": row " +
-                           detail::text_of(violations.front(), "rowid") +
-                           " has no matching row in table " +
-                           detail::text_of(violations.front(), "parent") + " (" +
-                           std::to_string(violations.size()) + " rows violate its foreign keys)");
+    /// A new key the rows do not satisfy would only fail the COMMIT, without a word of where.
+    void check_foreign_keys(const std::string& table, const std::string& operation) const {
+        if (first_column("PRAGMA foreign_keys").at(0) != "1") return;
+        const auto violations =
+            ctx_.query("PRAGMA main.foreign_key_check(" + sql::quote_identifier(table) + ")");
+        if (violations.empty()) return;
+        throw SqlError("cannot " + operation + " table " + table + ": row " +
+                       detail::text_of(violations.front(), "rowid") +
+                       " has no matching row in table " +
+                       detail::text_of(violations.front(), "parent") + " (" +
+                       std::to_string(violations.size()) + " rows violate its foreign keys)");
+    }
+
+    /// Rolls a failed rebuild back to its savepoint. Runs while an error is on its way out, so
+    /// it must not replace it: if SQLite already rolled the whole transaction back, there is no
+    /// savepoint left, that statement fails, and the first error is the one to report.
+    void undo_rebuild() const noexcept {
+        try {
+            ctx_.execute("ROLLBACK TO migrator_rebuild");
+            ctx_.execute("RELEASE migrator_rebuild");
+        } catch (const std::exception&) {
+            // Nothing left to undo here; the caller rethrows the rebuild's own error.
+        }
     }
 
     Context& ctx_;
