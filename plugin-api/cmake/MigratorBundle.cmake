@@ -10,8 +10,9 @@
 #
 # `cmake --build build --target <target>` builds every revision plugin that
 # migrator_add_revision() writes into VERSIONS_DIR (plugins built elsewhere, such as test
-# fixtures, stay out), then fills <dir>/bin/migrator and <dir>/versions/, and writes the archive
-# (holding bin/ and versions/ at its top). The bundled migrator finds versions/ beside its own
+# fixtures, stay out), then fills <dir>/bin/migrator and <dir>/versions/ (with the schema.sql
+# that migrator_add_schema_file() copies there, if any), and writes the archive (holding bin/ and
+# versions/ at its top). The bundled migrator finds versions/ beside its own
 # folder, so the bundle works from any directory once moved or unpacked.
 #
 # The migrator copied is the target migrator::migrator (this repository's own build, or the
@@ -69,7 +70,8 @@ function(migrator_add_bundle)
   endif()
   set_target_properties(${ARG_NAME} PROPERTIES
     MIGRATOR_BUNDLE_VERSIONS_DIR "${versions_dir}"
-    MIGRATOR_BUNDLE_PLUGINS "")
+    MIGRATOR_BUNDLE_PLUGINS ""
+    MIGRATOR_BUNDLE_FILES "")
   set_property(GLOBAL APPEND PROPERTY MIGRATOR_BUNDLE_TARGETS ${ARG_NAME})
   get_property(revisions GLOBAL PROPERTY MIGRATOR_REVISION_TARGETS)
   foreach(revision IN LISTS revisions)
@@ -80,6 +82,7 @@ function(migrator_add_bundle)
 "# Written by migrator_add_bundle(${ARG_NAME}); read by assemble_bundle.cmake.
 set(MIGRATOR_PROGRAM [==[${program}]==])
 set(PLUGINS [==[$<GENEX_EVAL:$<TARGET_PROPERTY:${ARG_NAME},MIGRATOR_BUNDLE_PLUGINS>>]==])
+set(FILES [==[$<TARGET_PROPERTY:${ARG_NAME},MIGRATOR_BUNDLE_FILES>]==])
 set(DESTINATION [==[${destination}]==])
 set(ARCHIVE [==[${archive}]==])
 set(STRIP [==[${CMAKE_STRIP}]==])
@@ -100,14 +103,30 @@ function(_migrator_versions_dir out given)
   set(${out} "${given}" PARENT_SCOPE)
 endfunction()
 
-# Adds the revision plugin target `revision` to the bundle target `bundle` when the plugin is
-# built into the bundle's versions directory.
+# Records `target` (a revision plugin, or the copy of a schema file) as one that writes into the
+# versions directory `dir`, for the bundles of that directory made before or after this call.
+function(_migrator_record_versions_target target dir)
+  set_target_properties(${target} PROPERTIES MIGRATOR_REVISION_VERSIONS_DIR "${dir}")
+  set_property(GLOBAL APPEND PROPERTY MIGRATOR_REVISION_TARGETS ${target})
+  get_property(bundles GLOBAL PROPERTY MIGRATOR_BUNDLE_TARGETS)
+  foreach(bundle IN LISTS bundles)
+    _migrator_bundle_revision(${bundle} ${target})
+  endforeach()
+endfunction()
+
+# Adds the target `revision` (a revision plugin, or a schema file's copy) to the bundle target
+# `bundle` when it writes into the bundle's versions directory.
 function(_migrator_bundle_revision bundle revision)
   get_target_property(bundle_dir ${bundle} MIGRATOR_BUNDLE_VERSIONS_DIR)
   get_target_property(revision_dir ${revision} MIGRATOR_REVISION_VERSIONS_DIR)
   if(bundle_dir STREQUAL revision_dir)
-    set_property(TARGET ${bundle} APPEND PROPERTY MIGRATOR_BUNDLE_PLUGINS
-                 "$<TARGET_FILE:${revision}>")
+    get_target_property(schema_file ${revision} MIGRATOR_SCHEMA_FILE_OUTPUT)
+    if(schema_file)
+      set_property(TARGET ${bundle} APPEND PROPERTY MIGRATOR_BUNDLE_FILES "${schema_file}")
+    else()
+      set_property(TARGET ${bundle} APPEND PROPERTY MIGRATOR_BUNDLE_PLUGINS
+                   "$<TARGET_FILE:${revision}>")
+    endif()
     add_dependencies(${bundle} ${revision})
   endif()
 endfunction()

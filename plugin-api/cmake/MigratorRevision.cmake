@@ -12,6 +12,14 @@
 # The helper files it uses (source_sha256.cmake, revision.map) are found beside this file, both in
 # this repository (plugin-api/cmake/) and in an installed package (lib/cmake/migrator/). Every
 # revision is recorded for migrator_add_bundle() (MigratorBundle.cmake, included here).
+#
+#   migrator_add_schema_file(<schema.sql>
+#                            [TARGET <name>]            default: migrator_schema_file
+#                            [OUTPUT_DIRECTORY <dir>])  default: as for migrator_add_revision
+#
+# copies the declared schema (what `migrator check --schema` compares the database with) to
+# <dir>/schema.sql, where migrator looks for it by default, at every build that finds it changed;
+# a bundle of that versions directory carries it too.
 
 include("${CMAKE_CURRENT_LIST_DIR}/MigratorBundle.cmake")
 
@@ -48,11 +56,25 @@ function(migrator_add_revision source)
     "LINKER:--version-script=${MIGRATOR_REVISION_CMAKE_DIR}/revision.map"
     "LINKER:--no-undefined")
 
-  set_target_properties(${ARG_TARGET} PROPERTIES
-    MIGRATOR_REVISION_VERSIONS_DIR "${ARG_OUTPUT_DIRECTORY}")
-  set_property(GLOBAL APPEND PROPERTY MIGRATOR_REVISION_TARGETS ${ARG_TARGET})
-  get_property(bundles GLOBAL PROPERTY MIGRATOR_BUNDLE_TARGETS)
-  foreach(bundle IN LISTS bundles)
-    _migrator_bundle_revision(${bundle} ${ARG_TARGET})
-  endforeach()
+  _migrator_record_versions_target(${ARG_TARGET} "${ARG_OUTPUT_DIRECTORY}")
+endfunction()
+
+function(migrator_add_schema_file file)
+  cmake_parse_arguments(ARG "" "TARGET;OUTPUT_DIRECTORY" "" ${ARGN})
+  get_filename_component(file "${file}" ABSOLUTE)
+  if(NOT ARG_TARGET)
+    set(ARG_TARGET migrator_schema_file)
+  endif()
+  _migrator_versions_dir(ARG_OUTPUT_DIRECTORY "${ARG_OUTPUT_DIRECTORY}")
+  set(output "${ARG_OUTPUT_DIRECTORY}/schema.sql")
+  add_custom_command(
+    OUTPUT "${output}"
+    COMMAND "${CMAKE_COMMAND}" -E make_directory "${ARG_OUTPUT_DIRECTORY}"
+    COMMAND "${CMAKE_COMMAND}" -E copy "${file}" "${output}"
+    DEPENDS "${file}"
+    COMMENT "Copying the declared schema ${file}"
+    VERBATIM)
+  add_custom_target(${ARG_TARGET} ALL DEPENDS "${output}")
+  set_target_properties(${ARG_TARGET} PROPERTIES MIGRATOR_SCHEMA_FILE_OUTPUT "${output}")
+  _migrator_record_versions_target(${ARG_TARGET} "${ARG_OUTPUT_DIRECTORY}")
 endfunction()

@@ -1,7 +1,8 @@
 # Assembles a release bundle (run by the build target migrator_add_bundle() creates):
 # DESTINATION/bin/migrator, DESTINATION/versions/*.so, and ARCHIVE holding both folders.
 # MANIFEST names the file, written at generate time, that sets those variables, PLUGINS (the
-# plugin files) and STRIP (the toolchain's strip program, if any).
+# plugin files), FILES (other files for versions/: the declared schema.sql) and STRIP (the
+# toolchain's strip program, if any).
 include("${MANIFEST}")
 
 # Start from empty folders so that a revision removed from the project leaves the bundle too.
@@ -31,6 +32,9 @@ list(LENGTH PLUGINS count)
 if(count GREATER 0)
   file(COPY ${PLUGINS} DESTINATION "${DESTINATION}/versions")
 endif()
+if(FILES)
+  file(COPY ${FILES} DESTINATION "${DESTINATION}/versions")
+endif()
 
 get_filename_component(archive_dir "${ARCHIVE}" DIRECTORY)
 file(MAKE_DIRECTORY "${archive_dir}")
@@ -41,4 +45,8 @@ execute_process(COMMAND "${CMAKE_COMMAND}" -E tar czf "${ARCHIVE}" bin versions
 if(NOT status EQUAL 0)
   message(FATAL_ERROR "cannot write the bundle archive ${ARCHIVE}")
 endif()
-message(STATUS "Bundle: ${DESTINATION} (migrator and ${count} revision plugins), ${ARCHIVE}")
+set(extra "")
+if(FILES)
+  set(extra " and schema.sql")
+endif()
+message(STATUS "Bundle: ${DESTINATION} (migrator and ${count} revision plugins${extra}), ${ARCHIVE}")

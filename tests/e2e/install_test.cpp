@@ -90,6 +90,12 @@ TEST_CASE("an installed migrator builds and bundles an outside project made by s
     CHECK_THAT(read_file(orders), Contains("MIGRATOR_DOWN_REVISION(\"c0ffee000001\")"));
     create_table_in(customer, "customer");
     create_table_in(orders, "orders");
+    // The declared schema travels with the plugins: into build/versions and the bundle.
+    std::ofstream(project / "schema.sql")
+        << "CREATE TABLE customer (id INTEGER PRIMARY KEY, name TEXT);\n"
+           "CREATE TABLE orders (id INTEGER PRIMARY KEY, name TEXT);\n";
+    std::ofstream(project / "CMakeLists.txt", std::ios::app)
+        << "migrator_add_schema_file(schema.sql)\n";
 
     const fs::path build = project / "build";
     const auto configured = cmake(
@@ -101,6 +107,7 @@ TEST_CASE("an installed migrator builds and bundles an outside project made by s
     REQUIRE(built.exit_code == 0);
     CHECK(fs::exists(build / "versions" / "c0ffee000001_create_customer.so"));
     CHECK(fs::exists(build / "versions" / "c0ffee000002_create_orders.so"));
+    CHECK(fs::exists(build / "versions" / "schema.sql"));
 
     // Inside the project, migrator.ini points the installed migrator at build/versions.
     const auto history = run_process({(prefix / "bin" / "migrator").string(), "history"},
@@ -119,6 +126,7 @@ TEST_CASE("an installed migrator builds and bundles an outside project made by s
     CHECK_THAT(listing.out, Contains("bin/migrator"));
     CHECK_THAT(listing.out, Contains("versions/c0ffee000001_create_customer.so"));
     CHECK_THAT(listing.out, Contains("versions/c0ffee000002_create_orders.so"));
+    CHECK_THAT(listing.out, Contains("versions/schema.sql"));
 
     // The bundle stands alone: moved away, with the installation and the project build gone.
     ScratchDir elsewhere;
@@ -142,6 +150,12 @@ TEST_CASE("an installed migrator builds and bundles an outside project made by s
                Contains("[2/2] Running upgrade c0ffee000001 -> c0ffee000002, create orders"));
     CHECK(sandbox.tables() == std::set<std::string>{"customer", "orders"});
     CHECK(sandbox.version_rows() == std::vector<std::string>{"c0ffee000002"});
+    const auto checked = run_process({migrator, "--url", sandbox.url(), "check", "--schema"},
+                                     Sandbox::clean_environment(), "/");
+    INFO(checked.out + checked.err);
+    CHECK(checked.exit_code == 0);
+    CHECK_THAT(checked.out,
+               Contains("its schema matches " + (release / "versions" / "schema.sql").string()));
 }
 
 TEST_CASE("scaffold init refuses a folder that is not empty", "[e2e][install][scaffold]") {
