@@ -1,125 +1,38 @@
-// scaffold: stamps new revision projects (scaffold new "message") under revisions/, merge
-// revisions (scaffold merge heads), and standalone plugin projects (scaffold init DIR).
+// scaffold: stamps new revision projects (scaffold new "message", or --autogenerate from the
+// database and schema.sql) under revisions/, merge revisions (scaffold merge heads), and
+// standalone plugin projects (scaffold init DIR).
 #include <CLI/CLI.hpp>
-#include <algorithm>
-#include <ctime>
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
+#include <migrator/database_url.hpp>
 #include <migrator/errors.hpp>
-#include <migrator/graph.hpp>
+#include <migrator/scaffold.hpp>
 #include <optional>
-#include <regex>
 
 #include "project_template.hpp"
-#include "revision_source.hpp"
 
 namespace {
 
 using namespace migrator;
 namespace fs = std::filesystem;
 
-std::string local_now() {
-    const std::time_t now = std::time(nullptr);
-    std::tm local{};
-    localtime_r(&now, &local);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &local);
-    return text;
+std::string environment(const char* name) {
+    const char* value = std::getenv(name);
+    return value ? value : "";
 }
 
-fs::path find_revisions_dir(const std::string& given) {
-    if (!given.empty()) {
-        if (!fs::is_directory(given))
-            throw Error("revisions directory " + given + " does not exist");
-        return fs::absolute(given);
+/// The database autogenerate compares with: --url, then MIGRATOR_DATABASE_URL, then
+/// SQLALCHEMY_DATABASE_URL, as migrator takes it.
+std::string database_url(const std::string& given) {
+    if (!given.empty()) return given;
+    for (const char* name : {"MIGRATOR_DATABASE_URL", "SQLALCHEMY_DATABASE_URL"}) {
+        auto value = environment(name);
+        if (!value.empty()) return value;
     }
-    if (fs::is_directory("revisions")) return fs::absolute("revisions");
-    throw Error("no revisions/ folder in " + fs::current_path().string() +
-                "; run scaffold from the project root or pass --revisions-dir");
-}
-
-struct NewOptions {
-    std::string message;
-    std::string head;
-    std::string rev_id;
-    std::string revisions_dir;
-    bool splice = false;
-    std::vector<std::string> branch_labels;
-    std::vector<std::string> depends_on;
-    std::vector<std::string> merge;  ///< `scaffold merge`: the revisions to join
-};
-
-std::string join(const std::vector<std::string>& items) {
-    std::string list;
-    for (const auto& item : items) list += (list.empty() ? "" : ", ") + item;
-    return list;
-}
-
-const std::regex valid_name("[0-9A-Za-z_]{1,32}");
-
-/// The parents of a new revision: --head, the revisions to merge, or the single head.
-std::vector<std::string> choose_parents(const RevisionGraph& graph, const NewOptions& options) {
-    if (!options.merge.empty()) {
-        std::vector<std::string> parents;
-        for (const auto& expression : options.merge)
-            for (auto& id : graph.resolve_target(expression, {}))
-                if (std::find(parents.begin(), parents.end(), id) == parents.end())
-                    parents.push_back(std::move(id));
-        if (parents.size() < 2)
-            throw Error("a merge needs at least two revisions to join, got " +
-                        (parents.empty() ? std::string("none") : join(parents)));
-        std::sort(parents.begin(), parents.end());
-        return parents;
-    }
-    if (!options.head.empty()) {
-        auto parents = graph.resolve_target(options.head, {});
-        for (const auto& parent : parents)
-            if (!graph.children(parent).empty() && !options.splice)
-                throw Error("revision " + parent +
-                            " is not a head; pass --splice to branch from it anyway");
-        return parents;
-    }
-    const auto heads = graph.heads();
-    if (heads.size() > 1)
-        throw Error("the revisions have several heads (" + join(heads) +
-                    "); pick the parent with --head REV, or join them with scaffold merge heads");
-    return heads;
-}
-
-int run_new(const NewOptions& options) {
-    const fs::path dir = find_revisions_dir(options.revisions_dir);
-    // The sources are the single source of truth: the parent is read back from them, so a
-    // revision not yet built still counts.
-    const RevisionGraph graph(scaffold::read_revision_sources(dir));
-
-    scaffold::NewRevision revision;
-    revision.message = options.message;
-    revision.create_date = local_now();
-    revision.id = options.rev_id.empty() ? scaffold::new_revision_id() : options.rev_id;
-    if (!std::regex_match(revision.id, valid_name))
-        throw Error("revision id '" + revision.id +
-                    "' is not valid: use 1 to 32 letters, digits or '_'");
-    if (graph.find(revision.id))
-        throw Error("revision id " + revision.id + " already exists in " + dir.string());
-
-    revision.parents = choose_parents(graph, options);
-    if (revision.message.empty()) revision.message = "merge " + join(revision.parents);
-    for (const auto& label : options.branch_labels) {
-        if (!std::regex_match(label, valid_name))
-            throw Error("branch label '" + label +
-                        "' is not valid: use 1 to 32 letters, digits or '_'");
-        for (const auto& other : graph.revisions())
-            if (std::find(other.branch_labels.begin(), other.branch_labels.end(), label) !=
-                other.branch_labels.end())
-                throw Error("branch label '" + label + "' is already used by revision " + other.id);
-    }
-    revision.branch_labels = options.branch_labels;
-    for (const auto& dependency : options.depends_on)
-        revision.depends_on.push_back(graph.resolve_id(dependency));
-
-    for (const auto& path : scaffold::write_revision_project(dir, revision))
-        std::cout << "Generating " << path.string() << " ... done\n";
-    std::cout << "Build it with `cmake --build build`; the plugin appears in build/versions/.\n";
-    return 0;
+    throw DatabaseError(
+        "--autogenerate compares with a database: pass --url, or set MIGRATOR_DATABASE_URL or "
+        "SQLALCHEMY_DATABASE_URL (e.g. sqlite:///local.db)");
 }
 
 /// The prefix this scaffold was installed into (holding lib/cmake/migrator/), if it was.
@@ -174,30 +87,26 @@ int main(int argc, char** argv) {
     CLI::App app{"scaffold: stamps new migrator revision projects"};
     app.require_subcommand(1);
 
-    NewOptions options;
-    std::string positional_message;
-    // Options both `new` and `merge` take.
-    const auto add_common = [&](CLI::App* command) {
-        command->add_option("-m,--message", options.message, "What the revision does");
-        command->add_option("--rev-id", options.rev_id,
-                            "Revision id to use instead of a random one");
-        command->add_option("--revisions-dir", options.revisions_dir,
-                            "Folder holding one folder per revision (default: ./revisions)");
-    };
+    scaffold::NewCommandLine line;
+    scaffold::NewOptions& options = line.options;
     auto* create = app.add_subcommand("new", "Create a new revision under revisions/");
-    create->add_option("message", positional_message, "What the revision does");
-    add_common(create);
-    create->add_option("--head", options.head,
-                       "Parent revision (default: the single current head)");
-    create->add_flag("--splice", options.splice,
-                     "Allow --head to name a revision that is not a head");
-    create->add_option("--branch-label", options.branch_labels,
-                       "Label for the branch this revision starts (repeatable)");
-    create->add_option("--depends-on", options.depends_on,
-                       "Revision on another branch to apply first (repeatable)");
+    scaffold::add_new_options(*create, line);
+    std::string url;
+    scaffold::AutogenerateOptions source;
+    create->add_option("--url", url,
+                       "--autogenerate: database URL (default: $MIGRATOR_DATABASE_URL, then "
+                       "$SQLALCHEMY_DATABASE_URL)");
+    create->add_option("--schema-file", source.schema_file,
+                       "--autogenerate: the declared schema, SQL (default: $MIGRATOR_SCHEMA_FILE, "
+                       "then schema.sql in the revisions folder)");
+    create->add_option("--version-table", source.version_table,
+                       "--autogenerate: version table name (default: migrator_version)");
+    create->add_option("--version-table-schema", source.version_schema,
+                       "--autogenerate: PostgreSQL schema of the version table (default: the "
+                       "connection's current schema)");
     auto* merge = app.add_subcommand("merge", "Create a merge revision joining several revisions");
     merge->add_option("revisions", options.merge, "Revisions to join, or `heads`")->required();
-    add_common(merge);
+    scaffold::add_revision_options(*merge, options);
     std::string init_dir;
     auto* init = app.add_subcommand(
         "init", "Create a standalone revision project that builds against the installed migrator");
@@ -216,15 +125,23 @@ int main(int argc, char** argv) {
             return 1;
         }
     }
-    if (options.message.empty()) options.message = positional_message;
+    if (options.message.empty()) options.message = line.positional_message;
     if (options.message.empty() && options.merge.empty()) {
         std::cerr << "error: a revision needs a message: scaffold new \"create account\"\n";
         return 2;
     }
     try {
-        return run_new(options);
+        if (line.autogenerate) {
+            source.url = database_url(url);
+            if (source.schema_file.empty())
+                source.schema_file = environment("MIGRATOR_SCHEMA_FILE");
+            scaffold::autogenerate_revision(options, source, std::cout);
+        } else {
+            scaffold::create_revision(options, std::cout);
+        }
+        return 0;
     } catch (const std::exception& e) {
-        std::cerr << "error: " << e.what() << '\n';
+        std::cerr << "error: " << mask_password(e.what()) << '\n';
         return 1;
     }
 }

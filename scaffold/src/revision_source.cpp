@@ -118,12 +118,8 @@ std::string new_revision_id() {
     return id;
 }
 
-std::vector<fs::path> write_revision_project(const fs::path& revisions_dir,
-                                             const NewRevision& revision) {
+std::string revision_source_text(const NewRevision& revision) {
     const std::string stem = revision_stem(revision.id, revision.message);
-    const fs::path folder = revisions_dir / stem;
-    if (fs::exists(folder)) throw Error("revision folder " + folder.string() + " already exists");
-
     const auto comma_list = [](const std::vector<std::string>& names) {
         std::string list;
         for (const auto& name : names) list += (list.empty() ? "" : ",") + name;
@@ -131,6 +127,9 @@ std::vector<fs::path> write_revision_project(const fs::path& revisions_dir,
     };
     const std::string parents = comma_list(revision.parents);
     const bool merge = revision.parents.size() > 1;
+    const RevisionCode& code = revision.code;
+    const std::string context =
+        code.uses_context ? "migrator::Context& ctx" : "[[maybe_unused]] migrator::Context& ctx";
 
     std::ostringstream source;
     source << "// Revision " << revision.id << ": " << c_string(revision.message) << "\n"
@@ -139,9 +138,13 @@ std::vector<fs::path> write_revision_project(const fs::path& revisions_dir,
            << "// Create Date: " << revision.create_date << "\n"
            << "//\n"
            << "// The build turns this file into versions/" << stem << ".so. Keep the metadata\n"
-           << "// below as it is: migrator reads it from the plugin without running any code.\n"
-           << "#include <migrator/revision.hpp>\n\n"
-           << "MIGRATOR_REVISION(MIGRATOR_REVISION_ID(\"" << revision.id << "\")\n"
+           << "// below as it is: migrator reads it from the plugin without running any code.\n";
+    if (!code.comment.empty()) source << "//\n" << code.comment;
+    source << "#include <migrator/revision.hpp>\n";
+    for (const auto& header : code.includes) source << "#include <" << header << ">\n";
+    source << "\n";
+    if (!code.preamble.empty()) source << code.preamble << "\n";
+    source << "MIGRATOR_REVISION(MIGRATOR_REVISION_ID(\"" << revision.id << "\")\n"
            << "                  MIGRATOR_DOWN_REVISION(\"" << parents << "\")\n";
     if (!revision.branch_labels.empty())
         source << "                  MIGRATOR_BRANCH_LABELS(\""
@@ -156,13 +159,19 @@ std::vector<fs::path> write_revision_project(const fs::path& revisions_dir,
            << "// Upgrade: bring the schema from the parent revision to this one. It runs in one\n"
            << "// transaction with the version-table change: if anything throws (ctx.execute\n"
            << "// throws on an SQL error), all of it is rolled back.\n"
-           << "void upgrade([[maybe_unused]] migrator::Context& ctx) {\n"
-           << "    // ctx.execute(\"CREATE TABLE ...\");\n"
-           << "}\n\n"
+           << "void upgrade(" << context << ") {\n"
+           << code.upgrade << "}\n\n"
            << "// Downgrade: undo exactly what upgrade did, in reverse order.\n"
-           << "void downgrade([[maybe_unused]] migrator::Context& ctx) {\n"
-           << "    // ctx.execute(\"DROP TABLE ...\");\n"
-           << "}\n";
+           << "void downgrade(" << context << ") {\n"
+           << code.downgrade << "}\n";
+    return source.str();
+}
+
+std::vector<fs::path> write_revision_project(const fs::path& revisions_dir,
+                                             const NewRevision& revision) {
+    const std::string stem = revision_stem(revision.id, revision.message);
+    const fs::path folder = revisions_dir / stem;
+    if (fs::exists(folder)) throw Error("revision folder " + folder.string() + " already exists");
 
     std::ostringstream cmake;
     cmake << "# Revision " << revision.id << ": builds " << stem << ".cpp into versions/" << stem
@@ -173,7 +182,7 @@ std::vector<fs::path> write_revision_project(const fs::path& revisions_dir,
     const fs::path cpp = folder / (stem + ".cpp");
     const fs::path lists = folder / "CMakeLists.txt";
     write_file(lists, cmake.str());
-    write_file(cpp, source.str());
+    write_file(cpp, revision_source_text(revision));
     return {lists, cpp};
 }
 

@@ -25,6 +25,23 @@ std::string revision_stem(std::string_view id, std::string_view message);
 /// A new random 12-hex-digit revision id, like Alembic's.
 std::string new_revision_id();
 
+/// What goes into a revision's source besides its metadata: the body of upgrade() and
+/// downgrade(), and what they need. Left as it is, the bodies are the commented-out examples
+/// `scaffold new` leaves for the author to fill in.
+struct RevisionCode {
+    /// `//` lines placed at the top of the file, after the standard header (no trailing blank).
+    std::string comment;
+    /// Headers included after <migrator/revision.hpp>, e.g. "migrator/operations.hpp".
+    std::vector<std::string> includes;
+    /// Lines after the includes, e.g. "using namespace migrator::schema;\n".
+    std::string preamble;
+    /// The statements of upgrade() and downgrade(), indented by four, each line ending in '\n'.
+    std::string upgrade = "    // ctx.execute(\"CREATE TABLE ...\");\n";
+    std::string downgrade = "    // ctx.execute(\"DROP TABLE ...\");\n";
+    /// Whether the bodies use their `ctx` parameter (otherwise it is marked [[maybe_unused]]).
+    bool uses_context = false;
+};
+
 /// What a new revision project is made of.
 struct NewRevision {
     std::string id;
@@ -33,7 +50,12 @@ struct NewRevision {
     std::vector<std::string> depends_on;
     std::string message;
     std::string create_date;  ///< "YYYY-MM-DD HH:MM:SS", local time
+    RevisionCode code;
 };
+
+/// The complete source file of `revision`: header comment, the MIGRATOR_REVISION(...) metadata
+/// block, upgrade() and downgrade().
+std::string revision_source_text(const NewRevision& revision);
 
 /// Writes `<revisions_dir>/<stem>/CMakeLists.txt` and `<stem>.cpp`; returns the paths written.
 /// Throws migrator::Error when the folder already exists.

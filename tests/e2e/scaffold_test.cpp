@@ -8,47 +8,6 @@
 using namespace testing;
 using Catch::Matchers::Contains;
 
-namespace {
-
-/// A project like this repository's, reduced to plugin-api + a copy of revisions/.
-struct ScratchProject {
-    ScratchDir root;
-    fs::path revisions() const { return root.path() / "revisions"; }
-    fs::path build() const { return root.path() / "build"; }
-    fs::path versions() const { return build() / "versions"; }
-
-    ScratchProject() {
-        fs::copy(fs::path(MIGRATOR_SOURCE_DIR) / "revisions", revisions(),
-                 fs::copy_options::recursive);
-        std::ofstream(root.path() / "CMakeLists.txt")
-            << "cmake_minimum_required(VERSION 3.17)\n"
-            << "project(scaffold_check CXX)\n"
-            << "set(CMAKE_CXX_STANDARD 17)\n"
-            << "add_subdirectory(\"" << MIGRATOR_SOURCE_DIR << "/plugin-api\" plugin-api)\n"
-            << "set(MIGRATOR_VERSIONS_OUTPUT_DIR \"${CMAKE_BINARY_DIR}/versions\")\n"
-            << "add_subdirectory(revisions)\n";
-    }
-    ProcessResult scaffold(const std::vector<std::string>& args) const {
-        std::vector<std::string> argv{SCAFFOLD_BIN};
-        argv.insert(argv.end(), args.begin(), args.end());
-        return run_process(argv, {}, root.path().string());
-    }
-    ProcessResult cmake(const std::vector<std::string>& args) const {
-        std::vector<std::string> argv{MIGRATOR_CMAKE_COMMAND};
-        argv.insert(argv.end(), args.begin(), args.end());
-        return run_process(argv, {}, root.path().string());
-    }
-    std::vector<fs::path> folders_named(const std::string& slug) const {
-        std::vector<fs::path> found;
-        for (const auto& entry : fs::directory_iterator(revisions()))
-            if (entry.path().filename().string().find(slug) != std::string::npos)
-                found.push_back(entry.path());
-        return found;
-    }
-};
-
-}  // namespace
-
 TEST_CASE("scaffold new creates a revision on the head that the next build picks up",
           "[e2e][scaffold]") {
     // One long story rather than SECTIONs: each SECTION would configure and build again.

@@ -224,4 +224,36 @@ bool Sandbox::has_index(const std::string& name) const {
     return count == std::vector<std::string>{"1"};
 }
 
+ScratchProject::ScratchProject() {
+    fs::copy(fs::path(MIGRATOR_SOURCE_DIR) / "revisions", revisions(), fs::copy_options::recursive);
+    std::ofstream(root_.path() / "CMakeLists.txt")
+        << "cmake_minimum_required(VERSION 3.17)\n"
+        << "project(scaffold_check CXX)\n"
+        << "set(CMAKE_CXX_STANDARD 17)\n"
+        << "add_subdirectory(\"" << MIGRATOR_SOURCE_DIR << "/plugin-api\" plugin-api)\n"
+        << "set(MIGRATOR_VERSIONS_OUTPUT_DIR \"${CMAKE_BINARY_DIR}/versions\")\n"
+        << "add_subdirectory(revisions)\n";
+}
+
+ProcessResult ScratchProject::scaffold(const std::vector<std::string>& args,
+                                       const std::map<std::string, std::string>& env) const {
+    std::vector<std::string> argv{SCAFFOLD_BIN};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_process(argv, env, root_.path().string());
+}
+
+ProcessResult ScratchProject::cmake(const std::vector<std::string>& args) const {
+    std::vector<std::string> argv{MIGRATOR_CMAKE_COMMAND};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_process(argv, {}, root_.path().string());
+}
+
+std::vector<fs::path> ScratchProject::folders_named(const std::string& slug) const {
+    std::vector<fs::path> found;
+    for (const auto& entry : fs::directory_iterator(revisions()))
+        if (entry.path().filename().string().find(slug) != std::string::npos)
+            found.push_back(entry.path());
+    return found;
+}
+
 }  // namespace testing

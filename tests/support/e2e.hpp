@@ -103,6 +103,26 @@ private:
     std::string database_;   ///< PostgreSQL: the test database's name
 };
 
+/// A project like this repository's, reduced to plugin-api + a copy of revisions/, in a scratch
+/// folder: what `scaffold new` writes into, and what cmake builds into build/versions/.
+class ScratchProject {
+public:
+    ScratchProject();
+    fs::path revisions() const { return root_.path() / "revisions"; }
+    fs::path build() const { return root_.path() / "build"; }
+    fs::path versions() const { return build() / "versions"; }
+    /// Runs build/bin/scaffold with `args` in the project's root.
+    ProcessResult scaffold(const std::vector<std::string>& args,
+                           const std::map<std::string, std::string>& env = {}) const;
+    /// Runs cmake with `args` in the project's root.
+    ProcessResult cmake(const std::vector<std::string>& args) const;
+    /// The revision folders whose name holds `slug`.
+    std::vector<fs::path> folders_named(const std::string& slug) const;
+
+private:
+    ScratchDir root_;
+};
+
 }  // namespace testing
 
 #endif  // MIGRATOR_TEST_E2E_HPP

@@ -116,7 +116,7 @@ TEST_CASE("introspection reads a SQLite schema exactly", "[introspection]") {
     const auto schema = migrator::introspect_schema(db.context(), {"migrator_version"});
     CHECK(schema_lines(schema) == std::vector<std::string>{
                                       "table author",
-                                      "column author.id integer null autoincrement",
+                                      "column author.id integer not null autoincrement",
                                       "column author.name varchar(80) not null",
                                       "column author.email text null",
                                       "column author.born date null default '1970-01-01'",
@@ -141,7 +141,7 @@ TEST_CASE("introspection reads a SQLite schema exactly", "[introspection]") {
                                       "foreign key book '' (author_id) -> author (id) on "
                                       "delete CASCADE",
                                       "table review",
-                                      "column review.id integer null autoincrement",
+                                      "column review.id integer not null autoincrement",
                                       "column review.book_id big_integer null",
                                       "column review.book_edition integer null",
                                       "primary key review (id)",

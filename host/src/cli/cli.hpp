@@ -3,8 +3,13 @@
 #define MIGRATOR_CLI_CLI_HPP
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
+
+namespace CLI {
+class App;
+}
 
 namespace migrator::cli {
 
@@ -117,6 +122,13 @@ struct CheckOptions {
 /// Compares the database with the versions directory (and, with `schema`, its schema with the
 /// declared schema file); exit_check_failed listing each problem and difference.
 int run_check(const GlobalOptions& options, const CheckOptions& check);
+/// Adds `revision` to `app`: scaffold new's options (-m, --head, --rev-id, ...) and
+/// --autogenerate, run by the migrator_scaffold library with `options`' URL, version table and
+/// --schema-file (default: schema.sql in the revisions folder). Its callback sets `command`.
+/// Exit statuses: exit_not_at_head when autogenerate finds the database below the heads,
+/// exit_usage for scaffold's own refusals (a taken id, no revisions folder, ...).
+void add_revision_command(CLI::App& app, const GlobalOptions& options,
+                          std::function<int()>& command);
 /// Replaces this process with the scaffold program beside it, running `scaffold <command> args`.
 /// Returns only on failure (throws ConfigError naming the missing program).
 int run_scaffold(const std::string& command, const std::vector<std::string>& args);

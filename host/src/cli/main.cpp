@@ -213,15 +213,15 @@ int main(int argc, char** argv) {
     stamp->callback(
         [&] { command = [&] { return run_stamp(options, stamp_targets, purge, stamp_sql); }; });
 
-    // Alembic muscle memory: `migrator revision -m MSG` and `migrator init DIR` are scaffold's
-    // `new` and `init`, run from the scaffold program beside this one. They are dispatched before
-    // parsing (their options are scaffold's); the entries here make them part of --help.
-    app.add_subcommand("revision", "Same as `scaffold new` (e.g. revision -m MSG)")->allow_extras();
+    // Alembic muscle memory: `migrator revision -m MSG [--autogenerate]` is scaffold's `new`, run
+    // here by the library scaffold is made of.
+    add_revision_command(app, options, command);
+    // `migrator init DIR` is scaffold's `init`, run from the scaffold program beside this one. It
+    // is dispatched before parsing (its options are scaffold's); the entry makes it part of --help.
     app.add_subcommand("init", "Same as `scaffold init DIR`")->allow_extras();
-    if (argc >= 2 && (std::string(argv[1]) == "revision" || std::string(argv[1]) == "init")) {
-        const std::string scaffold_command = std::string(argv[1]) == "revision" ? "new" : "init";
+    if (argc >= 2 && std::string(argv[1]) == "init") {
         const std::vector<std::string> rest(argv + 2, argv + argc);
-        return report_errors([&] { return run_scaffold(scaffold_command, rest); });
+        return report_errors([&] { return run_scaffold("init", rest); });
     }
 
     try {

@@ -162,8 +162,12 @@ inline schema::Table sqlite_reflect_table(const Context& ctx, const std::string&
     if (table.primary_key_columns.size() == 1 && !key_index) {
         for (auto& column : table.columns)
             if (column.name == table.primary_key_columns.front() &&
-                column.type.kind == schema::TypeKind::integer)
+                column.type.kind == schema::TypeKind::integer) {
                 column.autoincrement = true;
+                // A rowid is never NULL (SQLite assigns one instead), though table_info says
+                // nullable unless NOT NULL was written: reported as PostgreSQL reports keys.
+                column.nullable = false;
+            }
     }
 
     std::map<int, schema::ForeignKey> keys;

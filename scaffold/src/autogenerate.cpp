@@ -1,0 +1,80 @@
+// --autogenerate: the database (at head) and the declared schema compared, and the difference
+// written as a new revision.
+#include <algorithm>
+#include <migrator/database_url.hpp>
+#include <migrator/db.hpp>
+#include <migrator/errors.hpp>
+#include <migrator/runner.hpp>
+#include <migrator/scaffold.hpp>
+#include <migrator/schema_compare.hpp>
+#include <ostream>
+
+#include "migration_code.hpp"
+#include "new_revision.hpp"
+
+namespace migrator::scaffold {
+namespace fs = std::filesystem;
+namespace {
+
+std::string id_list(const std::vector<std::string>& ids) {
+    if (ids.empty()) return "<base>";
+    std::string list;
+    for (const auto& id : ids) list += (list.empty() ? "" : ", ") + id;
+    return list;
+}
+
+/// Alembic's rule: a revision is generated against a database at the head, or it would repeat
+/// (or miss) what the revisions not yet applied do.
+void require_up_to_date(Database& db, const RevisionGraph& graph, const fs::path& dir) {
+    auto current = db.read_heads();
+    auto heads = graph.heads();
+    std::sort(current.begin(), current.end());
+    std::sort(heads.begin(), heads.end());
+    if (current != heads)
+        throw NotUpToDateError("Target database is not up to date. " + db.describe() + " is at " +
+                               id_list(current) + ", the revisions in " + dir.string() +
+                               " end at " + id_list(heads) +
+                               ": build them and run `migrator upgrade heads` first.");
+}
+
+}  // namespace
+
+bool autogenerate_revision(const NewOptions& options, const AutogenerateOptions& source,
+                           std::ostream& out) {
+    const fs::path dir = find_revisions_dir(options.revisions_dir);
+    const RevisionGraph graph(read_revision_sources(dir));
+    // Checked before the database is read: a wrong id or label should not wait for it.
+    NewRevision revision = prepare_revision(graph, dir, options);
+
+    const fs::path schema_file =
+        source.schema_file.empty() ? dir / "schema.sql" : fs::absolute(source.schema_file);
+    if (!fs::is_regular_file(schema_file))
+        throw Error("no schema file " + schema_file.string() +
+                    ": write the schema the database should have there (CREATE TABLE ...; CREATE "
+                    "INDEX ...;), or name it with --schema-file");
+
+    DatabaseOptions db_options;
+    db_options.version_table = source.version_table;
+    db_options.version_schema = source.version_schema;
+    db_options.read_only = true;
+    const DatabaseUrl url = DatabaseUrl::parse(source.url);
+    const auto db = open_database(url, db_options);
+    refuse_if_dirty(*db);
+    require_up_to_date(*db, graph, dir);
+
+    const auto changes =
+        diff_schemas(introspect_database(*db), declared_schema(url, db_options, schema_file));
+    if (changes.empty()) {
+        out << "No changes in schema detected: " << db->describe() << " matches "
+            << schema_file.string() << "; no revision written.\n";
+        return false;
+    }
+    for (const auto& change : changes) out << "Detected " << change.describe() << '\n';
+    revision.code = migration_code(changes);
+    write_revision(dir, revision, out);
+    out << "Review it (the comment at its top says what autogenerate may have got wrong), then "
+           "build it with `cmake --build build`.\n";
+    return true;
+}
+
+}  // namespace migrator::scaffold
