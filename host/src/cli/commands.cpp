@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <future>
 #include <iostream>
 #include <map>
 #include <migrator/database_url.hpp>
@@ -12,7 +11,6 @@
 #include <migrator/plugins.hpp>
 #include <migrator/runner.hpp>
 #include <migrator/schema_compare.hpp>
-#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -71,22 +69,6 @@ std::unique_ptr<Database> open(const GlobalOptions& options, bool read_only) {
     return open_database(DatabaseUrl::parse(resolve_database_url(options)),
                          database_options(options, read_only));
 }
-
-/// Opens the database on another thread while this one reads the versions directory: for a
-/// PostgreSQL URL the connection (loading libpq, TCP, password authentication: ~15 ms here) costs
-/// as much as reading 1,000 plugins, and neither needs the other. Errors come out of get(), so
-/// a versions-directory error read first is still the one reported first.
-class DatabaseOpening {
-public:
-    DatabaseOpening(const GlobalOptions& options, bool read_only)
-        // async|deferred: where no thread can be started, get() opens it then.
-        : future_(std::async(std::launch::async | std::launch::deferred,
-                             [&options, read_only] { return open(options, read_only); })) {}
-    std::unique_ptr<Database> get() { return future_.get(); }
-
-private:
-    std::future<std::unique_ptr<Database>> future_;
-};
 
 /// Prints one JSON document on its own line.
 void print_json(const boost::json::value& document) {
@@ -184,8 +166,6 @@ std::vector<std::string> rows_at(const RevisionGraph& graph, const std::string& 
 /// database is a script on stdout and the run starts from base or from the range's start.
 int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
             const std::string& target_expression, Direction direction) {
-    std::optional<DatabaseOpening> opening;
-    if (!migrate_options.sql) opening.emplace(options, false);
     const Scripts scripts = load_scripts(options);
     const bool up = direction == Direction::upgrade;
     std::string target = target_expression;
@@ -208,7 +188,7 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
                   << heads_text(scripts.graph, start) << " -> " << target << " --sql ("
                   << db->dialect() << ")\n";
     } else {
-        db = opening->get();
+        db = open(options, false);
     }
     // The lock comes before reading the current revision: a fleet of runners must not plan from
     // a state one of them is about to change.
@@ -293,9 +273,8 @@ int run_history(const GlobalOptions& options, const HistoryOptions& history) {
 }
 
 int run_current(const GlobalOptions& options, bool verbose, bool check_heads) {
-    DatabaseOpening opening(options, true);
     const Scripts scripts = load_scripts(options);
-    const auto db = opening.get();
+    const auto db = open(options, true);
     const auto current = db->read_heads();
     auto heads = scripts.graph.heads();
     std::sort(heads.begin(), heads.end());
@@ -431,8 +410,6 @@ int run_downgrade(const GlobalOptions& options, const MigrateOptions& migrate_op
 
 int run_stamp(const GlobalOptions& options, std::vector<std::string> expressions, bool purge,
               bool sql) {
-    std::optional<DatabaseOpening> opening;
-    if (!sql) opening.emplace(options, false);
     const Scripts scripts = load_scripts(options);
     std::unique_ptr<Database> db;
     if (sql) {
@@ -447,7 +424,7 @@ int run_stamp(const GlobalOptions& options, std::vector<std::string> expressions
         std::cout << "-- migrator stamp " << join(expressions, " ") << " --sql (" << db->dialect()
                   << ")\n";
     } else {
-        db = opening->get();
+        db = open(options, false);
     }
     const MigrationLock lock(*db, options);
     refuse_if_dirty(*db);
@@ -485,9 +462,8 @@ int run_stamp(const GlobalOptions& options, std::vector<std::string> expressions
 }
 
 int run_resolve(const GlobalOptions& options, const std::string& expression, bool applied) {
-    DatabaseOpening opening(options, false);
     const Scripts scripts = load_scripts(options);
-    auto db = opening.get();
+    auto db = open(options, false);
     const MigrationLock lock(*db, options);
     // The revision may have lost its plugin since; then only its full id names it.
     std::string revision = expression;
@@ -550,13 +526,11 @@ std::map<std::string, std::string> applied_checksums(const std::vector<HistoryRe
 }  // namespace
 
 int run_check(const GlobalOptions& options, const CheckOptions& check) {
-    DatabaseOpening opening(options, true);
     const Scripts scripts = load_scripts(options);
-    // Before the connection is used: a missing or untrusted schema file is a setting to fix
-    // first, reported before any database error.
+    // Before any connection: a missing or untrusted schema file is a setting to fix first.
     const std::filesystem::path schema_file =
         check.schema ? resolve_schema_file(options, scripts.dir) : std::filesystem::path();
-    const auto db = opening.get();
+    const auto db = open(options, true);
     const auto current = db->read_heads();
     const auto history = db->read_history(false);
     const std::string dir = scripts.dir.string();
