@@ -37,10 +37,10 @@ TEST_CASE("portable operations run on both backends, keep the rows, and downgrad
     const auto before = introspected(sandbox);
     CHECK(has_line(before, "table client"));
     CHECK(!has_line(before, "table customer"));
-    CHECK(has_line(before, "column invoice.memo text null"));
-    CHECK(has_line(before, "column invoice.legacy varchar(10) not null default 'none'" +
+    CHECK(has_line(before, "column invoice.memo TEXT null"));
+    CHECK(has_line(before, "column invoice.legacy VARCHAR(10) not null default 'none'" +
                                std::string(pg ? "::character varying" : "")));
-    CHECK(has_line(before, "column client.id integer not null autoincrement"));
+    CHECK(has_line(before, "column client.id INTEGER not null autoincrement"));
     CHECK(has_line(before, "foreign key invoice " + named("fk_invoice_customer") +
                                " (customer_id) -> client (id)"));
     CHECK(has_line(before, "index ix_invoice_legacy on invoice (legacy)"));
@@ -50,12 +50,12 @@ TEST_CASE("portable operations run on both backends, keep the rows, and downgrad
     INFO(up.err);
     REQUIRE(up.exit_code == 0);
     const auto after = introspected(sandbox);
-    CHECK(has_line(after, "column invoice.total numeric(12,2) not null default 0"));
+    CHECK(has_line(after, "column invoice.total NUMERIC(12, 2) not null default 0"));
     CHECK(has_line(
-        after, "column invoice.memo text not null default ''" + std::string(pg ? "::text" : "")));
-    CHECK(has_line(after, "column invoice.stamped timestamp not null default CURRENT_TIMESTAMP"));
-    CHECK(has_line(after, "column invoice.approver_id integer null"));
-    CHECK(!has_line(before, "column invoice.stamped timestamp not null default CURRENT_TIMESTAMP"));
+        after, "column invoice.memo TEXT not null default ''" + std::string(pg ? "::text" : "")));
+    CHECK(has_line(after, "column invoice.stamped TIMESTAMP not null default CURRENT_TIMESTAMP"));
+    CHECK(has_line(after, "column invoice.approver_id INTEGER null"));
+    CHECK(!has_line(before, "column invoice.stamped TIMESTAMP not null default CURRENT_TIMESTAMP"));
     CHECK(std::none_of(after.begin(), after.end(), [](const std::string& line) {
         return line.find("legacy") != std::string::npos;
     }));

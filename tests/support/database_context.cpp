@@ -35,7 +35,7 @@ std::string random_suffix() {
 ScratchDatabase::ScratchDatabase(const std::string& backend) {
     if (backend == "sqlite") {
         folder_ =
-            (std::filesystem::temp_directory_path() / ("migrator-ops-" + random_suffix())).string();
+            (std::filesystem::temp_directory_path() / ("migrator-test-" + random_suffix())).string();
         std::filesystem::create_directory(folder_);
         url_ = migrator::DatabaseUrl::parse("sqlite:///" + folder_ + "/test.db");
     } else if (backend == "postgresql") {
@@ -45,7 +45,7 @@ ScratchDatabase::ScratchDatabase(const std::string& backend) {
                 "MIGRATOR_TEST_POSTGRES_URL is not set; run the tests through tests/with-postgres");
         server_ = migrator::DatabaseUrl::parse(server);
         url_ = server_;
-        postgres_name_ = "migrator_ops_" + random_suffix();
+        postgres_name_ = "migrator_test_" + random_suffix();
         migrator::open_database(server_, {})->execute("CREATE DATABASE " + postgres_name_);
         url_.database = postgres_name_;
     } else {
@@ -66,40 +66,6 @@ ScratchDatabase::~ScratchDatabase() {
 
 namespace {
 
-std::string type_text(const migrator::schema::Type& type) {
-    using migrator::schema::TypeKind;
-    switch (type.kind) {
-        case TypeKind::integer:
-            return "integer";
-        case TypeKind::big_integer:
-            return "big_integer";
-        case TypeKind::text:
-            return "text";
-        case TypeKind::varchar:
-            return "varchar(" + std::to_string(type.length) + ")";
-        case TypeKind::boolean:
-            return "boolean";
-        case TypeKind::real:
-            return "real";
-        case TypeKind::double_precision:
-            return "double_precision";
-        case TypeKind::numeric:
-            return "numeric(" + std::to_string(type.precision) + "," + std::to_string(type.scale) +
-                   ")";
-        case TypeKind::date:
-            return "date";
-        case TypeKind::timestamp:
-            return "timestamp";
-        case TypeKind::blob:
-            return "blob";
-        case TypeKind::json:
-            return "json";
-        case TypeKind::raw:
-            return "raw(" + type.sql + ")";
-    }
-    return "?";
-}
-
 std::string list_text(const std::vector<std::string>& names) {
     std::string text = "(";
     for (const auto& name : names) text += (text.size() > 1 ? ", " : "") + name;
@@ -111,7 +77,8 @@ std::string list_text(const std::vector<std::string>& names) {
 std::vector<std::string> table_lines(const migrator::schema::Table& table) {
     std::vector<std::string> lines{"table " + table.name};
     for (const auto& column : table.columns)
-        lines.push_back("column " + table.name + "." + column.name + " " + type_text(column.type) +
+        lines.push_back("column " + table.name + "." + column.name + " " +
+                        migrator::schema::portable_name(column.type) +
                         (column.nullable ? " null" : " not null") +
                         (column.autoincrement ? " autoincrement" : "") +
                         (column.default_sql ? " default " + *column.default_sql : ""));

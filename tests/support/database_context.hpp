@@ -48,6 +48,10 @@ public:
     ScratchDatabase(const ScratchDatabase&) = delete;
     ScratchDatabase& operator=(const ScratchDatabase&) = delete;
     const migrator::DatabaseUrl& url() const { return url_; }
+    /// A new connection to it.
+    std::unique_ptr<migrator::Database> open(const migrator::DatabaseOptions& options = {}) const {
+        return migrator::open_database(url_, options);
+    }
 
 private:
     migrator::DatabaseUrl url_;

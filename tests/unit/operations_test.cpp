@@ -323,9 +323,9 @@ TEST_CASE("operations rebuild a SQLite table keeping rows, indexes, triggers and
     REQUIRE(item);
     CHECK(testing::table_lines(*item) ==
           std::vector<std::string>{
-              "table item", "column item.id integer not null autoincrement",
-              "column item.owner_id integer null", "column item.name text not null",
-              "column item.price numeric(10,2) not null default 0", "primary key item (id)",
+              "table item", "column item.id INTEGER not null autoincrement",
+              "column item.owner_id INTEGER null", "column item.name TEXT not null",
+              "column item.price NUMERIC(10, 2) not null default 0", "primary key item (id)",
               "foreign key item '' (owner_id) -> owner (id)"});
     CHECK(column_of(db,
                     "SELECT id || ':' || owner_id || ':' || name || ':' || price FROM item "

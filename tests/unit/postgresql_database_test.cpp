@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "database_context.hpp"
+
 using migrator::Database;
 using migrator::DatabaseError;
 using migrator::DatabaseOptions;
@@ -69,24 +71,9 @@ void run_as_admin(const std::string& sql) {
 }
 
 /// A database created for one test case and dropped, with any open sessions, at its end.
-class ScratchDatabase {
-public:
-    ScratchDatabase() : url_(server_url()), name_(random_name("migrator_test_")) {
-        open_database(url_, {})->execute("CREATE DATABASE " + name_);
-        url_.database = name_;
-    }
-    ~ScratchDatabase() { run_as_admin("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)"); }
-    ScratchDatabase(const ScratchDatabase&) = delete;
-    ScratchDatabase& operator=(const ScratchDatabase&) = delete;
-
-    const DatabaseUrl& url() const { return url_; }
-    std::unique_ptr<Database> open(const DatabaseOptions& options = {}) const {
-        return open_database(url_, options);
-    }
-
-private:
-    DatabaseUrl url_;
-    std::string name_;
+/// A database of its own on the test server, dropped afterwards.
+struct ScratchDatabase : testing::ScratchDatabase {
+    ScratchDatabase() : testing::ScratchDatabase("postgresql") {}
 };
 
 using Rows = std::vector<std::vector<std::optional<std::string>>>;

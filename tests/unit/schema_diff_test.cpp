@@ -18,16 +18,6 @@ using Lines = std::vector<std::string>;
 
 namespace {
 
-ForeignKey foreign_key(std::vector<std::string> columns, std::string referred_table,
-                       std::vector<std::string> referred_columns, std::string name = "") {
-    ForeignKey key;
-    key.name = std::move(name);
-    key.columns = std::move(columns);
-    key.referred_table = std::move(referred_table);
-    key.referred_columns = std::move(referred_columns);
-    return key;
-}
-
 Table account() {
     return Table("account")
         .column(Column("id", Type::big_integer()).not_null().auto_increment())
@@ -41,7 +31,8 @@ Table invoice() {
         .column(Column("account_id", Type::big_integer()).not_null())
         .column(Column("status", Type::varchar(16)).not_null().default_value("'open'"))
         .primary_key({"id"})
-        .foreign_key(foreign_key({"account_id"}, "account", {"id"}, "invoice_account_id_fkey"));
+        .foreign_key(
+            ForeignKey::make("invoice_account_id_fkey", {"account_id"}, "account", {"id"}));
 }
 
 /// The shipped example's shape: account, invoice referring to it, one index on invoice.
@@ -292,7 +283,7 @@ TEST_CASE("diff_schemas compares foreign keys names aside", "[schema][diff]") {
     SECTION("a key that comes, without a name") {
         table_of(declared, "account")
             .column(Column("owner_id", Type::big_integer()))
-            .foreign_key(foreign_key({"owner_id"}, "account", {"id"}));
+            .foreign_key(ForeignKey::make("", {"owner_id"}, "account", {"id"}));
         CHECK(lines_of(diff_schemas(shop(), declared)) ==
               Lines{"added column account.owner_id (BIGINT)",
                     "added foreign key account (owner_id) -> account (id)"});
@@ -322,15 +313,15 @@ TEST_CASE("diff_schemas adds tables after the tables they refer to", "[schema][d
     declared.tables = {
         Table("a_line")
             .column(Column("invoice_id", Type::integer()))
-            .foreign_key(foreign_key({"invoice_id"}, "b_invoice", {"id"})),
+            .foreign_key(ForeignKey::make("", {"invoice_id"}, "b_invoice", {"id"})),
         Table("b_invoice")
             .column(Column("id", Type::integer()))
             .column(Column("account_id", Type::integer()))
-            .foreign_key(foreign_key({"account_id"}, "c_account", {"id"})),
+            .foreign_key(ForeignKey::make("", {"account_id"}, "c_account", {"id"})),
         Table("c_account")
             .column(Column("id", Type::integer()))
             .column(Column("parent_id", Type::integer()))
-            .foreign_key(foreign_key({"parent_id"}, "c_account", {"id"})),
+            .foreign_key(ForeignKey::make("", {"parent_id"}, "c_account", {"id"})),
         Table("d_other").column(Column("id", Type::integer())),
     };
     const auto changes = diff_schemas(Schema{}, declared);
@@ -353,11 +344,11 @@ TEST_CASE("diff_schemas breaks a cycle of foreign keys between new or dropped ta
     cycle.tables = {Table("employee")
                         .column(Column("id", Type::integer()))
                         .column(Column("team_id", Type::integer()))
-                        .foreign_key(foreign_key({"team_id"}, "team", {"id"}, "fk_team")),
+                        .foreign_key(ForeignKey::make("fk_team", {"team_id"}, "team", {"id"})),
                     Table("team")
                         .column(Column("id", Type::integer()))
                         .column(Column("lead_id", Type::integer()))
-                        .foreign_key(foreign_key({"lead_id"}, "employee", {"id"}, "fk_lead"))};
+                        .foreign_key(ForeignKey::make("fk_lead", {"lead_id"}, "employee", {"id"}))};
 
     SECTION("added: the first table by name comes without its key, which follows both") {
         const auto changes = diff_schemas(Schema{}, cycle);
@@ -394,7 +385,7 @@ TEST_CASE("diff_schemas orders its changes so that they apply as they are", "[sc
     table_of(declared, "invoice")
         .column(Column("note", Type::text()))
         .column(Column("currency_code", Type::varchar(3)))
-        .foreign_key(foreign_key({"currency_code"}, "currency", {"code"}));
+        .foreign_key(ForeignKey::make("", {"currency_code"}, "currency", {"code"}));
     column_of(declared, "account", "name").type = Type::varchar(200);
     table_of(declared, "account").primary_key({"id", "name"});
     table_of(declared, "account").unique(UniqueConstraint{"", {"id", "name"}});

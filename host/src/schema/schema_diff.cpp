@@ -29,47 +29,13 @@ std::string list_text(const std::vector<std::string>& names) {
     return text + ")";
 }
 
-/// A portable spelling of the type, for people: the dialect's own is what the SQL says.
-std::string type_text(const Type& type) {
-    switch (type.kind) {
-        case TypeKind::integer:
-            return "INTEGER";
-        case TypeKind::big_integer:
-            return "BIGINT";
-        case TypeKind::text:
-            return "TEXT";
-        case TypeKind::varchar:
-            return "VARCHAR(" + std::to_string(type.length) + ")";
-        case TypeKind::boolean:
-            return "BOOLEAN";
-        case TypeKind::real:
-            return "REAL";
-        case TypeKind::double_precision:
-            return "DOUBLE PRECISION";
-        case TypeKind::numeric:
-            return "NUMERIC(" + std::to_string(type.precision) + ", " + std::to_string(type.scale) +
-                   ")";
-        case TypeKind::date:
-            return "DATE";
-        case TypeKind::timestamp:
-            return "TIMESTAMP";
-        case TypeKind::blob:
-            return "BLOB";
-        case TypeKind::json:
-            return "JSON";
-        case TypeKind::raw:
-            return type.sql;
-    }
-    return type.sql;
-}
-
 std::string default_text(const std::optional<std::string>& default_sql) {
     return default_sql ? "default " + *default_sql : std::string("no default");
 }
 
 /// "VARCHAR(16) NOT NULL DEFAULT 'open'": the column as a definition reads, name aside.
 std::string column_text(const Column& column) {
-    std::string text = type_text(column.type);
+    std::string text = schema::portable_name(column.type);
     if (!column.nullable) text += " NOT NULL";
     if (column.default_sql) text += " DEFAULT " + *column.default_sql;
     if (column.autoincrement) text += " AUTOINCREMENT";
@@ -80,7 +46,8 @@ std::string column_text(const Column& column) {
 std::string column_change_text(const Column& from, const Column& to) {
     std::vector<std::string> parts;
     if (from.type != to.type)
-        parts.push_back("type " + type_text(from.type) + " -> " + type_text(to.type));
+        parts.push_back("type " + schema::portable_name(from.type) + " -> " +
+                        schema::portable_name(to.type));
     if (from.nullable != to.nullable)
         parts.push_back(from.nullable ? "NULL -> NOT NULL" : "NOT NULL -> NULL");
     if (from.default_sql != to.default_sql)

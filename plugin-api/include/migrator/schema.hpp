@@ -73,6 +73,41 @@ struct Type {
     friend bool operator!=(const Type& a, const Type& b) { return !(a == b); }
 };
 
+/// The portable spelling of a type, for people ("VARCHAR(20)", "NUMERIC(10, 2)"); a raw type
+/// as written. What a dialect's SQL says is sql.hpp's render_type.
+inline std::string portable_name(const Type& type) {
+    switch (type.kind) {
+        case TypeKind::integer:
+            return "INTEGER";
+        case TypeKind::big_integer:
+            return "BIGINT";
+        case TypeKind::text:
+            return "TEXT";
+        case TypeKind::varchar:
+            return "VARCHAR(" + std::to_string(type.length) + ")";
+        case TypeKind::boolean:
+            return "BOOLEAN";
+        case TypeKind::real:
+            return "REAL";
+        case TypeKind::double_precision:
+            return "DOUBLE PRECISION";
+        case TypeKind::numeric:
+            return "NUMERIC(" + std::to_string(type.precision) + ", " + std::to_string(type.scale) +
+                   ")";
+        case TypeKind::date:
+            return "DATE";
+        case TypeKind::timestamp:
+            return "TIMESTAMP";
+        case TypeKind::blob:
+            return "BLOB";
+        case TypeKind::json:
+            return "JSON";
+        case TypeKind::raw:
+            return type.sql;
+    }
+    return type.sql;
+}
+
 /// One column. `default_sql` is an SQL expression as the dialect writes it ("0", "'new'",
 /// "CURRENT_TIMESTAMP"), not a value.
 struct Column {
