@@ -118,11 +118,23 @@ std::map<std::string, std::string> Sandbox::clean_environment() {
             {"MIGRATOR_SCHEMA_FILE", ""}};
 }
 
-std::vector<std::string> Sandbox::migrator_command(const std::vector<std::string>& args) const {
-    std::vector<std::string> argv{MIGRATOR_BIN, "--url", url_, "--versions-dir",
+std::vector<std::string> Sandbox::migrator_command(const std::vector<std::string>& args,
+                                                   const std::string& url) const {
+    std::vector<std::string> argv{MIGRATOR_BIN, "--url", url.empty() ? url_ : url, "--versions-dir",
                                   versions_dir_.string()};
     argv.insert(argv.end(), args.begin(), args.end());
     return argv;
+}
+
+std::string Sandbox::pooled_url() const {
+    if (backend_ != "postgresql")
+        throw std::logic_error("pooled_url() is for the postgresql backend, not " + backend_);
+    const char* url = std::getenv("MIGRATOR_TEST_PGBOUNCER_URL");
+    if (url == nullptr || *url == '\0')
+        throw std::runtime_error(
+            "MIGRATOR_TEST_PGBOUNCER_URL is not set: pooler tests need the PgBouncer that "
+            "tests/with-postgres starts (bash tests/run does)");
+    return with_database(url, database_);
 }
 
 ProcessResult Sandbox::migrator(const std::vector<std::string>& args,

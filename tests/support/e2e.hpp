@@ -71,8 +71,14 @@ public:
     /// Runs build/bin/migrator with --url and --versions-dir set, then `args`.
     ProcessResult migrator(const std::vector<std::string>& args,
                            std::map<std::string, std::string> env = {}) const;
-    /// The argument vector migrator() would run, for run_concurrently.
-    std::vector<std::string> migrator_command(const std::vector<std::string>& args) const;
+    /// The argument vector migrator() would run, for run_concurrently; `url` replaces the
+    /// sandbox's own URL when given (e.g. pooled_url()).
+    std::vector<std::string> migrator_command(const std::vector<std::string>& args,
+                                              const std::string& url = "") const;
+    /// PostgreSQL: the same database through the PgBouncer (transaction pooling) that
+    /// tests/with-postgres starts, from $MIGRATOR_TEST_PGBOUNCER_URL. Throws when that variable
+    /// is not set or the backend is not PostgreSQL: such a test fails, it is never skipped.
+    std::string pooled_url() const;
     /// The environment migrator() adds: the developer's own settings kept out.
     static std::map<std::string, std::string> clean_environment();
 

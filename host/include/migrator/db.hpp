@@ -80,10 +80,6 @@ public:
         replace_heads(remove, add);
         return record_history(record);
     }
-    /// True while this connection holds a lock that keeps every other migrator from changing the
-    /// version rows (PostgreSQL, once lock_migrations succeeded): the runner then does not re-read
-    /// them before each step. False where write transactions are the only guard (SQLite).
-    virtual bool version_rows_locked() const { return false; }
     /// Rewrites the outcome of history row `id` (heads_after, duration_ms, success, error, dirty)
     /// from `record`.
     virtual void update_history(std::int64_t id, const HistoryRecord& record) = 0;
@@ -101,15 +97,22 @@ public:
     /// Offline: writes `text` as an SQL comment line into the script. Online: nothing.
     virtual void annotate(const std::string& text) { (void)text; }
 
-    /// Takes the lock that serialises migrator runs on this database (PostgreSQL: a session
-    /// advisory lock keyed on database, schema and version table; SQLite: nothing, its write
-    /// transactions serialise). Retries with back-off for up to `timeout`, then throws LockError
-    /// naming the session that holds it. Held until unlock_migrations() or the connection ends.
+    /// Takes the lock that serialises whole migrator runs on this database (PostgreSQL: a
+    /// session advisory lock keyed on database, schema and version table, where the connection
+    /// keeps its server session; through a transaction-mode pooler nothing, since a session lock
+    /// there would outlive the run; SQLite: nothing). Retries with back-off for up to `timeout`,
+    /// then throws LockError naming the session that holds it. Held until unlock_migrations() or
+    /// the connection ends. `timeout` also bounds begin()'s wait for the step lock.
+    /// Correctness never rests on it: every write transaction takes a lock of its own, see begin().
     virtual void lock_migrations(std::chrono::milliseconds timeout) = 0;
     /// Releases the lock taken by lock_migrations(), if any; never throws.
     virtual void unlock_migrations() noexcept = 0;
 
-    /// Starts a write transaction (SQLite: BEGIN IMMEDIATE).
+    /// Starts a write transaction that excludes every other migrator's write transaction on the
+    /// same version table until it ends (SQLite: BEGIN IMMEDIATE; PostgreSQL: a transaction
+    /// advisory lock, waited for up to the lock timeout, then LockError). Version rows read
+    /// inside it are the truth until it commits, whatever pooler sits in between: the runner
+    /// re-reads them in each step's transaction before running the step.
     virtual void begin() = 0;
     virtual void commit() = 0;
     /// Rolls back the open transaction; never throws (used on failure paths).

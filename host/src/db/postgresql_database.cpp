@@ -1,9 +1,16 @@
 // The PostgreSQL backend (libpqxx 6): version and history tables, transactions, advisory locks.
 #include "postgresql_database.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/un.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <fstream>
 #include <map>
 #include <migrator/errors.hpp>
 #include <pqxx/pqxx>
@@ -117,6 +124,95 @@ std::string describe_duration(std::chrono::milliseconds duration) {
     return std::to_string(ms) + " ms";
 }
 
+// What a server session reports of an address (host() of an inet), the IPv4-mapped IPv6 prefix
+// of a dual-stack socket taken off, for the same text on both ends.
+constexpr const char* server_address_text = "regexp_replace(host(%s), '^::ffff:', '')";
+
+std::string unmapped(std::string address) {
+    if (address.rfind("::ffff:", 0) == 0 && address.find('.') != std::string::npos)
+        address.erase(0, 7);
+    return address;
+}
+
+/// The address and port of a TCP socket address as text; false for any other family.
+bool address_and_port(const sockaddr_storage& address, std::string& host, unsigned& port) {
+    char text[INET6_ADDRSTRLEN] = {0};
+    if (address.ss_family == AF_INET) {
+        const auto& in = reinterpret_cast<const sockaddr_in&>(address);
+        if (inet_ntop(AF_INET, &in.sin_addr, text, sizeof text) == nullptr) return false;
+        port = ntohs(in.sin_port);
+    } else if (address.ss_family == AF_INET6) {
+        const auto& in6 = reinterpret_cast<const sockaddr_in6&>(address);
+        if (inet_ntop(AF_INET6, &in6.sin6_addr, text, sizeof text) == nullptr) return false;
+        port = ntohs(in6.sin6_port);
+    } else {
+        return false;
+    }
+    host = unmapped(text);
+    return true;
+}
+
+/// The parent of process `pid`, from /proc; 0 when it cannot be read (another pid namespace).
+pid_t parent_of(pid_t pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so read after the last
+    // ')'.
+    const auto close = text.rfind(')');
+    if (close == std::string::npos) return 0;
+    std::istringstream rest(text.substr(close + 1));
+    std::string state;
+    pid_t parent = 0;
+    rest >> state >> parent;
+    return parent;
+}
+
+/// An SQL condition that is true only when the server session running it is the one at the other
+/// end of `socket`: then session state (an advisory lock, a SET) stays with this connection. A
+/// pooler (PgBouncer in transaction mode), a proxy or NAT in between makes it false, and so does
+/// anything this cannot prove, which only costs the run-wide lock (see lock_migrations).
+/// TCP: the session's client and server addresses and ports are this socket's two ends.
+/// Unix socket: the peer that accepted the connection (SO_PEERCRED: the postmaster) is the
+/// parent of the backend the server named (`backend_pid`).
+std::string same_session_condition(int socket, int backend_pid) {
+    sockaddr_storage local{}, peer{};
+    socklen_t local_size = sizeof local, peer_size = sizeof peer;
+    if (getsockname(socket, reinterpret_cast<sockaddr*>(&local), &local_size) != 0 ||
+        getpeername(socket, reinterpret_cast<sockaddr*>(&peer), &peer_size) != 0)
+        return "false";
+    if (local.ss_family == AF_UNIX) {
+        ucred credentials{};
+        socklen_t size = sizeof credentials;
+        if (getsockopt(socket, SOL_SOCKET, SO_PEERCRED, &credentials, &size) != 0) return "false";
+        return credentials.pid > 0 && backend_pid > 0 && parent_of(backend_pid) == credentials.pid
+                   ? "true"
+                   : "false";
+    }
+    std::string local_host, peer_host;
+    unsigned local_port = 0, peer_port = 0;
+    if (!address_and_port(local, local_host, local_port) ||
+        !address_and_port(peer, peer_host, peer_port))
+        return "false";
+    char client[80], server[80];
+    std::snprintf(client, sizeof client, server_address_text, "inet_client_addr()");
+    std::snprintf(server, sizeof server, server_address_text, "inet_server_addr()");
+    // Addresses from inet_ntop hold only hex digits, dots and colons: safe inside quotes.
+    return "(inet_client_port() IS NOT DISTINCT FROM " + std::to_string(local_port) +
+           " AND inet_server_port() IS NOT DISTINCT FROM " + std::to_string(peer_port) + " AND " +
+           client + " IS NOT DISTINCT FROM '" + local_host + "' AND " + server +
+           " IS NOT DISTINCT FROM '" + peer_host + "')";
+}
+
+/// A value inside single quotes, quotes doubled.
+std::string quoted_literal(const std::string& value) {
+    std::string out = "'";
+    for (char c : value) {
+        if (c == '\'') out += '\'';
+        out += c;
+    }
+    return out + "'";
+}
+
 class PostgresqlDatabase final : public SqlDatabase {
 public:
     PostgresqlDatabase(const DatabaseUrl& url, const DatabaseOptions& options)
@@ -144,27 +240,41 @@ public:
 
         std::optional<std::string> current_schema;
         translate_errors("cannot open PostgreSQL database " + describe(), [&] {
+            // Session settings go with the query below rather than in round trips of their own,
+            // and only where this connection keeps its server session: through a pooler they
+            // would stay on a server connection that other clients get next.
+            const std::string direct =
+                same_session_condition(connection_->sock(), connection_->backendpid());
+            std::string sql =
+                "SELECT current_database(), current_schema(), d.direct, "
+                "current_setting('lock_timeout')";
             // The read commands must not change anything, like SQLite's read-only open.
-            if (options.read_only) run("SET default_transaction_read_only = on");
-            // Session settings, sent with the query below rather than in round trips of their own.
-            std::string settings;
+            if (options.read_only)
+                sql +=
+                    ", CASE WHEN d.direct THEN "
+                    "set_config('default_transaction_read_only', 'on', false) END";
             if (options.statement_timeout.count() > 0)
-                settings +=
-                    "SET statement_timeout = " + std::to_string(options.statement_timeout.count()) +
-                    "; ";
+                sql += ", CASE WHEN d.direct THEN set_config('statement_timeout', '" +
+                       std::to_string(options.statement_timeout.count()) + "', false) END";
             // A migrator that dies in the middle of a long statement (kill -9, a crash,
             // --step-timeout) must not leave its backend running it, transaction and migration
             // lock held, until the statement ends: PostgreSQL 14+ can check the client every
             // second while it executes, where the user may set it and nobody has.
             if (!options.read_only)
-                settings +=
-                    "SELECT set_config(name, '1000', false) FROM pg_settings WHERE name = "
-                    "'client_connection_check_interval' AND context = 'user' AND setting = '0'; ";
-            const pqxx::result names =
-                run(settings + "SELECT current_database(), current_schema()");
+                sql +=
+                    ", CASE WHEN d.direct THEN (SELECT set_config(name, '1000', false) FROM "
+                    "pg_settings WHERE name = 'client_connection_check_interval' AND context = "
+                    "'user' AND setting = '0') END";
+            const pqxx::result names = run(sql + " FROM (SELECT " + direct + " AS direct) d");
             database_name_ = names[0][0].c_str();
             if (!names[0][1].is_null()) current_schema = names[0][1].c_str();
+            same_session_ = names[0][2].as<bool>();
+            server_lock_timeout_ = names[0][3].c_str();
         });
+        read_only_ = options.read_only;
+        if (!same_session_ && options.statement_timeout.count() > 0)
+            transaction_settings_ = "; SET LOCAL statement_timeout = " +
+                                    std::to_string(options.statement_timeout.count());
         if (!options.version_schema.empty()) {
             schema_ = options.version_schema;
             create_schema_ = true;
@@ -181,6 +291,15 @@ public:
             fnv1a_64(database_name_ + "\n" + schema_ + "\n" + names().version));
     }
 
+    // Two locks on the same key, (database, schema, version table):
+    // - the run-wide lock, a session advisory lock on the bigint key, taken by lock_migrations()
+    //   only where the connection keeps its server session (a fleet then waits for whole runs);
+    // - the step lock, a transaction advisory lock on the same key as two int4 halves (another
+    //   lock: pg_locks objsubid 2 instead of 1), which every write transaction takes first (see
+    //   begin()). A transaction keeps one server session even through PgBouncer in transaction
+    //   mode, so the step lock, and the version rows the runner re-reads under it, prove the
+    //   right to apply a step whatever the connection path; and it ends with its transaction.
+
     ~PostgresqlDatabase() override { unlock_migrations(); }
 
     PostgresqlDatabase(const PostgresqlDatabase&) = delete;
@@ -189,8 +308,12 @@ public:
     std::string dialect() const override { return "postgresql"; }
 
     void lock_migrations(std::chrono::milliseconds timeout) override {
+        lock_wait_ = timeout;
         // Advisory locks nest per session; holding it once is what unlock_migrations() undoes.
         if (locked_) return;
+        // Through a pooler a session lock would stay on whichever server connection took it,
+        // after this run and into other clients' hands: the step lock alone serialises there.
+        if (!same_session_) return;
         const std::string context = "cannot take the migration lock on " + describe();
         const auto deadline = std::chrono::steady_clock::now() + timeout;
         std::chrono::steady_clock::duration pause = first_lock_retry;
@@ -207,10 +330,7 @@ public:
             std::this_thread::sleep_for(std::min(pause, deadline - now));
             pause = std::min<std::chrono::steady_clock::duration>(pause * 2, longest_lock_retry);
         }
-        const std::string holder = translate_errors(context, [&] { return lock_holder(); });
-        throw LockError("another migrator holds the migration lock on " + describe() + " (" +
-                        holder + "); waited " + describe_duration(timeout) +
-                        "; try again later or raise --lock-timeout");
+        throw lock_wait_failed(session_lock);
     }
 
     void unlock_migrations() noexcept override {
@@ -223,8 +343,6 @@ public:
             // server releases a session's advisory locks when its connection closes anyway.
         }
     }
-
-    bool version_rows_locked() const override { return locked_; }
 
     // BEGIN is not sent on its own: it goes in front of the transaction's first statement (see
     // run()), which saves a round trip per step.
@@ -362,6 +480,17 @@ protected:
         });
     }
 
+    void exclusively(const std::function<void()>& action) override {
+        begin();
+        try {
+            action();
+            commit();
+        } catch (...) {
+            rollback();
+            throw;
+        }
+    }
+
     void create_schema() override {
         if (create_schema_ &&
             run_params("SELECT to_regnamespace($1) IS NULL", quoted_schema_)[0][0].as<bool>())
@@ -390,16 +519,45 @@ private:
     // A nontransaction sends nothing of its own: statements run on the session as they are, so
     // BEGIN/COMMIT above drive the real transaction and several statements can go in one string.
     pqxx::result run(const std::string& sql) {
-        pqxx::nontransaction work(*connection_);
-        pqxx::result result = work.exec(begin_pending_ ? "BEGIN; " + sql : sql);
+        const bool opening = begin_pending_;
+        // Sent or not, the BEGIN is no longer pending: a failure below leaves a transaction open
+        // (and aborted) on the server, which rollback() must end.
         begin_pending_ = false;
-        work.commit();
-        return result;
+        try {
+            pqxx::nontransaction work(*connection_);
+            pqxx::result result = work.exec(opening ? opening_statements() + sql : sql);
+            work.commit();
+            return result;
+        } catch (const pqxx::sql_error& e) {
+            // 55P03 lock_not_available: the step lock, which the opening statements wait for.
+            if (!opening || e.sqlstate() != "55P03") throw;
+        }
+        rollback();
+        throw lock_wait_failed(step_lock);
+    }
+
+    /// What a write transaction starts with: BEGIN, then the step lock, waited for up to the
+    /// lock timeout (then the server's own lock_timeout again, for the revision's statements).
+    /// READ COMMITTED whatever the session's default, so that each later statement, and the
+    /// version rows the runner reads next, sees what the previous holder of the lock committed;
+    /// READ WRITE from the start, since it cannot be switched on once a query ran. A read-only
+    /// connection writes no version rows: a plain BEGIN.
+    std::string opening_statements() const {
+        if (read_only_) return "BEGIN" + transaction_settings_ + "; ";
+        const auto key = static_cast<std::uint64_t>(lock_key_);
+        // lock_timeout 0 means no limit to PostgreSQL; a zero --lock-timeout means "try once".
+        const auto wait = std::max<std::chrono::milliseconds::rep>(lock_wait_.count(), 1);
+        return "BEGIN ISOLATION LEVEL READ COMMITTED, READ WRITE; SET LOCAL lock_timeout = " +
+               std::to_string(wait) + "; SELECT pg_advisory_xact_lock(" +
+               std::to_string(static_cast<std::int32_t>(key >> 32)) + ", " +
+               std::to_string(static_cast<std::int32_t>(key & 0xffffffffULL)) +
+               "); SET LOCAL lock_timeout = " + quoted_literal(server_lock_timeout_) +
+               transaction_settings_ + "; ";
     }
 
     /// Sends a pending BEGIN before a statement with parameters, which cannot share a message.
     void flush_begin() {
-        if (begin_pending_) run("BEGIN");
+        if (begin_pending_) run("SELECT 1");
     }
 
     template <typename... Args>
@@ -425,9 +583,21 @@ private:
         return result;
     }
 
-    /// Who holds the lock, from pg_locks: a bigint advisory key shows as classid = its high
-    /// 32 bits, objid = its low 32 bits, objsubid = 1.
-    std::string lock_holder() {
+    static constexpr int session_lock = 1;  ///< pg_locks objsubid of the bigint key
+    static constexpr int step_lock = 2;     ///< pg_locks objsubid of the two-int4 key
+
+    /// The LockError of a wait for `lock` (session_lock or step_lock) that timed out.
+    LockError lock_wait_failed(int lock) {
+        const std::string holder = translate_errors(
+            "cannot take the migration lock on " + describe(), [&] { return lock_holder(lock); });
+        return LockError("another migrator holds the migration lock on " + describe() + " (" +
+                         holder + "); waited " + describe_duration(lock_wait_) +
+                         "; try again later or raise --lock-timeout");
+    }
+
+    /// Who holds `lock`, from pg_locks: both keys show as classid = the key's high 32 bits,
+    /// objid = its low 32 bits; objsubid tells the bigint key (1) from the int4 pair (2).
+    std::string lock_holder(int lock) {
         const auto key = static_cast<std::uint64_t>(lock_key_);
         const pqxx::result holder = run_params(
             "SELECT l.pid, a.application_name, a.usename,"
@@ -435,11 +605,11 @@ private:
             " WHEN a.client_port = -1 THEN 'local socket' END,"
             " to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
             " FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
-            " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
+            " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = $3"
             " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
             " AND l.classid = $1::oid AND l.objid = $2::oid AND l.pid <> pg_backend_pid()"
             " LIMIT 1",
-            std::to_string(key >> 32), std::to_string(key & 0xffffffffULL));
+            std::to_string(key >> 32), std::to_string(key & 0xffffffffULL), lock);
         if (holder.empty()) return "its holder has just released it or is not visible to this user";
         const auto text = [&](int column) {
             const pqxx::field field = holder[0][column];
@@ -455,6 +625,12 @@ private:
     std::string quoted_schema_;
     std::int64_t lock_key_ = 0;
     bool locked_ = false;
+    /// The server session at the other end is this connection's own (no pooler in between).
+    bool same_session_ = false;
+    bool read_only_ = false;                                         ///< opened for a read command
+    std::chrono::milliseconds lock_wait_{std::chrono::seconds(60)};  ///< set by lock_migrations
+    std::string server_lock_timeout_ = "0";  ///< lock_timeout as the session had it
+    std::string transaction_settings_;  ///< SET LOCALs each transaction needs (pooled sessions)
     bool in_transaction_ = false;
     bool begin_pending_ = false;  ///< begin() was called and BEGIN not sent yet
     bool transaction_failed_ = false;

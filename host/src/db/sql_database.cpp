@@ -60,17 +60,22 @@ void SqlDatabase::set_schema_prefix(const std::string& quoted_schema_dot) {
 
 void SqlDatabase::ensure_version_tables() {
     with_context("cannot create the version tables in " + describe(), [&] {
-        create_schema();
         // Checking first rather than relying on IF NOT EXISTS alone: PostgreSQL checks the CREATE
         // privilege before existence, and a deploy role may lack it once the tables exist.
-        if (!table_exists(names_.version))
-            run("CREATE TABLE IF NOT EXISTS " + qualified_version_ +
-                    " (version_num VARCHAR(32) NOT NULL, CONSTRAINT " + names_.quoted_primary_key +
-                    " PRIMARY KEY (version_num))",
-                {});
-        if (!table_exists(names_.history))
-            run(history_ddl(qualified_history_, dialect()), {});
-        else if (!has_column(qualified_history_, "dirty"))
+        const bool have_version = table_exists(names_.version);
+        const bool have_history = table_exists(names_.history);
+        if (!have_version || !have_history)
+            exclusively([&] {
+                create_schema();
+                if (!table_exists(names_.version))
+                    run("CREATE TABLE IF NOT EXISTS " + qualified_version_ +
+                            " (version_num VARCHAR(32) NOT NULL, CONSTRAINT " +
+                            names_.quoted_primary_key + " PRIMARY KEY (version_num))",
+                        {});
+                if (!table_exists(names_.history))
+                    run(history_ddl(qualified_history_, dialect()), {});
+            });
+        if (have_history && !has_column(qualified_history_, "dirty"))
             // A history table from a migrator without dirty tracking gains the column.
             run("ALTER TABLE " + qualified_history_ +
                     " ADD COLUMN dirty INTEGER NOT NULL DEFAULT 0",

@@ -4,6 +4,7 @@
 #define MIGRATOR_DB_SQL_DATABASE_HPP
 
 #include <cstdint>
+#include <functional>
 #include <migrator/db.hpp>
 #include <migrator/errors.hpp>
 #include <string>
@@ -52,6 +53,11 @@ protected:
     virtual bool table_exists(const std::string& name) = 0;
     /// Creates the schema that holds the tables, if the backend has one to create.
     virtual void create_schema() {}
+    /// Runs `action` (creating the tables) so that no other migrator creates them at the same
+    /// time: PostgreSQL runs it in a transaction holding the step lock, since runners through a
+    /// pooler share no run-wide lock and the loser of a CREATE race fails on the catalog. By
+    /// default it runs as it is.
+    virtual void exclusively(const std::function<void()>& action) { action(); }
 
     const VersionTableNames& names() const { return names_; }
     const std::string& qualified_version() const { return qualified_version_; }

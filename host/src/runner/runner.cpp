@@ -170,11 +170,11 @@ RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
                 !outer && !(db.offline() && !graph.at(remaining.back().revision).transactional);
             if (own_transaction) db.begin();
             try {
-                if (!db.offline() && !db.version_rows_locked()) {
+                if (!db.offline()) {
                     // Another runner may have moved the version rows since the plan was made
-                    // (SQLite has no run-wide lock): re-read them under this transaction's write
-                    // lock and plan again from what is really there, so each revision runs
-                    // exactly once.
+                    // (SQLite has no run-wide lock, and through a pooler PostgreSQL has none
+                    // either): re-read them under this transaction's write lock and plan again
+                    // from what is really there, so each revision runs exactly once.
                     const auto heads = db.read_heads();
                     if (heads != remaining.back().heads_before) {
                         auto fresh = replan(heads);
