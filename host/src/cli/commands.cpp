@@ -162,6 +162,20 @@ std::vector<std::string> rows_at(const RevisionGraph& graph, const std::string& 
     return graph.upgrade_destination(expression, {});
 }
 
+/// The line for a run with no step. An upgrade to a revision already applied is Alembic's no-op;
+/// a deploy that repeats `upgrade <pinned revision>` must read that it is past it, and how far.
+std::string nothing_to_do(const RevisionGraph& graph, Database& db, const std::string& target,
+                          const std::vector<std::string>& current, bool up) {
+    const std::size_t above =
+        up ? graph.applied_above(graph.resolve_target(target, current), current) : 0;
+    if (above == 0)
+        return "Nothing to do: " + db.describe() + " is already at " + heads_text(graph, current) +
+               ".\n";
+    return "Nothing to do: " + db.describe() + " is already past " + target + ": it is at " +
+           heads_text(graph, current) + ", " + std::to_string(above) +
+           (above == 1 ? " revision" : " revisions") + " above it.\n";
+}
+
 /// Shared by upgrade and downgrade: lock, resolve, plan, run, summarise. Offline (`--sql`), the
 /// database is a script on stdout and the run starts from base or from the range's start.
 int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
@@ -204,9 +218,7 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
     const auto plan = plan_from(current);
     std::ostream& report = migrate_options.sql ? std::cerr : std::cout;
     if (plan.empty()) {
-        if (!options.quiet)
-            report << "Nothing to do: " << db->describe() << " is already at "
-                   << heads_text(scripts.graph, current) << ".\n";
+        if (!options.quiet) report << nothing_to_do(scripts.graph, *db, target, current, up);
         return exit_ok;
     }
     db->ensure_version_tables();
@@ -435,23 +447,10 @@ int run_stamp(const GlobalOptions& options, std::vector<std::string> expressions
                 throw RevisionError("the version table of " + db->describe() + " holds revision " +
                                     id + ", which no plugin in " + scripts.dir.string() +
                                     " provides; pass --purge to replace it anyway");
-    std::vector<std::string> named;
-    for (const auto& expression : expressions)
-        for (auto& id : scripts.graph.resolve_target(expression, current)) named.push_back(id);
-    // One row per head: a revision named together with one of its descendants is implied.
-    const auto implied = [&](const std::string& id) {
-        for (const auto& other : named)
-            if (other != id) {
-                const auto below = scripts.graph.ancestors_or_self({other});
-                if (std::find(below.begin(), below.end(), id) != below.end()) return true;
-            }
-        return false;
-    };
-    std::vector<std::string> target;
-    for (const auto& id : named)
-        if (!implied(id) && std::find(target.begin(), target.end(), id) == target.end())
-            target.push_back(id);
-    std::sort(target.begin(), target.end());
+    // --purge starts from an empty table, as Alembic's does; otherwise rows unrelated to the
+    // named revisions stay.
+    const auto target =
+        scripts.graph.stamp_destination(expressions, purge ? std::vector<std::string>{} : current);
     db->ensure_version_tables();
     stamp(*db, target);
     if (!options.quiet)
