@@ -951,6 +951,11 @@ Ids rows_after(const std::vector<Step>& steps) {
 
 TEST_CASE("A dependency hands its version row to the revision that depends on it", "[graph]") {
     const RevisionGraph graph = dependency_chain();
+    SECTION("every revision applied is the row c alone, though a is a head too") {
+        CHECK(graph.heads() == Ids{"a", "c"});
+        CHECK(graph.head_rows() == Ids{"c"});
+        CHECK(graph.upgrade_destination("heads", {}) == Ids{"c"});
+    }
     SECTION("upgrade b from base applies a, then b, and keeps the row b alone") {
         const Ids rows = graph.upgrade_destination("b", {});
         CHECK(rows == Ids{"b"});

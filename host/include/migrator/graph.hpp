@@ -75,6 +75,9 @@ public:
 
     /// Revisions with no children, in topological order (a revision others depend on can be one).
     std::vector<std::string> heads() const;
+    /// The version rows of a database with every revision applied (sorted): the heads that no
+    /// revision depends on. What `current --check-heads` compares the rows with.
+    std::vector<std::string> head_rows() const;
     /// Revisions with no parents, in topological order.
     std::vector<std::string> bases() const;
     /// Revisions with several children, in topological order.

@@ -288,8 +288,8 @@ int run_current(const GlobalOptions& options, bool verbose, bool check_heads) {
     const Scripts scripts = load_scripts(options);
     const auto db = open(options, true);
     const auto current = db->read_heads();
-    auto heads = scripts.graph.heads();
-    std::sort(heads.begin(), heads.end());
+    // A head another revision depends on has handed its row over (Alembic): compare rows.
+    const auto heads = scripts.graph.head_rows();
     if (options.json) {
         boost::json::array revisions;
         for (const auto& id : current) {
@@ -578,10 +578,11 @@ int run_check(const GlobalOptions& options, const CheckOptions& check) {
                                 "); repair the schema, then `migrator resolve " + dirty->revision +
                                 " --applied|--rolled-back`"});
 
-    if (current != heads) {
+    if (current != scripts.graph.head_rows()) {
         Finding pending{"not_at_head", "",
                         "the database is at " + heads_text(scripts.graph, current) +
-                            ", not at the head revision(s) " + heads_text(scripts.graph, heads) +
+                            ", not at the head revision(s) " +
+                            heads_text(scripts.graph, scripts.graph.head_rows()) +
                             "; run `migrator upgrade heads`"};
         (check.allow_pending ? warnings : problems).push_back(std::move(pending));
     }

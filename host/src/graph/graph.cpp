@@ -261,6 +261,8 @@ std::vector<std::string> RevisionGraph::heads() const {
     return out;
 }
 
+std::vector<std::string> RevisionGraph::head_rows() const { return rows(Mask(ordered_.size(), 1)); }
+
 std::vector<std::string> RevisionGraph::bases() const {
     std::vector<std::string> out;
     for (std::size_t pos = 0; pos < ordered_.size(); ++pos)
