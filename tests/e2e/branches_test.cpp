@@ -2,7 +2,9 @@
 // command: the steps that ran (in order), the version rows, and the schema. The `[alembic]` cases
 // are Alembic 1.8.1's version-row semantics (issue 21), each checked against real Alembic 1.8.1
 // running the same graph and commands.
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <sstream>
 
 #include "e2e.hpp"
 
@@ -306,4 +308,89 @@ TEST_CASE(
     CHECK(lines_of(again.out).size() == 1);
     CHECK(steps.new_steps().empty());
     CHECK(sandbox.version_rows() == Rows{"c"});
+}
+
+namespace {
+
+/// A fixture graph (its fixture_graph specs again, for Alembic) and the commands run on it.
+struct SideBySide {
+    std::string fixture;
+    Rows specs;
+    Rows commands;
+};
+
+/// What a command did, as tests/e2e/alembic_run.py prints it: the steps sorted (or "error"), "|",
+/// the version rows sorted. Sorted steps: where two orders are both valid, the tools may differ.
+std::string outcome(Rows steps, const Rows& rows, bool refused) {
+    std::sort(steps.begin(), steps.end());
+    std::string text = refused ? "error" : "";
+    for (const auto& step : steps) text += (text.empty() ? "" : ",") + step;
+    text += "|";
+    for (std::size_t i = 0; i < rows.size(); ++i) text += (i == 0 ? "" : ",") + rows[i];
+    return text;
+}
+
+}  // namespace
+
+TEST_CASE("each command ends with the steps and version rows real Alembic 1.8.1 gives",
+          "[e2e][branches][alembic]") {
+    const std::string backend = GENERATE(from_range(all_backends()));
+    const SideBySide scenario = GENERATE(values<SideBySide>({
+        {"depends_chain",
+         {"a///", "b///a", "c/b//"},
+         {"upgrade b", "downgrade base", "upgrade b", "stamp base", "stamp b", "upgrade c",
+          "downgrade b", "downgrade base"}},
+        {"depends",
+         {"a///", "x///", "y/a//x"},
+         {"upgrade x", "upgrade a", "stamp base", "stamp a", "stamp x", "upgrade y", "downgrade x",
+          "downgrade a", "downgrade x", "downgrade base"}},
+        {"labelled_fork",
+         {"a///", "b/a/lbl/", "c/a//"},
+         {"upgrade lbl@base+1", "upgrade heads", "downgrade lbl@a", "upgrade heads",
+          "downgrade c@a", "upgrade c@head", "downgrade c@-1", "upgrade heads",
+          "downgrade lbl@base"}},
+        {"line",
+         {"a///", "b/a//", "c/b//", "d/c//"},
+         {"upgrade d", "rows b,d", "upgrade heads", "downgrade a", "upgrade c", "upgrade a",
+          "upgrade base", "downgrade base"}},
+    }));
+    INFO(backend << " " << scenario.fixture);
+    Sandbox sandbox(backend, fixture_dir(scenario.fixture));
+    StepTracker steps(sandbox);
+
+    std::vector<std::string> argv{"/usr/bin/python3",
+                                  std::string(MIGRATOR_SOURCE_DIR) + "/tests/e2e/alembic_run.py",
+                                  (sandbox.dir() / "alembic").string()};
+    argv.insert(argv.end(), scenario.specs.begin(), scenario.specs.end());
+    argv.push_back("--");
+    argv.insert(argv.end(), scenario.commands.begin(), scenario.commands.end());
+    const auto alembic = run_process(argv);
+    INFO(alembic.err);
+    REQUIRE(alembic.exit_code == 0);
+    const auto expected = lines_of(alembic.out);
+    REQUIRE(expected.size() == scenario.commands.size());
+
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        const std::string& line = scenario.commands[i];
+        INFO(line);
+        bool refused = false;
+        if (line.rfind("rows ", 0) == 0) {
+            std::string sql = "DELETE FROM migrator_version;";
+            std::string rows = line.substr(5) + ",";
+            for (std::size_t at = 0, comma; (comma = rows.find(',', at)) != std::string::npos;
+                 at = comma + 1)
+                sql += " INSERT INTO migrator_version (version_num) VALUES ('" +
+                       rows.substr(at, comma - at) + "');";
+            sandbox.execute_script(sql);
+        } else {
+            std::vector<std::string> args;
+            std::istringstream words(line);
+            for (std::string word; words >> word;) args.push_back(word);
+            const auto result = sandbox.migrator(args);
+            INFO(result.out << result.err);
+            refused = result.exit_code != 0;
+            CHECK(result.exit_code == (refused ? 3 : 0));
+        }
+        CHECK(outcome(steps.new_steps(), sandbox.version_rows(), refused) == expected[i]);
+    }
 }
