@@ -232,8 +232,12 @@ TEST_CASE("a branch label names its whole lineage, ancestors included",
         CHECK(steps.run({"downgrade", "lbl@a"}) == Rows{"down b"});
         CHECK(sandbox.version_rows() == Rows{"c"});
     }
-    SECTION("lbl@base on the single root takes everything down") {
-        CHECK(steps.run({"downgrade", "lbl@base"}) == Rows{"down c", "down b", "down a"});
+    SECTION("lbl@base on the single root takes everything down, with a warning") {
+        const auto result = sandbox.migrator({"downgrade", "lbl@base"});
+        CHECK(result.exit_code == 0);
+        CHECK_THAT(result.err, Contains("warning: downgrade lbl@base also undoes c, outside the "
+                                        "lineage of 'lbl'"));
+        CHECK(steps.new_steps() == Rows{"down c", "down b", "down a"});
         CHECK(sandbox.version_rows().empty());
         CHECK(sandbox.tables().empty());
     }

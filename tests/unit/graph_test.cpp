@@ -1018,10 +1018,14 @@ TEST_CASE("A branch label names its whole lineage, ancestors included", "[graph]
         CHECK(graph.upgrade_destination("lbl@base+1", {}) == Ids{"a"});
         CHECK(graph.upgrade_destination("lbl@+1", {"c"}) == Ids{"b", "c"});
     }
-    SECTION("lbl@base on a single root takes everything down") {
+    SECTION("lbl@base on a single root takes everything down, c named as outside the lineage") {
         const Ids rows = graph.downgrade_destination("lbl@base", {"b", "c"});
         CHECK(rows.empty());
-        CHECK(revisions_of(graph.plan_downgrade({"b", "c"}, rows)) == Ids{"c", "b", "a"});
+        const auto steps = graph.plan_downgrade({"b", "c"}, rows);
+        CHECK(revisions_of(steps) == Ids{"c", "b", "a"});
+        CHECK(graph.outside_lineage("lbl@base", revisions_of(steps)) == Ids{"c"});
+        CHECK(graph.outside_lineage("lbl@a", Ids{"b"}).empty());
+        CHECK(graph.outside_lineage("base", Ids{"c"}).empty());
     }
     SECTION("lbl@a takes down only the label's child of a") {
         const Ids rows = graph.downgrade_destination("lbl@a", {"b", "c"});

@@ -128,6 +128,13 @@ public:
     std::vector<std::string> downgrade_destination(std::string_view expression,
                                                    const std::vector<std::string>& current) const;
 
+    /// The revisions among `ids` outside the lineage of X when `expression` is `X@...` (empty for
+    /// any other expression), in the order given: what a downgrade to `lbl@base` undoes beyond
+    /// the label's lineage, as Alembic does on a graph with a single root, which deserves a
+    /// warning. Throws RevisionError when X is neither a label nor a revision.
+    std::vector<std::string> outside_lineage(std::string_view expression,
+                                             const std::vector<std::string>& ids) const;
+
     /// The version rows after `stamp expressions...` from rows `current` (sorted), as Alembic
     /// computes them: each current row that is in the lineage of a named revision (an ancestor
     /// or descendant, dependencies included) is replaced by the named revisions; unrelated rows

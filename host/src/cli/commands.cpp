@@ -176,6 +176,20 @@ std::string nothing_to_do(const RevisionGraph& graph, Database& db, const std::s
            (above == 1 ? " revision" : " revisions") + " above it.\n";
 }
 
+/// Alembic's `lbl@base` on a single root undoes every revision, not only the label's lineage:
+/// the result is kept, and said before anything runs.
+void warn_outside_lineage(const RevisionGraph& graph, const std::string& target,
+                          const std::vector<Step>& plan) {
+    std::vector<std::string> undone;
+    for (const auto& step : plan) undone.push_back(step.revision);
+    const auto outside = graph.outside_lineage(target, undone);
+    if (outside.empty()) return;
+    std::cerr << "warning: downgrade " << target << " also undoes " << join(outside, ", ")
+              << ", outside the lineage of '" << target.substr(0, target.find('@'))
+              << "' (Alembic does the same); to undo one branch only, count back along it "
+                 "(label@-N) or name its branch point (label@REV)\n";
+}
+
 /// Shared by upgrade and downgrade: lock, resolve, plan, run, summarise. Offline (`--sql`), the
 /// database is a script on stdout and the run starts from base or from the range's start.
 int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
@@ -221,6 +235,7 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
         if (!options.quiet) report << nothing_to_do(scripts.graph, *db, target, current, up);
         return exit_ok;
     }
+    if (!up && !options.quiet) warn_outside_lineage(scripts.graph, target, plan);
     db->ensure_version_tables();
     ConsoleListener listener(options.quiet, migrate_options.sql);
     RunOptions run_options;

@@ -310,6 +310,17 @@ RevisionGraph::Target RevisionGraph::resolve(std::string_view expression,
     return target;
 }
 
+std::vector<std::string> RevisionGraph::outside_lineage(
+    std::string_view expression, const std::vector<std::string>& ids_given) const {
+    const std::size_t at = expression.find('@');
+    if (find(expression) != nullptr || at == std::string_view::npos || at == 0) return {};
+    const Branch scope = lineage(expression.substr(0, at));
+    std::vector<std::string> out;
+    for (const auto& id : ids_given)
+        if (!scope.members[position(id)]) out.push_back(id);
+    return out;
+}
+
 std::vector<std::string> RevisionGraph::resolve_target(
     std::string_view expression, const std::vector<std::string>& current) const {
     const Target target = resolve(expression, current);
