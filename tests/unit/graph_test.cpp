@@ -343,14 +343,13 @@ TEST_CASE("Upgrading applies every missing ancestor of the target, parents first
     }
 }
 
-TEST_CASE("Upgrading to an older revision is an error that points to downgrade", "[graph]") {
+TEST_CASE("Upgrading by -N or to rows that undo a revision is an error that points to downgrade",
+          "[graph]") {
     const RevisionGraph graph = chain();
     SECTION("upgrade -2 from b, as a destination") {
         CHECK_THROWS_WITH(graph.upgrade_destination("-2", {"b"}),
                           Contains("Destination '-2'") && Contains("current head(s) b") &&
                               Contains("use downgrade"));
-        CHECK_THROWS_WITH(graph.upgrade_destination("a", {"c"}), Contains("use downgrade"));
-        CHECK_THROWS_WITH(graph.upgrade_destination("base", {"c"}), Contains("use downgrade"));
     }
     SECTION("upgrade -2 from b, as a plan") {
         const Ids target = graph.resolve_target("-2", {"b"});
@@ -567,7 +566,7 @@ TEST_CASE("label@ identifiers resolve on that branch", "[graph]") {
     SECTION("label@head, label@heads and label@base") {
         CHECK(graph.resolve_target("c1branch@head", {}) == Ids{"d1"});
         CHECK(graph.resolve_target("c2branch@heads", {}) == Ids{"d2"});
-        CHECK(graph.resolve_target("c1branch@base", {}) == Ids{"b"});
+        CHECK(graph.resolve_target("c1branch@base", {}).empty());
         CHECK(depending().resolve_target("xbranch@base", {}).empty());
     }
     SECTION("a bare label names its revision") {
@@ -580,7 +579,8 @@ TEST_CASE("label@ identifiers resolve on that branch", "[graph]") {
         CHECK_THROWS_WITH(graph.resolve_target("d", {}), Contains("ambiguous"));
         CHECK_THROWS_WITH(graph.resolve_target("c1branch@d2", {}),
                           Contains("'d2'") && Contains("not on branch 'c1branch'"));
-        CHECK_THROWS_WITH(graph.resolve_target("c1branch@b", {}), Contains("not on branch"));
+        CHECK(graph.resolve_target("c1branch@b", {}) == Ids{"b"});  // the lineage goes down
+        CHECK_THROWS_WITH(graph.resolve_target("c1branch@c2", {}), Contains("not on branch"));
         CHECK_THROWS_WITH(graph.resolve_target("c1branch@zz", {}),
                           Contains("No such revision 'zz'"));
     }
@@ -589,16 +589,17 @@ TEST_CASE("label@ identifiers resolve on that branch", "[graph]") {
         CHECK(graph.resolve_target("c1branch@-1", {"d1", "d2"}) == Ids{"c1"});
         CHECK(graph.resolve_target("c1branch@-2", {"d1", "d2"}) == Ids{"b"});
         CHECK(graph.resolve_target("c2branch@+1", {"b"}) == Ids{"c2"});
-        CHECK(graph.resolve_target("c2branch@+2", {}) == Ids{"d2"});
+        CHECK(graph.resolve_target("c2branch@+2", {}) == Ids{"b"});  // from base, through a
         CHECK_THROWS_WITH(graph.resolve_target("c2branch@-1", {"c1"}),
-                          Contains("no revision of branch 'c2branch' is applied"));
+                          Contains("no current revision is on branch 'c2branch'"));
         CHECK_THROWS_WITH(graph.resolve_target("c1branch@+2", {"c1"}),
                           Contains("didn't produce 2") && Contains("'d1' is a head"));
     }
     SECTION("label@head-N and label@base+N") {
         CHECK(graph.resolve_target("c2branch@head-1", {}) == Ids{"c2"});
         CHECK(graph.resolve_target("c2branch@head-2", {}) == Ids{"b"});
-        CHECK(graph.resolve_target("c1branch@base+2", {}) == Ids{"d1"});
+        CHECK(graph.resolve_target("c1branch@base+2", {}) == Ids{"b"});
+        CHECK(graph.resolve_target("c1branch@base+4", {}) == Ids{"d1"});
         CHECK(graph.resolve_target("c1branch@c1+1", {}) == Ids{"d1"});
     }
     SECTION("label@ with a label that does not exist lists the labels") {
@@ -750,13 +751,11 @@ TEST_CASE("Upgrades and downgrades across labelled branches", "[graph]") {
         CHECK(steps[2].heads_after == Ids{"c2", "d1"});
         CHECK(steps[3].heads_after == Ids{"d1", "d2"});
     }
-    SECTION("downgrade c1branch@base from d1, d2 removes that branch and leaves d2") {
+    SECTION("downgrade c1branch@base from d1, d2 removes everything above the single root") {
         const Ids rows = graph.downgrade_destination("c1branch@base", {"d1", "d2"});
-        CHECK(rows == Ids{"d2"});
+        CHECK(rows.empty());
         const auto steps = graph.plan_downgrade({"d1", "d2"}, rows);
-        CHECK(revisions_of(steps) == Ids{"d1", "c1"});
-        CHECK(steps[0].heads_after == Ids{"c1", "d2"});
-        CHECK(steps[1].heads_after == Ids{"d2"});
+        CHECK(revisions_of(steps) == Ids{"d2", "d1", "c2", "c1", "b", "a"});
     }
     SECTION("downgrade b from d1, d2 removes all four") {
         const Ids rows = graph.downgrade_destination("b", {"d1", "d2"});
@@ -768,9 +767,8 @@ TEST_CASE("Upgrades and downgrades across labelled branches", "[graph]") {
         CHECK(steps[2].heads_after == Ids{"c1"});
         CHECK(steps[3].heads_after == Ids{"b"});
     }
-    SECTION("upgrading to a branch's base from above it is a downgrade") {
-        CHECK_THROWS_WITH(graph.upgrade_destination("c1branch@base", {"d1"}),
-                          Contains("use downgrade"));
+    SECTION("upgrading to a branch's base is upgrading to base: nothing to do") {
+        CHECK(graph.upgrade_destination("c1branch@base", {"d1"}) == Ids{"d1"});
         CHECK(graph.upgrade_destination("c1branch@base", {"d2"}) == Ids{"d2"});
     }
 }
@@ -801,44 +799,47 @@ TEST_CASE("Upgrades and downgrades through a merge", "[graph]") {
         CHECK(revisions_of(steps) == Ids{"c", "b2", "b1", "a"});
         CHECK(steps.back().heads_after.empty());
     }
-    SECTION("upgrading to a parent of the applied merge is a downgrade") {
-        CHECK_THROWS_WITH(graph.upgrade_destination("b2", {"c"}), Contains("use downgrade"));
+    SECTION("upgrading to a parent of the applied merge is already done") {
+        CHECK(graph.upgrade_destination("b2", {"c"}) == Ids{"c"});
     }
 }
 
-TEST_CASE("depends_on orders steps and keeps the dependency's own row", "[graph]") {
+TEST_CASE("depends_on orders steps and hands the dependency's row over as a parent does",
+          "[graph]") {
     const RevisionGraph graph = depending();
-    SECTION("upgrade y from base applies a and x before y and leaves x, y") {
+    SECTION("upgrade y from base applies a and x before y and leaves y alone") {
         const Ids rows = graph.upgrade_destination("y", {});
-        CHECK(rows == Ids{"x", "y"});
+        CHECK(rows == Ids{"y"});
         const auto steps = graph.plan_upgrade({}, rows);
         REQUIRE(revisions_of(steps) == Ids{"a", "x", "y"});
         CHECK(steps[0].heads_after == Ids{"a"});
         CHECK(steps[1].heads_after == Ids{"a", "x"});
-        CHECK(steps[2].heads_after == Ids{"x", "y"});
+        CHECK(steps[2].heads_after == Ids{"y"});
     }
-    SECTION("the row of y alone still means x is applied") {
+    SECTION("the row of y alone means x is applied") {
         CHECK(graph.ancestors_or_self({"y"}) == Ids{"a", "x", "y"});
-        CHECK(graph.upgrade_destination("x", {"y"}) == Ids{"x", "y"});
+        CHECK(graph.upgrade_destination("x", {"y"}) == Ids{"y"});
     }
-    SECTION("downgrading to x keeps y, which only needs x") {
-        CHECK(graph.downgrade_destination("x", {"x", "y"}) == Ids{"x", "y"});
+    SECTION("downgrading to x, applied only as y's dependency, is refused as in Alembic") {
+        CHECK_THROWS_WITH(graph.downgrade_destination("x", {"y"}),
+                          Contains("'x'") && Contains("not a valid downgrade target"));
+        CHECK(graph.downgrade_destination("x", {"a", "x"}) == Ids{"a", "x"});
     }
     SECTION("downgrading x's branch to its base takes y down first") {
-        const Ids rows = graph.downgrade_destination("xbranch@base", {"x", "y"});
+        const Ids rows = graph.downgrade_destination("xbranch@base", {"y"});
         CHECK(rows == Ids{"a"});
-        const auto steps = graph.plan_downgrade({"x", "y"}, rows);
+        const auto steps = graph.plan_downgrade({"y"}, rows);
         REQUIRE(revisions_of(steps) == Ids{"y", "x"});
         CHECK(steps[0].heads_after == Ids{"a", "x"});
         CHECK(steps[1].heads_after == Ids{"a"});
     }
-    SECTION("downgrading below y keeps x") {
-        const Ids rows = graph.downgrade_destination("a", {"x", "y"});
+    SECTION("downgrading below y gives x its row back") {
+        const Ids rows = graph.downgrade_destination("a", {"y"});
         CHECK(rows == Ids{"a", "x"});
-        CHECK(revisions_of(graph.plan_downgrade({"x", "y"}, rows)) == Ids{"y"});
+        CHECK(revisions_of(graph.plan_downgrade({"y"}, rows)) == Ids{"y"});
     }
     SECTION("a destination that drops a needed dependency is refused") {
-        CHECK_THROWS_WITH(graph.plan_downgrade({"x", "y"}, {"q"}), Contains("'q'"));
+        CHECK_THROWS_WITH(graph.plan_downgrade({"y"}, {"q"}), Contains("'q'"));
         CHECK_THROWS_WITH(graph.plan_upgrade({"x"}, {"a"}),
                           Contains("'x'") && Contains("use downgrade"));
     }
@@ -859,7 +860,7 @@ TEST_CASE("History ranges list the revisions between two ends", "[graph]") {
         CHECK(graph.resolve_range(":current", {"c1"}) == Ids{"a", "b", "c1"});
         CHECK(graph.resolve_range("current:", {}) == order_of(graph));
         CHECK(graph.resolve_range("current:c1branch@+1", {"c1"}) == Ids{"c1", "d1"});
-        CHECK(graph.resolve_range("c1branch@base:", {}) == Ids{"c1", "d1"});
+        CHECK(graph.resolve_range("c1branch@base:", {}) == Ids{"a", "b", "c1", "d1"});
         CHECK(graph.resolve_range(":c2branch@head-1", {}) == Ids{"a", "b", "c2"});
     }
     SECTION("dependencies count as ancestors") {
@@ -918,4 +919,198 @@ TEST_CASE("A 100,000-revision chain builds, resolves and plans", "[graph]") {
     REQUIRE(down.size() == static_cast<std::size_t>(count));
     CHECK(down.front().revision == id_of(count - 1));
     CHECK(down.back().heads_after.empty());
+}
+
+// Issue 21: Alembic 1.8.1's version-row semantics. Each expectation below was checked against
+// real Alembic 1.8.1 on the same graph and commands.
+
+namespace {
+
+// a; b depends on a (both roots); c on b
+RevisionGraph dependency_chain() {
+    return RevisionGraph({rev("a"), rev("b", {}, {}, {"a"}), rev("c", {"b"})});
+}
+
+// a; b (labelled lbl) and c on a
+RevisionGraph labelled_fork() {
+    return RevisionGraph({rev("a"), rev("b", {"a"}, {"lbl"}), rev("c", {"a"})});
+}
+
+// The rows after each step, each as "x,y" ("" for none).
+Ids rows_after(const std::vector<Step>& steps) {
+    Ids out;
+    for (const auto& step : steps) {
+        std::string text;
+        for (const auto& id : step.heads_after) text += (text.empty() ? "" : ",") + id;
+        out.push_back(text);
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("A dependency hands its version row to the revision that depends on it", "[graph]") {
+    const RevisionGraph graph = dependency_chain();
+    SECTION("every revision applied is the row c alone, though a is a head too") {
+        CHECK(graph.heads() == Ids{"a", "c"});
+        CHECK(graph.head_rows() == Ids{"c"});
+        CHECK(graph.upgrade_destination("heads", {}) == Ids{"c"});
+    }
+    SECTION("upgrade b from base applies a, then b, and keeps the row b alone") {
+        const Ids rows = graph.upgrade_destination("b", {});
+        CHECK(rows == Ids{"b"});
+        const auto steps = graph.plan_upgrade({}, rows);
+        CHECK(revisions_of(steps) == Ids{"a", "b"});
+        CHECK(rows_after(steps) == Ids{"a", "b"});
+        CHECK(steps[1].heads_before == Ids{"a"});
+    }
+    SECTION("from the row b alone (a stamp, or a database Alembic wrote) a counts as applied") {
+        const Ids up = graph.upgrade_destination("c", {"b"});
+        CHECK(up == Ids{"c"});
+        const auto steps = graph.plan_upgrade({"b"}, up);
+        CHECK(revisions_of(steps) == Ids{"c"});
+        CHECK(steps[0].heads_before == Ids{"b"});
+        const auto down = graph.plan_downgrade({"c"}, graph.downgrade_destination("base", {"c"}));
+        CHECK(revisions_of(down) == Ids{"c", "b", "a"});
+        CHECK(rows_after(down) == Ids{"b", "a", ""});
+    }
+    SECTION("a merge of a parent and a dependency: both rows become one") {
+        const RevisionGraph other = depending();
+        const auto steps = other.plan_upgrade({}, other.upgrade_destination("y", {}));
+        CHECK(revisions_of(steps) == Ids{"a", "x", "y"});
+        CHECK(rows_after(steps) == Ids{"a", "a,x", "y"});
+        const auto down = other.plan_downgrade({"y"}, other.downgrade_destination("a", {"y"}));
+        CHECK(revisions_of(down) == Ids{"y"});
+        CHECK(rows_after(down) == Ids{"a,x"});
+    }
+    SECTION("a dependency that is already below a parent is not a row of its own") {
+        const RevisionGraph redundant({rev("q"), rev("p", {"q"}), rev("r", {"p"}, {}, {"q"})});
+        const auto down = redundant.plan_downgrade({"r"}, {"p"});
+        CHECK(rows_after(down) == Ids{"p"});
+    }
+}
+
+TEST_CASE("Stamp keeps the rows unrelated to the revisions it names", "[graph]") {
+    SECTION("a second root is stamped beside the first") {
+        const RevisionGraph roots({rev("a"), rev("b")});
+        CHECK(roots.stamp_destination({"b"}, {"a"}) == Ids{"a", "b"});
+    }
+    SECTION("on a chain the row moves up or down") {
+        const RevisionGraph graph = chain();
+        CHECK(graph.stamp_destination({"d"}, {"b"}) == Ids{"d"});
+        CHECK(graph.stamp_destination({"a"}, {"c"}) == Ids{"a"});
+        CHECK(graph.stamp_destination({"base"}, {"c"}).empty());
+        CHECK(graph.stamp_destination({"b", "d"}, {}) == Ids{"d"});  // never overlapping rows
+    }
+    SECTION("a label's base removes only the rows in its lineage") {
+        CHECK(labelled_fork().stamp_destination({"lbl@base"}, {"b", "c"}) == Ids{"c"});
+    }
+    SECTION("a dependency counts as lineage") {
+        CHECK(dependency_chain().stamp_destination({"b"}, {"a"}) == Ids{"b"});
+        CHECK(depending().stamp_destination({"x"}, {"y"}) == Ids{"x"});
+    }
+}
+
+TEST_CASE("A branch label names its whole lineage, ancestors included", "[graph]") {
+    const RevisionGraph graph = labelled_fork();
+    SECTION("lbl@base+1 is the root below the label") {
+        CHECK(graph.resolve_target("lbl@base+1", {}) == Ids{"a"});
+        CHECK(graph.upgrade_destination("lbl@base+1", {}) == Ids{"a"});
+        CHECK(graph.upgrade_destination("lbl@+1", {"c"}) == Ids{"b", "c"});
+    }
+    SECTION("lbl@base on a single root takes everything down, c named as outside the lineage") {
+        const Ids rows = graph.downgrade_destination("lbl@base", {"b", "c"});
+        CHECK(rows.empty());
+        const auto steps = graph.plan_downgrade({"b", "c"}, rows);
+        CHECK(revisions_of(steps) == Ids{"c", "b", "a"});
+        CHECK(graph.outside_lineage("lbl@base", revisions_of(steps)) == Ids{"c"});
+        CHECK(graph.outside_lineage("lbl@a", Ids{"b"}).empty());
+        CHECK(graph.outside_lineage("base", Ids{"c"}).empty());
+    }
+    SECTION("lbl@a takes down only the label's child of a") {
+        const Ids rows = graph.downgrade_destination("lbl@a", {"b", "c"});
+        CHECK(rows == Ids{"c"});
+        CHECK(revisions_of(graph.plan_downgrade({"b", "c"}, rows)) == Ids{"b"});
+    }
+    SECTION("with several roots, label@base takes down the label's root only") {
+        const RevisionGraph two_roots = depending();
+        CHECK(two_roots.downgrade_destination("xbranch@base", {"y"}) == Ids{"a"});
+    }
+    SECTION("upgrading to label@base is base: nothing to do") {
+        CHECK(graph.upgrade_destination("lbl@base", {"c"}) == Ids{"c"});
+    }
+}
+
+TEST_CASE("A revision id before '@' scopes an identifier to that revision's lineage", "[graph]") {
+    const RevisionGraph graph = labelled_fork();
+    SECTION("c@a, c@-1 take down c only") {
+        CHECK(graph.downgrade_destination("c@a", {"b", "c"}) == Ids{"b"});
+        CHECK(graph.downgrade_destination("c@-1", {"b", "c"}) == Ids{"b"});
+        CHECK(revisions_of(graph.plan_downgrade({"b", "c"}, {"b"})) == Ids{"c"});
+    }
+    SECTION("c@head is c; a prefix works too") {
+        CHECK(graph.resolve_target("c@head", {}) == Ids{"c"});
+        CHECK(graph.upgrade_destination("c@head", {}) == Ids{"c"});
+        CHECK(graph.resolve_target("b@head", {}) == Ids{"b"});
+    }
+    SECTION("an unknown name before '@' says it is neither a label nor a revision") {
+        CHECK_THROWS_WITH(graph.resolve_target("zz@head", {}),
+                          Contains("No such branch label or revision 'zz'") && Contains("lbl"));
+        CHECK_THROWS_WITH(graph.resolve_target("c@b", {}), Contains("'b'") && Contains("'c'"));
+    }
+}
+
+TEST_CASE("Relative ends of a history range count from the other end, as in Alembic", "[graph]") {
+    const RevisionGraph three({rev("a"), rev("b", {"a"}), rev("c", {"b"})});
+    SECTION("an upper +N counts up from the lower end") {
+        CHECK(three.resolve_range("a:+1", {}) == Ids{"a", "b"});
+        CHECK(three.resolve_range("b:+1", {"a"}) == Ids{"b", "c"});  // not from the database
+    }
+    SECTION("a lower -N counts down from the head") {
+        CHECK(three.resolve_range("-1:c", {}) == Ids{"b", "c"});
+        CHECK(three.resolve_range("-2:", {}) == Ids{"a", "b", "c"});
+        CHECK(chain().resolve_range("-3:c", {}) == Ids{"b", "c"});
+    }
+    SECTION("the other directions are refused") {
+        CHECK_THROWS_WITH(three.resolve_range("+1:c", {}), Contains("'+1'"));
+        CHECK_THROWS_WITH(three.resolve_range("a:-1", {}), Contains("'-1'"));
+        CHECK_THROWS_WITH(three.resolve_range("-9:c", {}), Contains("-9"));
+    }
+}
+
+TEST_CASE("Overlapping version rows: upgrades refuse them, downgrades move them as Alembic does",
+          "[graph]") {
+    const RevisionGraph graph = chain();
+    const Ids overlapping{"b", "d"};  // what Alembic 1.8.1's `stamp b d` writes
+    SECTION("upgrade refuses before any step, naming the rows and the repair") {
+        CHECK_THROWS_WITH(graph.upgrade_destination("e", overlapping),
+                          Contains("b, d overlap") && Contains("`migrator stamp d`"));
+        CHECK_THROWS_WITH(graph.plan_upgrade(overlapping, {"e"}), Contains("overlap"));
+    }
+    SECTION("downgrade a runs d, c, b down to the single row a") {
+        const Ids rows = graph.downgrade_destination("a", overlapping);
+        CHECK(rows == Ids{"a"});
+        const auto steps = graph.plan_downgrade(overlapping, rows);
+        CHECK(revisions_of(steps) == Ids{"d", "c", "b"});
+        CHECK(steps[0].heads_before == overlapping);
+        CHECK(rows_after(steps) == Ids{"b,c", "b", "a"});
+    }
+    SECTION("downgrade c takes d only and keeps b") {
+        CHECK(graph.downgrade_destination("c", overlapping) == Ids{"b", "c"});
+    }
+    SECTION("stamp d repairs them") {
+        CHECK(graph.stamp_destination({"d"}, overlapping) == Ids{"d"});
+    }
+}
+
+TEST_CASE("Upgrading to a revision already applied does nothing and says how far past it is",
+          "[graph]") {
+    const RevisionGraph graph = chain();
+    CHECK(graph.upgrade_destination("a", {"c"}) == Ids{"c"});
+    CHECK(graph.plan_upgrade({"c"}, {"c"}).empty());
+    CHECK(graph.upgrade_destination("base", {"c"}) == Ids{"c"});
+    CHECK(graph.applied_above({"a"}, {"c"}) == 2);
+    CHECK(graph.applied_above({"c"}, {"c"}) == 0);
+    CHECK(graph.applied_above({}, {"c"}) == 3);
+    CHECK(merged().upgrade_destination("b2", {"c"}) == Ids{"c"});
 }

@@ -38,15 +38,23 @@ struct Step {
 
 /// An immutable, validated DAG of revisions. Pure: no I/O.
 ///
-/// A set of applied revisions is always described by its version rows: the applied revisions with
-/// no applied child. The applied set is those rows, their ancestors, and (transitively) the
-/// revisions they depend on. A `depends_on` edge orders revisions like a parent does but never
-/// merges rows: a revision that another branch depends on keeps its own row. No rows is `base`.
+/// Version rows follow Alembic 1.8.1. A set of applied revisions is described by its version
+/// rows: the applied revisions that no applied revision builds on, where a revision builds on its
+/// parents and on the revisions it depends on. The applied set is those rows and everything below
+/// them (ancestors and, transitively, dependencies). So a `depends_on` edge orders revisions like
+/// a parent and, like a parent, hands its row over: `b` depending on root `a` leaves the single
+/// row `b`, and `a` counts as applied because `b` is. No rows is `base`.
 ///
-/// Branch labels follow Alembic: the branch of a label is the revision carrying it, all its
-/// descendants, and its ancestors down to (not including) the nearest branch point or merge point.
+/// Rows where one is below another ("overlapping" rows, which Alembic's `stamp b d` writes on a
+/// chain) are accepted as Alembic accepts them: upgrades refuse to start from them, downgrades
+/// move them step by step as Alembic does.
 ///
-/// Every operation is linear in the size of the graph and uses no recursion.
+/// A `X@` prefix scopes an identifier to the lineage of X, a branch label or a revision: X's
+/// revision, its ancestors and its descendants (by parents). Alembic resolves `X@head`, `X@+N`
+/// and `X@REV` in that lineage; so `lbl@base+1` can name a revision below the label.
+///
+/// Every operation is linear in the size of the graph and uses no recursion (downgrades from
+/// overlapping rows excepted: linear per step).
 class RevisionGraph {
 public:
     /// Builds the graph. Throws RevisionError naming the revisions involved when an id is empty or
@@ -67,6 +75,9 @@ public:
 
     /// Revisions with no children, in topological order (a revision others depend on can be one).
     std::vector<std::string> heads() const;
+    /// The version rows of a database with every revision applied (sorted): the heads that no
+    /// revision depends on. What `current --check-heads` compares the rows with.
+    std::vector<std::string> head_rows() const;
     /// Revisions with no parents, in topological order.
     std::vector<std::string> bases() const;
     /// Revisions with several children, in topological order.
@@ -91,52 +102,76 @@ public:
     /// base). `current` is the database's version rows. The grammar, after Alembic:
     /// `head`, `heads`, `base`, an id, a unique id prefix, a branch label (its revision),
     /// `+N`/`-N` from the single current row, `REV+N`, `REV-N`, `head-N`, `base+N`, and any of
-    /// those behind `label@` to stay on that branch: `label@head`, `label@heads`, `label@REV`
-    /// (REV must be on the branch), `label@+N`/`label@-N` (from the current revision on the
-    /// branch), `label@head-N`, `label@base+N`; `label@base` names the revision(s) the branch
-    /// grows from (empty when it starts at base).
+    /// those behind `X@` (X a branch label or a revision) to stay in X's lineage: `X@head`,
+    /// `X@heads`, `X@REV` (REV must be in the lineage), `X@+N`/`X@-N` (from the current
+    /// revision in the lineage), `X@head-N`, `X@base+N`; `X@base` is base.
     /// Throws RevisionError with a sentence naming the expression when it cannot be resolved:
     /// several heads for `head`, walking past base or a head, a branch point ahead or a merge
-    /// point behind that no label decides, several current rows for `+N`.
+    /// point behind that no `X@` decides, several current rows for `+N`.
     std::vector<std::string> resolve_target(std::string_view expression,
                                             const std::vector<std::string>& current) const;
 
-    /// The version rows after `upgrade expression` from rows `current` (sorted): the rows of
-    /// everything applied plus the target and all it needs. Equal to `current`'s rows when there
-    /// is nothing to do. Throws RevisionError when the target lies below the current rows (that
-    /// is a downgrade) or cannot be resolved.
+    /// The version rows after `upgrade expression` from rows `current` (sorted): Alembic's rows
+    /// once the target and everything it needs are applied. Equal to `current` when the target
+    /// is already applied (an upgrade never goes back). Throws RevisionError when the target
+    /// cannot be resolved, or when the current rows overlap (one is below another; Alembic
+    /// refuses those too), naming them and the `stamp` that repairs them.
     std::vector<std::string> upgrade_destination(std::string_view expression,
                                                  const std::vector<std::string>& current) const;
 
-    /// The version rows after `downgrade expression` from rows `current` (sorted): everything
-    /// above the target revision(s) is removed, together with whatever depends on a removed
-    /// revision; the target stays, and so does what depends on the target itself (Alembic). `base`
-    /// removes everything; `label@base` removes the branch and what grows from or depends on it; a
-    /// target reached through `label@` removes only revisions of that branch (and their
-    /// dependents). Throws RevisionError when a target revision is not applied (that is an
-    /// upgrade).
+    /// The version rows after `downgrade expression` from rows `current` (sorted), as Alembic
+    /// computes them: the applied children of the target and everything that grows from or
+    /// depends on them are undone; the target stays. `base` undoes everything. Behind `X@`, when
+    /// the target (or base) has several children (or roots), only those below X's revision
+    /// count, so `lbl@base` on a single root undoes the whole graph, as in Alembic. Throws
+    /// RevisionError when a target revision is not applied (that is an upgrade).
     std::vector<std::string> downgrade_destination(std::string_view expression,
                                                    const std::vector<std::string>& current) const;
 
+    /// The revisions among `ids` outside the lineage of X when `expression` is `X@...` (empty for
+    /// any other expression), in the order given: what a downgrade to `lbl@base` undoes beyond
+    /// the label's lineage, as Alembic does on a graph with a single root, which deserves a
+    /// warning. Throws RevisionError when X is neither a label nor a revision.
+    std::vector<std::string> outside_lineage(std::string_view expression,
+                                             const std::vector<std::string>& ids) const;
+
+    /// The version rows after `stamp expressions...` from rows `current` (sorted), as Alembic
+    /// computes them: each current row that is in the lineage of a named revision (an ancestor
+    /// or descendant, dependencies included) is replaced by the named revisions; unrelated rows
+    /// stay. `base` removes every row, `X@base` the rows in X's lineage. A named revision below
+    /// another named one is left out, so the rows never overlap.
+    std::vector<std::string> stamp_destination(const std::vector<std::string>& expressions,
+                                               const std::vector<std::string>& current) const;
+
+    /// How many applied revisions (from rows `current`) grow from or depend on the given ones;
+    /// for none (base), how many are applied. What "already past it" means for an upgrade.
+    std::size_t applied_above(const std::vector<std::string>& ids,
+                              const std::vector<std::string>& current) const;
+
     /// Steps that take the database from rows `current` to rows `destination`, applying every
-    /// revision the destination needs that is not applied, parents and dependencies first.
-    /// Empty when already there. Throws RevisionError when reaching the destination would undo
-    /// an applied revision (that is a downgrade), or for an unknown revision.
+    /// revision the destination needs that is not applied, parents and dependencies first. Each
+    /// step's heads_before is the rows as they are (the first step's is `current`), heads_after
+    /// the rows Alembic leaves. Empty when already there. Throws RevisionError when reaching the
+    /// destination would undo an applied revision (that is a downgrade), when the current rows
+    /// overlap, or for an unknown revision.
     std::vector<Step> plan_upgrade(const std::vector<std::string>& current,
                                    const std::vector<std::string>& destination) const;
 
     /// Steps that take the database from rows `current` down to rows `destination`, undoing every
-    /// applied revision the destination does not need, children and dependents first. Empty
-    /// when already there. Throws RevisionError when the destination needs a revision that is
-    /// not applied (that is an upgrade), or for an unknown revision.
+    /// applied revision the destination does not need, children and dependents first, with the
+    /// rows each step leaves as in Alembic (from overlapping rows too). Empty when already there.
+    /// Throws RevisionError when the destination needs a revision that is not applied (that is
+    /// an upgrade), or for an unknown revision.
     std::vector<Step> plan_downgrade(const std::vector<std::string>& current,
                                      const std::vector<std::string>& destination) const;
 
     /// The revisions of a `history -r` range, in topological order: `A:B` (descendants-or-self of
     /// A that are ancestors-or-self of B), `:B` (from base), `A:` (to the heads); A and B use the
-    /// target grammar, and `current` stands for the database's rows. Dependencies count as
-    /// ancestors, as they do for upgrades. Throws RevisionError for an expression without
-    /// exactly one ':', when an end cannot be resolved, or when A is not below B.
+    /// target grammar, and `current` stands for the database's rows. As in Alembic, a relative
+    /// upper end (`+N`, `X@+N`) counts from the lower end, and a relative lower end (`-N`)
+    /// counts down from the heads, or from the upper end when that walks past base. Dependencies
+    /// count as ancestors, as they do for upgrades. Throws RevisionError for an expression
+    /// without exactly one ':', when an end cannot be resolved, or when A is not below B.
     std::vector<std::string> resolve_range(std::string_view expression,
                                            const std::vector<std::string>& current) const;
 
@@ -150,17 +185,18 @@ private:
     // One flag per position in ordered_.
     using Mask = std::vector<char>;
 
-    // The revisions of a label's branch, with the label for messages.
+    // The revisions of a label's branch (for display), or of X's lineage (for `X@`), with X for
+    // messages.
     struct Branch {
         std::string label;
         Mask members;
+        std::size_t owner = npos;  // the revision X names
     };
 
     // What a target expression names before it becomes version rows.
     struct Target {
         std::vector<std::size_t> positions;  // ascending; empty = base
-        Branch branch;              // the `label@` the expression named; label empty if none
-        bool below_branch = false;  // `label@base`: positions are where it grows from
+        Branch branch;                       // the `X@` the expression named; label empty if none
     };
 
     std::size_t position(std::string_view id) const;
@@ -170,9 +206,15 @@ private:
     std::vector<std::string> prefix_matches(std::string_view prefix) const;
 
     Mask ancestors(const std::vector<std::size_t>& seeds) const;
+    Mask ancestors_by_parents(std::size_t seed) const;
     std::size_t line_below(std::size_t pos) const;
     Mask descendants(const Mask& seeds, bool through_dependents) const;
     Branch branch(std::string_view label) const;
+    Branch lineage(std::string_view name) const;
+    std::vector<std::size_t> overlapping(const std::vector<std::size_t>& rows_at,
+                                         const Mask& applied) const;
+    void refuse_overlap(const std::vector<std::string>& current, const Mask& applied) const;
+    std::vector<std::size_t> down_revisions(std::size_t pos) const;
 
     Target resolve(std::string_view expression, const std::vector<std::string>& current) const;
     std::size_t resolve_on_branch(std::string_view expression, std::string_view text,
@@ -182,8 +224,13 @@ private:
                                   bool forward) const;
     std::size_t walk(std::string_view expression, std::size_t from, bool forward, std::size_t steps,
                      const Branch* branch) const;
-    std::vector<Step> make_steps(Mask applied, const std::vector<std::size_t>& order,
-                                 Direction direction) const;
+    std::vector<std::size_t> range_lower(std::string_view expression, std::string_view text,
+                                         std::string_view upper,
+                                         const std::vector<std::string>& current) const;
+    std::vector<Step> make_steps(const std::vector<std::string>& current,
+                                 const std::vector<std::size_t>& order, Direction direction) const;
+    std::vector<Step> exact_steps(const std::vector<std::string>& current,
+                                  const std::vector<std::size_t>& order) const;
 
     std::vector<Revision> ordered_;
     std::map<std::string, std::size_t, std::less<>> index_;   // id -> position; sorted for prefixes

@@ -162,6 +162,34 @@ std::vector<std::string> rows_at(const RevisionGraph& graph, const std::string& 
     return graph.upgrade_destination(expression, {});
 }
 
+/// The line for a run with no step. An upgrade to a revision already applied is Alembic's no-op;
+/// a deploy that repeats `upgrade <pinned revision>` must read that it is past it, and how far.
+std::string nothing_to_do(const RevisionGraph& graph, Database& db, const std::string& target,
+                          const std::vector<std::string>& current, bool up) {
+    const std::size_t above =
+        up ? graph.applied_above(graph.resolve_target(target, current), current) : 0;
+    if (above == 0)
+        return "Nothing to do: " + db.describe() + " is already at " + heads_text(graph, current) +
+               ".\n";
+    return "Nothing to do: " + db.describe() + " is already past " + target + ": it is at " +
+           heads_text(graph, current) + ", " + std::to_string(above) +
+           (above == 1 ? " revision" : " revisions") + " above it.\n";
+}
+
+/// Alembic's `lbl@base` on a single root undoes every revision, not only the label's lineage:
+/// the result is kept, and said before anything runs.
+void warn_outside_lineage(const RevisionGraph& graph, const std::string& target,
+                          const std::vector<Step>& plan) {
+    std::vector<std::string> undone;
+    for (const auto& step : plan) undone.push_back(step.revision);
+    const auto outside = graph.outside_lineage(target, undone);
+    if (outside.empty()) return;
+    std::cerr << "warning: downgrade " << target << " also undoes " << join(outside, ", ")
+              << ", outside the lineage of '" << target.substr(0, target.find('@'))
+              << "' (Alembic does the same); to undo one branch only, count back along it "
+                 "(label@-N) or name its branch point (label@REV)\n";
+}
+
 /// Shared by upgrade and downgrade: lock, resolve, plan, run, summarise. Offline (`--sql`), the
 /// database is a script on stdout and the run starts from base or from the range's start.
 int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
@@ -204,11 +232,10 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
     const auto plan = plan_from(current);
     std::ostream& report = migrate_options.sql ? std::cerr : std::cout;
     if (plan.empty()) {
-        if (!options.quiet)
-            report << "Nothing to do: " << db->describe() << " is already at "
-                   << heads_text(scripts.graph, current) << ".\n";
+        if (!options.quiet) report << nothing_to_do(scripts.graph, *db, target, current, up);
         return exit_ok;
     }
+    if (!up && !options.quiet) warn_outside_lineage(scripts.graph, target, plan);
     db->ensure_version_tables();
     ConsoleListener listener(options.quiet, migrate_options.sql);
     RunOptions run_options;
@@ -276,8 +303,8 @@ int run_current(const GlobalOptions& options, bool verbose, bool check_heads) {
     const Scripts scripts = load_scripts(options);
     const auto db = open(options, true);
     const auto current = db->read_heads();
-    auto heads = scripts.graph.heads();
-    std::sort(heads.begin(), heads.end());
+    // A head another revision depends on has handed its row over (Alembic): compare rows.
+    const auto heads = scripts.graph.head_rows();
     if (options.json) {
         boost::json::array revisions;
         for (const auto& id : current) {
@@ -435,23 +462,10 @@ int run_stamp(const GlobalOptions& options, std::vector<std::string> expressions
                 throw RevisionError("the version table of " + db->describe() + " holds revision " +
                                     id + ", which no plugin in " + scripts.dir.string() +
                                     " provides; pass --purge to replace it anyway");
-    std::vector<std::string> named;
-    for (const auto& expression : expressions)
-        for (auto& id : scripts.graph.resolve_target(expression, current)) named.push_back(id);
-    // One row per head: a revision named together with one of its descendants is implied.
-    const auto implied = [&](const std::string& id) {
-        for (const auto& other : named)
-            if (other != id) {
-                const auto below = scripts.graph.ancestors_or_self({other});
-                if (std::find(below.begin(), below.end(), id) != below.end()) return true;
-            }
-        return false;
-    };
-    std::vector<std::string> target;
-    for (const auto& id : named)
-        if (!implied(id) && std::find(target.begin(), target.end(), id) == target.end())
-            target.push_back(id);
-    std::sort(target.begin(), target.end());
+    // --purge starts from an empty table, as Alembic's does; otherwise rows unrelated to the
+    // named revisions stay.
+    const auto target =
+        scripts.graph.stamp_destination(expressions, purge ? std::vector<std::string>{} : current);
     db->ensure_version_tables();
     stamp(*db, target);
     if (!options.quiet)
@@ -579,10 +593,11 @@ int run_check(const GlobalOptions& options, const CheckOptions& check) {
                                 "); repair the schema, then `migrator resolve " + dirty->revision +
                                 " --applied|--rolled-back`"});
 
-    if (current != heads) {
+    if (current != scripts.graph.head_rows()) {
         Finding pending{"not_at_head", "",
                         "the database is at " + heads_text(scripts.graph, current) +
-                            ", not at the head revision(s) " + heads_text(scripts.graph, heads) +
+                            ", not at the head revision(s) " +
+                            heads_text(scripts.graph, scripts.graph.head_rows()) +
                             "; run `migrator upgrade heads`"};
         (check.allow_pending ? warnings : problems).push_back(std::move(pending));
     }

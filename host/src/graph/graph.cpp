@@ -232,15 +232,17 @@ std::vector<std::string> RevisionGraph::ids(const Mask& mask) const {
 }
 
 std::vector<std::string> RevisionGraph::rows(const Mask& applied) const {
-    // A depends_on edge does not take a row away: only an applied child does.
+    // Alembic hands a row over to a revision that depends on it as to a child: only revisions
+    // nothing applied builds on keep a row.
+    const auto built_on = [&](const std::vector<std::size_t>& above) {
+        return std::any_of(above.begin(), above.end(),
+                           [&](std::size_t pos) { return applied[pos] != 0; });
+    };
     std::vector<std::string> out;
-    for (std::size_t pos = 0; pos < ordered_.size(); ++pos) {
-        if (!applied[pos]) continue;
-        const auto& children = child_positions_[pos];
-        if (std::none_of(children.begin(), children.end(),
-                         [&](std::size_t child) { return applied[child] != 0; }))
+    for (std::size_t pos = 0; pos < ordered_.size(); ++pos)
+        if (applied[pos] && !built_on(child_positions_[pos]) &&
+            !built_on(dependent_positions_[pos]))
             out.push_back(ordered_[pos].id);
-    }
     std::sort(out.begin(), out.end());
     return out;
 }
@@ -258,6 +260,8 @@ std::vector<std::string> RevisionGraph::heads() const {
         if (child_positions_[pos].empty()) out.push_back(ordered_[pos].id);
     return out;
 }
+
+std::vector<std::string> RevisionGraph::head_rows() const { return rows(Mask(ordered_.size(), 1)); }
 
 std::vector<std::string> RevisionGraph::bases() const {
     std::vector<std::string> out;
@@ -298,6 +302,15 @@ RevisionGraph::Mask RevisionGraph::descendants(const Mask& seeds, bool through_d
         if (through_dependents)
             for (std::size_t dependent : dependent_positions_[pos]) mask[dependent] = 1;
     }
+    return mask;
+}
+
+RevisionGraph::Mask RevisionGraph::ancestors_by_parents(std::size_t seed) const {
+    Mask mask(ordered_.size(), 0);
+    mask[seed] = 1;
+    for (std::size_t pos = seed + 1; pos-- > 0;)
+        if (mask[pos])
+            for (std::size_t parent : parent_positions_[pos]) mask[parent] = 1;
     return mask;
 }
 
@@ -344,17 +357,80 @@ std::vector<std::string> RevisionGraph::labels_of(std::string_view id) const {
     const std::size_t target = position(id);
     // The revision is on a label's branch when the labelled revision is one of its ancestors (by
     // parents only: a dependency is not lineage), or when it lies on the line below the label.
-    Mask lineage(ordered_.size(), 0);
-    lineage[target] = 1;
-    for (std::size_t pos = target + 1; pos-- > 0;)
-        if (lineage[pos])
-            for (std::size_t parent : parent_positions_[pos]) lineage[parent] = 1;
+    const Mask lineage = ancestors_by_parents(target);
     std::vector<std::string> out;
     for (const auto& [label, owner] : labels_) {
         bool member = lineage[owner] != 0;
         for (std::size_t at = line_below(owner); !member && at != npos; at = line_below(at))
             member = at == target;
         if (member) out.push_back(label);
+    }
+    return out;
+}
+
+// Alembic's `X@`: X is a branch label or, failing that, a revision (id or prefix), and the
+// lineage is X's revision with its ancestors and descendants by parents (`_shares_lineage`).
+RevisionGraph::Branch RevisionGraph::lineage(std::string_view name) const {
+    std::size_t owner = npos;
+    if (const auto found = labels_.find(name); found != labels_.end())
+        owner = found->second;
+    else if (find(name) != nullptr || !prefix_matches(name).empty())
+        owner = position(resolve_id(name));  // throws for an ambiguous prefix
+    else
+        throw RevisionError("No such branch label or revision '" + std::string(name) + "'; " +
+                            (labels_.empty() ? std::string("no revision has a branch label")
+                                             : "the labels are " + join(branch_labels())));
+    Mask seed(ordered_.size(), 0);
+    seed[owner] = 1;
+    Branch out{std::string(name), descendants(seed, false), owner};
+    const Mask below = ancestors_by_parents(owner);
+    for (std::size_t pos = 0; pos < ordered_.size(); ++pos) out.members[pos] |= below[pos];
+    return out;
+}
+
+// Rows with an applied revision building on them sit below another row.
+std::vector<std::size_t> RevisionGraph::overlapping(const std::vector<std::size_t>& rows_at,
+                                                    const Mask& applied) const {
+    std::vector<std::size_t> out;
+    const auto built_on = [&](const std::vector<std::size_t>& above) {
+        return std::any_of(above.begin(), above.end(),
+                           [&](std::size_t pos) { return applied[pos] != 0; });
+    };
+    for (std::size_t pos : rows_at)
+        if (built_on(child_positions_[pos]) || built_on(dependent_positions_[pos]))
+            out.push_back(pos);
+    return out;
+}
+
+void RevisionGraph::refuse_overlap(const std::vector<std::string>& current,
+                                   const Mask& applied) const {
+    const std::vector<std::size_t> below = overlapping(positions(current), applied);
+    if (below.empty()) return;
+    std::vector<std::string> names;
+    for (std::size_t pos : below) names.push_back(ordered_[pos].id);
+    const std::vector<std::string> repaired = rows(applied);
+    throw RevisionError("The version rows " + detail::describe_rows(current) +
+                        " overlap: " + join(names) + (names.size() == 1 ? " is" : " are") +
+                        " below another row, so there is no single state to upgrade from "
+                        "(Alembic refuses too: the requested revisions overlap); run " +
+                        detail::stamp_command(repaired) +
+                        " to keep only the rows on top, then upgrade");
+}
+
+// Alembic's down revisions of a step: the parents and the dependencies, less the dependencies
+// already below another of them (Alembic keeps some of those and then writes a row below
+// another on downgrade; leaving them out keeps the rows from overlapping).
+std::vector<std::size_t> RevisionGraph::down_revisions(std::size_t pos) const {
+    std::vector<std::size_t> out = parent_positions_[pos];
+    const auto& dependencies = dependency_positions_[pos];
+    if (dependencies.empty()) return out;
+    std::vector<std::size_t> seeds = out;
+    seeds.insert(seeds.end(), dependencies.begin(), dependencies.end());
+    for (std::size_t dependency : dependencies) {
+        std::vector<std::size_t> others;
+        for (std::size_t seed : seeds)
+            if (seed != dependency) others.push_back(seed);
+        if (!ancestors(others)[dependency]) out.push_back(dependency);
     }
     return out;
 }

@@ -10,10 +10,10 @@
 
 namespace migrator::detail {
 
-inline std::string join(const std::vector<std::string>& ids) {
+inline std::string join(const std::vector<std::string>& ids, const char* separator = ", ") {
     std::string out;
     for (const auto& id : ids) {
-        if (!out.empty()) out += ", ";
+        if (!out.empty()) out += separator;
         out += id;
     }
     return out;
@@ -22,6 +22,11 @@ inline std::string join(const std::vector<std::string>& ids) {
 // Version rows as users read them: no rows is `base`, Alembic's word for an empty database.
 inline std::string describe_rows(const std::vector<std::string>& ids) {
     return ids.empty() ? std::string("base") : join(ids);
+}
+
+// The command that replaces overlapping version rows with the given ones (the rows on top).
+inline std::string stamp_command(const std::vector<std::string>& rows) {
+    return "`migrator stamp " + (rows.empty() ? std::string("base") : join(rows, " ")) + "`";
 }
 
 inline std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }

@@ -113,15 +113,22 @@ std::size_t RevisionGraph::current_on_branch(std::string_view expression,
         }
         return rows_at.empty() ? npos : rows_at.front();
     }
-    // A branch is closed under children, so an applied child of a member is a member too.
-    const Mask applied = ancestors(rows_at);
+    // Alembic counts from the current rows in the lineage; going up with none there, from the
+    // tips of what is applied in it (base when nothing is).
     std::vector<std::string> found;
     std::size_t at = npos;
-    for (std::size_t pos = 0; pos < ordered_.size(); ++pos) {
+    for (std::size_t pos : rows_at)
+        if (branch->members[pos]) {
+            found.push_back(ordered_[pos].id);
+            at = pos;
+        }
+    const Mask applied = ancestors(rows_at);
+    for (std::size_t pos = 0; found.empty() && forward && pos < ordered_.size(); ++pos) {
         if (!applied[pos] || !branch->members[pos]) continue;
         const auto& children = child_positions_[pos];
-        if (std::none_of(children.begin(), children.end(),
-                         [&](std::size_t child) { return applied[child] != 0; })) {
+        if (std::none_of(children.begin(), children.end(), [&](std::size_t child) {
+                return applied[child] != 0 && branch->members[child] != 0;
+            })) {
             found.push_back(ordered_[pos].id);
             at = pos;
         }
@@ -133,8 +140,8 @@ std::size_t RevisionGraph::current_on_branch(std::string_view expression,
                             "@" + found.front() + (forward ? "+1'" : "-1'"));
     if (found.empty() && !forward)
         throw RevisionError("Relative revision " + quoted(expression) +
-                            " has nothing to count back from: no revision of branch " +
-                            quoted(branch->label) + " is applied");
+                            " has nothing to count back from: no current revision is on branch " +
+                            quoted(branch->label));
     return at;
 }
 
@@ -224,9 +231,9 @@ RevisionGraph::Target RevisionGraph::resolve(std::string_view expression,
         text = expression.substr(at + 1);
         if (at == 0 || text.empty())
             throw RevisionError("Revision " + quoted(expression) +
-                                " must name a branch label and a revision on it, as in "
-                                "'label@head' or 'label@+1'");
-        target.branch = branch(expression.substr(0, at));
+                                " must name a branch label (or a revision) and a revision in its "
+                                "lineage, as in 'label@head' or 'label@+1'");
+        target.branch = lineage(expression.substr(0, at));
     }
     const Branch* on = target.branch.label.empty() ? nullptr : &target.branch;
     const auto heads_on = [&] {
@@ -252,24 +259,8 @@ RevisionGraph::Target RevisionGraph::resolve(std::string_view expression,
             ", or name one revision");
     };
 
-    if (text == "base") {
-        if (on != nullptr) {
-            // The revision(s) the branch grows from: parents of its lowest revisions.
-            target.below_branch = true;
-            for (std::size_t pos = 0; pos < ordered_.size(); ++pos) {
-                if (!on->members[pos]) continue;
-                const auto& parents = parent_positions_[pos];
-                if (std::any_of(parents.begin(), parents.end(),
-                                [&](std::size_t p) { return on->members[p] != 0; }))
-                    continue;
-                target.positions.insert(target.positions.end(), parents.begin(), parents.end());
-            }
-            std::sort(target.positions.begin(), target.positions.end());
-            target.positions.erase(std::unique(target.positions.begin(), target.positions.end()),
-                                   target.positions.end());
-        }
-        return target;
-    }
+    // `X@base` is base, as in Alembic; a downgrade still reads X from the target.
+    if (text == "base") return target;
     if (text == "heads") {
         target.positions = heads_on();
         return target;
@@ -319,11 +310,67 @@ RevisionGraph::Target RevisionGraph::resolve(std::string_view expression,
     return target;
 }
 
+std::vector<std::string> RevisionGraph::outside_lineage(
+    std::string_view expression, const std::vector<std::string>& ids_given) const {
+    const std::size_t at = expression.find('@');
+    if (find(expression) != nullptr || at == std::string_view::npos || at == 0) return {};
+    const Branch scope = lineage(expression.substr(0, at));
+    std::vector<std::string> out;
+    for (const auto& id : ids_given)
+        if (!scope.members[position(id)]) out.push_back(id);
+    return out;
+}
+
 std::vector<std::string> RevisionGraph::resolve_target(
     std::string_view expression, const std::vector<std::string>& current) const {
     const Target target = resolve(expression, current);
     std::vector<std::string> out;
     for (std::size_t pos : target.positions) out.push_back(ordered_[pos].id);
+    return out;
+}
+
+namespace {
+
+// `+N`, `-N`, `X@+N` or `X@-N`: a count with no revision to count from; `sign` gets '+' or '-'.
+bool anchorless_relative(std::string_view text, char& sign) {
+    const std::size_t at = text.find('@');
+    const std::string_view count = at == std::string_view::npos ? text : text.substr(at + 1);
+    if (count.size() < 2 || (count[0] != '+' && count[0] != '-') || !all_digits(count.substr(1)))
+        return false;
+    sign = count[0];
+    return true;
+}
+
+}  // namespace
+
+// Alembic's lower end `-N` (`get_revisions("-N")`): N down from each head (in X's lineage for
+// `X@-N`); when that walks past base, N down from the upper end instead.
+std::vector<std::size_t> RevisionGraph::range_lower(std::string_view expression,
+                                                    std::string_view text, std::string_view upper,
+                                                    const std::vector<std::string>& current) const {
+    const std::size_t at = text.find('@');
+    Branch scope;
+    if (at != std::string_view::npos) scope = lineage(text.substr(0, at));
+    const Branch* on = at == std::string_view::npos ? nullptr : &scope;
+    const std::size_t steps = parse_steps(text.substr(at == std::string_view::npos ? 1 : at + 2));
+    std::vector<std::size_t> out;
+    try {
+        for (std::size_t pos = 0; pos < ordered_.size(); ++pos)
+            if (child_positions_[pos].empty() && (on == nullptr || on->members[pos]))
+                if (const std::size_t to = walk(text, pos, false, steps, on); to != npos)
+                    out.push_back(to);
+        return out;
+    } catch (const RevisionError&) {
+        char sign = 0;
+        if (upper.empty() || upper == "current" || anchorless_relative(upper, sign)) throw;
+    }
+    const Target end = resolve(upper, current);
+    if (end.positions.size() != 1)
+        throw RevisionError("Range " + quoted(expression) + ": " + quoted(text) +
+                            " walks past base from the heads and cannot count down from " +
+                            quoted(upper) + ", which is not one revision");
+    if (const std::size_t to = walk(text, end.positions.front(), false, steps, on); to != npos)
+        out.push_back(to);
     return out;
 }
 
@@ -337,36 +384,67 @@ std::vector<std::string> RevisionGraph::resolve_range(
                             "'current:'");
     const std::string_view lower = expression.substr(0, colon);
     const std::string_view upper = expression.substr(colon + 1);
+    char lower_sign = 0;
+    char upper_sign = 0;
+    const bool lower_relative = find(lower) == nullptr && anchorless_relative(lower, lower_sign);
+    const bool upper_relative = find(upper) == nullptr && anchorless_relative(upper, upper_sign);
+    if (lower_relative && lower_sign == '+')
+        throw RevisionError("Range " + quoted(expression) +
+                            ": a relative lower end counts down "
+                            "from the heads, as in '-1:'; " +
+                            quoted(lower) + " is not one");
+    if (upper_relative && upper_sign == '-')
+        throw RevisionError("Range " + quoted(expression) +
+                            ": a relative upper end counts up "
+                            "from the lower end, as in 'A:+1'; " +
+                            quoted(upper) + " is not one");
+    if (lower_relative && upper_relative)
+        throw RevisionError("Range " + quoted(expression) +
+                            " has two relative ends; name a revision at one of them");
 
     // `current` is a range end only, as in Alembic's `history -r current:`.
-    const auto resolve_end = [&](std::string_view text, Target& target) {
+    const auto resolve_end = [&](std::string_view text,
+                                 const std::vector<std::string>& from) -> std::vector<std::size_t> {
         if (text == "current") {
             detail::require_known_current(*this, current);
-            target.positions = positions(current);
-        } else {
-            target = resolve(text, current);
+            return positions(current);
         }
+        return resolve(text, from).positions;
     };
 
     const Mask everything(ordered_.size(), 1);
     Mask from = everything;
+    std::vector<std::string> lower_ids;  // where a relative upper end counts from
     if (!lower.empty()) {
-        Target target;
-        resolve_end(lower, target);
-        if (target.below_branch) {
-            from = descendants(target.branch.members, true);
-        } else if (!target.positions.empty()) {
+        const std::vector<std::size_t> start = lower_relative
+                                                   ? range_lower(expression, lower, upper, current)
+                                                   : resolve_end(lower, current);
+        if (!start.empty()) {
             Mask seeds(ordered_.size(), 0);
-            for (std::size_t pos : target.positions) seeds[pos] = 1;
+            for (std::size_t pos : start) {
+                seeds[pos] = 1;
+                lower_ids.push_back(ordered_[pos].id);
+            }
             from = descendants(seeds, true);
         }
     }
-    Mask to = everything;
-    if (!upper.empty()) {
-        Target target;
-        resolve_end(upper, target);
-        to = ancestors(target.positions);
+    // Alembic keeps only the upper targets on the lower end's branch (`lbl@base:` lists the
+    // branch's heads and what they need, not every head).
+    std::vector<std::size_t> top;
+    if (upper.empty()) {
+        for (std::size_t pos = 0; pos < ordered_.size(); ++pos)
+            if (child_positions_[pos].empty()) top.push_back(pos);
+    } else {
+        top = resolve_end(upper, upper_relative ? lower_ids : current);
     }
+    if (const std::size_t at = lower.find('@');
+        at != std::string_view::npos && find(lower) == nullptr) {
+        const Branch scope = lineage(lower.substr(0, at));
+        top.erase(std::remove_if(top.begin(), top.end(),
+                                 [&](std::size_t pos) { return !scope.members[pos]; }),
+                  top.end());
+    }
+    const Mask to = ancestors(top);
 
     Mask both(ordered_.size(), 0);
     bool any = false;

@@ -1,4 +1,5 @@
 // Runs a plan: loads the plan's plugins, then one transaction per revision with its version rows.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -361,6 +362,13 @@ HistoryRecord resolve_dirty(Database& db, const std::string& revision, bool appl
 void stamp(Database& db, const std::vector<std::string>& target) {
     in_transaction(db, [&] {
         const auto current = db.read_heads();
+        // Only the rows that change are touched: Alembic keeps unrelated rows as they are.
+        std::vector<std::string> removed;
+        std::vector<std::string> added;
+        for (const auto& id : current)
+            if (std::find(target.begin(), target.end(), id) == target.end()) removed.push_back(id);
+        for (const auto& id : target)
+            if (std::find(current.begin(), current.end(), id) == current.end()) added.push_back(id);
         HistoryRecord record;
         record.direction = "stamp";
         record.revision = join(target);
@@ -368,7 +376,7 @@ void stamp(Database& db, const std::vector<std::string>& target) {
         record.heads_after = join(target);
         record.started_at = utc_now_iso8601();
         record.success = true;
-        db.replace_heads(current, target);
+        db.replace_heads(removed, added);
         db.record_history(record);
     });
 }
