@@ -369,6 +369,19 @@ protected:
     }
 
 private:
+    /// What to fix when an SQLSTATE says the server cannot store anything (disk full, a
+    /// read-only transaction or standby) rather than that the SQL is wrong; empty otherwise.
+    std::string storage_fix(const std::string& sqlstate) const {
+        if (sqlstate == "53100")
+            return "the disk of the PostgreSQL server at " + describe() +
+                   " is full: free space on it, then run again";
+        if (sqlstate == "25006")
+            return "the PostgreSQL server at " + describe() +
+                   " only allows reading (a standby, or default_transaction_read_only): connect "
+                   "to the primary with a role allowed to write";
+        return {};
+    }
+
     /// Runs `action`, turning a libpqxx error into a DatabaseError: `context` (may be empty)
     /// followed by PostgreSQL's primary message.
     template <typename Action>
@@ -383,7 +396,11 @@ private:
             // Any error inside a transaction aborts it on the server.
             transaction_failed_ = in_transaction_;
             const std::string message = server_message(e.base().what());
-            throw DatabaseError(context.empty() ? message : context + ": " + message);
+            const std::string text = context.empty() ? message : context + ": " + message;
+            if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e.base()))
+                if (const std::string fix = storage_fix(sql->sqlstate()); !fix.empty())
+                    throw DatabaseStorageError(text + "; " + fix);
+            throw DatabaseError(text);
         }
     }
 
