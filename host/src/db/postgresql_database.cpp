@@ -145,6 +145,7 @@ public:
         std::optional<std::string> current_schema;
         translate_errors("cannot open PostgreSQL database " + describe(), [&] {
             // The read commands must not change anything, like SQLite's read-only open.
+            read_only_ = options.read_only;
             if (options.read_only) run("SET default_transaction_read_only = on");
             // Session settings, sent with the query below rather than in round trips of their own.
             std::string settings;
@@ -375,7 +376,8 @@ private:
         if (sqlstate == "53100")
             return "the disk of the PostgreSQL server at " + describe() +
                    " is full: free space on it, then run again";
-        if (sqlstate == "25006")
+        // A read command's own read-only session (read_only_) is no fault of the server's.
+        if (sqlstate == "25006" && !read_only_)
             return "the PostgreSQL server at " + describe() +
                    " only allows reading (a standby, or default_transaction_read_only): connect "
                    "to the primary with a role allowed to write";
@@ -472,6 +474,7 @@ private:
     std::string quoted_schema_;
     std::int64_t lock_key_ = 0;
     bool locked_ = false;
+    bool read_only_ = false;  ///< opened for a read command: migrator set the session read-only
     bool in_transaction_ = false;
     bool begin_pending_ = false;  ///< begin() was called and BEGIN not sent yet
     bool transaction_failed_ = false;
