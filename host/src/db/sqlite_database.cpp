@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <fstream>
 #include <migrator/errors.hpp>
 #include <utility>
 
@@ -69,11 +70,13 @@ void refuse_unless_regular_file(const std::string& file) {
                         "where migrator may create one");
 }
 
-/// Whether `file` exists and holds at least one byte.
-bool non_empty(const std::string& file) {
-    std::error_code error;
-    const auto size = std::filesystem::file_size(file, error);
-    return !error && size > 0;
+/// Whether `journal` starts as a rollback journal SQLite must play back: it exists and its first
+/// byte is not zero (a transaction writes the header only before it changes the database file,
+/// and its end deletes or zeroes it).
+bool journal_needs_playback(const std::string& journal) {
+    std::ifstream in(journal, std::ios::binary);
+    char first = 0;
+    return in.get(first) && first != 0;
 }
 
 class SqliteDatabase final : public SqlDatabase {
@@ -105,12 +108,12 @@ public:
         // must roll back before it reads; a read-only connection cannot, and SQLite then refuses
         // to read at all. Reading commands open such a file read-write (never creating it).
         const std::string journal = file + "-journal";
-        const bool journal_left = non_empty(journal);
+        const bool journal_left = journal_needs_playback(journal);
         const bool recover =
             options.read_only && (journal_left || std::filesystem::exists(file + "-wal", ignored));
         open(file, recover ? SQLite::OPEN_READWRITE : flags);
-        // Still there: another writer holds it, so it was not hot.
-        if (journal_left && !non_empty(journal) && options.warn)
+        // Still there: a live writer holds it, so it was not SQLite's to roll back.
+        if (journal_left && !journal_needs_playback(journal) && options.warn)
             options.warn("rolled back an interrupted transaction left in " + journal);
     }
 
