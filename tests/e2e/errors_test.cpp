@@ -81,6 +81,40 @@ TEST_CASE("database URL problems name the URL with the password masked", "[e2e][
     }
 }
 
+TEST_CASE(
+    "a URL with a bad port, a control character or raw non-ASCII is refused before any "
+    "connection",
+    "[e2e][errors]") {
+    Sandbox sandbox("sqlite", shipped_versions_dir());
+    const std::string dir = sandbox.dir().string();
+    std::string url;
+    std::string expected;
+    SECTION("a percent-encoded NUL in the file name") {
+        url = "sqlite:///" + dir + "/app.db%00.bak";
+        expected = "error: the file name in database URL " + url +
+                   " holds the control character %00, which no database name, file name or "
+                   "setting may contain; remove it";
+    }
+    SECTION("a port that is not a number") {
+        url = "postgresql://app:s3cret@127.0.0.1:5a/x";
+        expected =
+            "error: port '5a' in database URL postgresql://app:***@127.0.0.1:5a/x is not a "
+            "number; a port is a number from 1 to 65535";
+    }
+    SECTION("raw non-ASCII") {
+        url = "sqlite:///" + dir + "/caf\xc3\xa9.db";
+        expected = "error: malformed database URL " + url +
+                   "; it contains the non-ASCII character '\xc3\xa9', which must be "
+                   "percent-encoded as its UTF-8 bytes (%C3%A9)";
+    }
+    const auto result = run_process({MIGRATOR_BIN, "--url", url, "--versions-dir",
+                                     shipped_versions_dir().string(), "upgrade", "head"},
+                                    Sandbox::clean_environment(), dir);
+    CHECK(result.exit_code == 5);
+    CHECK(result.err == expected + "\n");
+    CHECK(fs::directory_iterator(sandbox.dir()) == fs::directory_iterator());
+}
+
 TEST_CASE("a missing versions directory is named", "[e2e][errors]") {
     Sandbox sandbox("sqlite", "/nonexistent/versions");
     const auto result = sandbox.migrator({"history"});

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
@@ -88,7 +89,7 @@ void check_next_run_finishes(const Sandbox& sandbox, const std::string& head,
 }
 
 /// Starts `upgrade head` on the `slow` scenario, whose s2 sleeps for ten minutes in its step,
-/// and returns once s2 has created its table and is sleeping.
+/// and returns once s2 has created its table and is sleeping (`large_table`'s l2 too).
 std::unique_ptr<BackgroundProcess> start_slow_upgrade(const Sandbox& sandbox) {
     const auto started = sandbox.dir() / "started.log";
     auto env = Sandbox::clean_environment();
@@ -224,6 +225,47 @@ TEST_CASE(
     // SIGKILL cannot be caught: no line, and none is needed.
     check_stopped(sandbox, runner->wait(), 128 + SIGKILL, "");
     check_next_run_finishes(sandbox, "5105105105aa", "slow_table");
+}
+
+TEST_CASE(
+    "after kill -9 in the middle of a revision, read-only commands on SQLite roll back the "
+    "journal it left and report the revision before it",
+    "[e2e][hostile]") {
+    // l2 writes more than SQLite's page cache holds, so the file holds part of its transaction
+    // and the journal that undoes it is hot (it starts with the journal's magic number).
+    Sandbox sandbox("sqlite", fixture_dir("large_table"));
+    const auto runner = start_slow_upgrade(sandbox);
+    runner->send_signal(SIGKILL);
+    REQUIRE(runner->wait().exit_code == 128 + SIGKILL);
+    const auto journal = sandbox.dir() / "test.db-journal";
+    REQUIRE(read_file(journal).substr(0, 8) == "\xd9\xd5\x05\xf9\x20\xa1\x63\xd7");
+    const std::string rolled_back =
+        "warning: rolled back an interrupted transaction left in " + journal.string() + "\n";
+
+    SECTION("current") {
+        const auto result = sandbox.migrator({"current"});
+        CHECK(result.exit_code == 0);
+        CHECK(result.out == a1 + "\n");
+        CHECK(result.err == rolled_back);
+    }
+    SECTION("history -i") {
+        const auto result = sandbox.migrator({"history", "-i"});
+        CHECK(result.exit_code == 0);
+        CHECK_THAT(result.out, Contains("<base> -> " + a1 + " (current), create item"));
+        CHECK(result.err == rolled_back);
+    }
+    SECTION("check --json") {
+        const auto result = sandbox.migrator({"--json", "check"});
+        CHECK(result.exit_code == 8);  // not at head
+        const auto document = boost::json::parse(result.out).as_object();
+        CHECK(document.at("current").as_array() == boost::json::array{a1});
+        CHECK(result.err == rolled_back);
+    }
+    // Rolled back, not merely read past: the journal is gone and the file holds no trace of s2.
+    CHECK_FALSE(fs::exists(journal));
+    CHECK(sandbox.version_rows() == std::vector<std::string>{a1});
+    CHECK(sandbox.tables() == std::set<std::string>{"item"});
+    CHECK(sandbox.column("PRAGMA integrity_check") == std::vector<std::string>{"ok"});
 }
 
 TEST_CASE(

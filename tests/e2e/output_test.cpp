@@ -163,3 +163,53 @@ TEST_CASE("migrator revision -m is scaffold new", "[e2e][output]") {
     CHECK(fs::exists(dir.path() / "revisions" / "abcdef012345_create_account" /
                      "abcdef012345_create_account.cpp"));
 }
+
+TEST_CASE("control characters a plugin provides are printed escaped, and exactly in JSON",
+          "[e2e][output]") {
+    Sandbox sandbox("sqlite", fixture_dir("escapes"));
+    const std::string raw = "add tag\x1b[2J\rOK: all revisions verified";
+    const std::string escaped = "add tag\\x1b[2J\\rOK: all revisions verified";
+    const auto printable = [](const ProcessResult& result) {
+        INFO(result.out << result.err);
+        for (const std::string* text : {&result.out, &result.err}) {
+            CHECK(text->find('\x1b') == std::string::npos);
+            CHECK(text->find('\r') == std::string::npos);
+            CHECK(text->find('\x7f') == std::string::npos);
+            CHECK(text->find('\x07') == std::string::npos);
+        }
+    };
+
+    SECTION("upgrade's progress line and the revision's log line") {
+        const auto result = sandbox.migrator({"upgrade", "head"});
+        CHECK(result.exit_code == 0);
+        CHECK_THAT(result.out, Contains("[2/2] Running upgrade a1a1a1a1a1a1 -> e2e2e2e2e2e2, " +
+                                        escaped + "\n      tagged\\x1b]0;owned\\x07\\r\n"));
+        printable(result);
+    }
+    SECTION("the error line of the revision that fails") {
+        const auto result = sandbox.migrator({"upgrade", "head"}, {{"MIGRATOR_TEST_FAIL", "1"}});
+        CHECK(result.exit_code == 1);
+        CHECK_THAT(result.err,
+                   Contains("upgrade of revision e2e2e2e2e2e2 (" + escaped +
+                            ") failed: tag failed\\x1b[1A\\r\\x7f; it was rolled back"));
+        CHECK(lines_of(result.err).size() == 1);
+        printable(result);
+    }
+    SECTION("history, show, heads and current") {
+        REQUIRE(sandbox.migrator({"upgrade", "head"}).exit_code == 0);
+        const std::vector<std::vector<std::string>> with_message{
+            {"history"},      {"history", "-v"}, {"history", "-i"},
+            {"show", "e2e2"}, {"heads", "-v"},   {"current", "-v"}};
+        for (const auto& command : with_message) {
+            const auto result = sandbox.migrator(command);
+            INFO(command.front());
+            CHECK(result.exit_code == 0);
+            CHECK_THAT(result.out, Contains(escaped));
+            printable(result);
+        }
+    }
+    SECTION("JSON carries the message exactly") {
+        const auto document = parse_object(sandbox.migrator({"--json", "show", "e2e2"}).out);
+        CHECK(document.at("revisions").as_array().at(0).at("message").as_string() == raw);
+    }
+}

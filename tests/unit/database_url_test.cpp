@@ -269,3 +269,86 @@ TEST_CASE("mask_password hides passwords even in text that is not a URL", "[db]"
         CHECK(mask_password("old_password=x") == "old_password=x");
     }
 }
+
+TEST_CASE("A control character in any decoded part of a URL is refused", "[db]") {
+    SECTION("a percent-encoded NUL in a SQLite path") {
+        const auto message = parse_error("sqlite:////srv/app/app.db%00.bak");
+        CHECK_THAT(message, Catch::Contains("the file name in database URL "
+                                            "sqlite:////srv/app/app.db%00.bak holds the control "
+                                            "character %00"));
+    }
+    SECTION("a newline in a PostgreSQL database name") {
+        CHECK_THAT(parse_error("postgresql://u@h/app%0Adb"),
+                   Catch::Contains("the database name in database URL postgresql://u@h/app%0Adb "
+                                   "holds the control character %0A"));
+    }
+    SECTION("DEL in a query parameter") {
+        CHECK_THAT(parse_error("postgresql://u@h/db?application_name=a%7F"),
+                   Catch::Contains("the query in database URL"));
+    }
+    SECTION("a NUL in the password, which stays masked") {
+        const auto message = parse_error("postgresql://u:hunter2%00secret@h/db");
+        CHECK_THAT(message, Catch::Contains("the password in database URL "
+                                            "postgresql://u:***@h/db holds the control character "
+                                            "%00"));
+        CHECK_THAT(message, !Catch::Contains("hunter2"));
+    }
+}
+
+TEST_CASE("A port that is not a number from 1 to 65535 is refused, naming the port", "[db]") {
+    SECTION("letters only") {
+        CHECK(parse_error("postgresql://u@127.0.0.1:abc/x") ==
+              "port 'abc' in database URL postgresql://u@127.0.0.1:abc/x is not a number; a port "
+              "is a number from 1 to 65535");
+    }
+    SECTION("digits followed by a letter") {
+        CHECK(parse_error("postgresql://u@127.0.0.1:5a/x") ==
+              "port '5a' in database URL postgresql://u@127.0.0.1:5a/x is not a number; a port is "
+              "a number from 1 to 65535");
+    }
+    SECTION("an IPv6 host, with the password masked") {
+        const auto message = parse_error("postgresql://u:hunter2secret@[::1]:54x32/db");
+        CHECK_THAT(message, Catch::StartsWith("port '54x32' in database URL "
+                                              "postgresql://u:***@[::1]:54x32/db is not a number"));
+    }
+    SECTION("a letter with no database after it") {
+        CHECK_THAT(parse_error("postgresql://u@h:5432x"), Catch::Contains("port '5432x'"));
+    }
+    SECTION("numbers still work, and an empty port means the default") {
+        CHECK(DatabaseUrl::parse("postgresql://u@h:65535/x").port == 65535u);
+        CHECK_FALSE(DatabaseUrl::parse("postgresql://u@h:/x").port);
+        CHECK(DatabaseUrl::parse("postgresql://u@h:/x").database == "x");
+    }
+}
+
+TEST_CASE("A character a URL must hold percent-encoded is named with its encoding", "[db]") {
+    SECTION("raw non-ASCII in a SQLite path") {
+        CHECK(parse_error("sqlite:////srv/caf\xc3\xa9/app.db") ==
+              "malformed database URL sqlite:////srv/caf\xc3\xa9/app.db; it contains the "
+              "non-ASCII character '\xc3\xa9', which must be percent-encoded as its UTF-8 bytes "
+              "(%C3%A9)");
+    }
+    SECTION("raw non-ASCII in a PostgreSQL database name") {
+        CHECK_THAT(parse_error("postgresql://u@h/b\xc3\xa4"
+                               "ckerei"),
+                   Catch::Contains("non-ASCII character '\xc3\xa4', which must be percent-encoded "
+                                   "as its UTF-8 bytes (%C3%A4)"));
+    }
+    SECTION("a raw control character") {
+        CHECK_THAT(parse_error("sqlite:///a\x01.db"),
+                   Catch::Contains("it contains a control character, which must be percent-encoded "
+                                   "as %01"));
+    }
+    SECTION("a character outside the URL alphabet") {
+        CHECK_THAT(parse_error("sqlite:///a|b.db"),
+                   Catch::Contains("it contains the character '|', which must be percent-encoded "
+                                   "as %7C"));
+    }
+    SECTION("non-ASCII in the password is not shown") {
+        const auto message = parse_error("postgresql://u:p\xc3\xa4sswort@h/db");
+        CHECK_THAT(message, Catch::Contains("postgresql://u:***@h/db"));
+        CHECK_THAT(message, Catch::Contains("non-ASCII characters in the user name and password "
+                                            "percent-encoded"));
+        CHECK_THAT(message, !Catch::Contains("sswort"));
+    }
+}

@@ -1,9 +1,12 @@
 // Tests of the SQLite backend through the Database interface, on temporary files and in memory.
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <migrator/database_url.hpp>
 #include <migrator/db.hpp>
@@ -15,6 +18,7 @@ namespace fs = std::filesystem;
 using migrator::Database;
 using migrator::DatabaseError;
 using migrator::DatabaseOptions;
+using migrator::DatabaseStorageError;
 using migrator::DatabaseUrl;
 using migrator::HistoryRecord;
 using migrator::open_database;
@@ -320,4 +324,93 @@ TEST_CASE("A file that cannot be opened is a DatabaseError naming it", "[db]") {
         }
         CHECK_THROWS_WITH(open(file.url()), Catch::Contains("not a database"));
     }
+}
+
+TEST_CASE("A SQLite path that exists and is not a regular file is refused when it is opened",
+          "[db]") {
+    TempDatabaseFile file;
+    std::string kind;
+    SECTION("a directory") {
+        fs::create_directory(file.path());
+        kind = "a directory";
+    }
+    SECTION("a FIFO, which SQLite would wait on forever") {
+        REQUIRE(mkfifo(file.path().c_str(), 0600) == 0);
+        kind = "a FIFO (named pipe)";
+    }
+    for (const bool read_only : {true, false}) {
+        DatabaseOptions options;
+        options.read_only = read_only;
+        CHECK_THROWS_WITH(open(file.url(), options),
+                          "SQLite database " + file.path().string() + " is " + kind +
+                              ", not a database file; point the URL at a database file, or at a "
+                              "path where migrator may create one");
+    }
+}
+
+TEST_CASE("A read-only open rolls back the hot journal a stopped writer left, and says so",
+          "[db]") {
+    TempDatabaseFile file;
+    {
+        auto writer = open(file.url());
+        writer->ensure_version_tables();
+        writer->begin();
+        writer->replace_heads({}, {"a1"});
+        writer->commit();
+    }
+    // A writer whose transaction outgrows its page cache writes to the file, after syncing the
+    // journal that undoes it; it then dies without committing.
+    const pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        auto writer = open(file.url());
+        writer->execute("PRAGMA cache_size = 10");
+        writer->begin();
+        writer->replace_heads({"a1"}, {"b2"});
+        writer->execute(
+            "CREATE TABLE big AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+            "WHERE i < 500) SELECT i, zeroblob(1000) AS filler FROM n");
+        _exit(0);
+    }
+    int status = 0;
+    REQUIRE(waitpid(child, &status, 0) == child);
+    REQUIRE(WIFEXITED(status));
+    const std::string journal = file.path().string() + "-journal";
+    std::ifstream in(journal, std::ios::binary);
+    std::string magic(8, '\0');
+    in.read(magic.data(), 8);
+    REQUIRE(magic == "\xd9\xd5\x05\xf9\x20\xa1\x63\xd7");  // hot: its header was synced
+
+    std::vector<std::string> warnings;
+    DatabaseOptions options;
+    options.read_only = true;
+    options.warn = [&](const std::string& text) { warnings.push_back(text); };
+    auto reader = open(file.url(), options);
+    CHECK(reader->read_heads() == std::vector<std::string>{"a1"});
+    CHECK(warnings ==
+          std::vector<std::string>{"rolled back an interrupted transaction left in " + journal});
+    CHECK_FALSE(fs::exists(journal));
+    CHECK(rows_of(*reader, "SELECT count(*) FROM sqlite_master WHERE name = 'big'") ==
+          Rows{{std::string("0")}});
+}
+
+TEST_CASE("A statement that meets a full database says what to fix, as a storage failure", "[db]") {
+    TempDatabaseFile file;
+    auto db = open(file.url());
+    db->ensure_version_tables();
+    // The connection's page limit fills up exactly as a disk does: SQLITE_FULL.
+    db->execute("PRAGMA max_page_count = 20");
+    db->begin();
+    try {
+        db->execute(
+            "CREATE TABLE big AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+            "WHERE i < 500) SELECT i, zeroblob(1000) AS filler FROM n");
+        FAIL("no error on a full database");
+    } catch (const DatabaseStorageError& e) {
+        CHECK_THAT(e.what(), Catch::StartsWith("the disk holding " + file.path().string() +
+                                               " is full: free space on it, then run again "
+                                               "(SQLite: database or disk is full)"));
+    }
+    db->rollback();
+    CHECK(db->read_heads().empty());
 }

@@ -25,6 +25,10 @@ struct DatabaseOptions {
     /// was hit (PostgreSQL: the session's statement_timeout; SQLite: the statement is
     /// interrupted). Zero: no limit (PostgreSQL: the server's own setting stays).
     std::chrono::milliseconds statement_timeout{0};
+    /// Receives a sentence about something the backend did on its own that the user should know
+    /// (SQLite: it rolled back a transaction a stopped run left); empty: such sentences are
+    /// dropped.
+    std::function<void(const std::string&)> warn;
 };
 
 /// One row of the history table: one step that ran, successfully or not.

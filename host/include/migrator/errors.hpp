@@ -36,6 +36,14 @@ public:
     using Error::Error;
 };
 
+/// The database cannot be written or read for a reason of its storage, not of any statement: a
+/// read-only file, directory, mount or transaction, a full disk, an I/O error. A database failure
+/// (exit status 5) even when a revision's own SQL met it; the sentence says what to fix.
+class DatabaseStorageError : public DatabaseError {
+public:
+    using DatabaseError::DatabaseError;
+};
+
 /// Another migrator held the migration lock for longer than the lock timeout.
 class LockError : public DatabaseError {
 public:

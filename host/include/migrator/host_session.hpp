@@ -4,6 +4,7 @@
 
 #include <migrator/plugin_abi.h>
 
+#include <exception>
 #include <functional>
 #include <migrator/db.hpp>
 #include <string>
@@ -27,7 +28,13 @@ public:
     /// The C struct to pass to a plugin or to a Context; valid while this session lives.
     const migrator_host* host() const { return &host_; }
 
+    /// Rethrows the DatabaseStorageError a statement of the plugin met, if one did (a read-only
+    /// file, a full disk): the run then fails as the database's fault, not the revision's.
+    void rethrow_storage_failure() const;
+
 private:
+    /// Keeps what a call from the plugin threw (called inside its catch block).
+    void failed(const std::exception& e);
     static int execute(void* session, const char* sql);
     static int query(void* session, const char* sql, migrator_row_fn on_row, void* user);
     static const char* last_error(void* session);
@@ -37,6 +44,7 @@ private:
     LogLine log_;
     std::string dialect_;
     std::string last_error_;
+    std::exception_ptr storage_failure_;
     migrator_host host_{};
 };
 

@@ -62,6 +62,9 @@ DatabaseOptions database_options(const GlobalOptions& options, bool read_only) {
     db_options.read_only = read_only;
     db_options.version_schema = options.version_schema;
     db_options.statement_timeout = milliseconds_of(options.statement_timeout_seconds);
+    db_options.warn = [](const std::string& text) {
+        std::cerr << "warning: " << printable(text) << '\n';
+    };
     return db_options;
 }
 
@@ -99,15 +102,17 @@ public:
         const bool up = step.direction == Direction::upgrade;
         const std::string parents = join(revision.parents, ", ");
         out_ << colours_.dim("[" + std::to_string(index) + "/" + std::to_string(total) + "]")
-             << " Running " << (up ? "upgrade " : "downgrade ") << (up ? parents : revision.id)
-             << " -> " << (up ? revision.id : parents) << ", " << revision.message << std::flush;
+             << printable(" Running " + std::string(up ? "upgrade " : "downgrade ") +
+                          (up ? parents : revision.id) + " -> " + (up ? revision.id : parents) +
+                          ", " + revision.message)
+             << std::flush;
         logged_ = false;
         line_open_ = true;
     }
     void step_log(const std::string& message) override {
         if (quiet_) return;
         if (!logged_) out_ << '\n';
-        out_ << "      " << message << '\n' << std::flush;
+        out_ << "      " << printable(message) << '\n' << std::flush;
         logged_ = true;
     }
     void step_finished(std::size_t, std::size_t, const Step&, double elapsed_ms) override {
@@ -323,9 +328,9 @@ int run_current(const GlobalOptions& options, bool verbose, bool check_heads) {
     for (const auto& id : current) {
         const Revision* revision = scripts.graph.find(id);
         if (revision == nullptr) {
-            std::cout << id << " (not in " << scripts.dir.string() << ")\n";
-            std::cerr << "warning: the database is at revision " << id << ", which no plugin in "
-                      << scripts.dir.string() << " provides\n";
+            std::cout << printable(id) << " (not in " << scripts.dir.string() << ")\n";
+            std::cerr << "warning: the database is at revision " << printable(id)
+                      << ", which no plugin in " << scripts.dir.string() << " provides\n";
         } else if (verbose) {
             std::cout << "\n" << revision_block(scripts.graph, *revision, {});
         } else {
@@ -625,10 +630,12 @@ int run_check(const GlobalOptions& options, const CheckOptions& check) {
         print_json(document);
         return ok ? exit_ok : exit_check_failed;
     }
-    for (const auto& warning : warnings) std::cout << "warning: " << warning.message << '\n';
-    for (const auto& problem : problems) std::cout << "problem: " << problem.message << '\n';
+    for (const auto& warning : warnings)
+        std::cout << "warning: " << printable(warning.message) << '\n';
+    for (const auto& problem : problems)
+        std::cout << "problem: " << printable(problem.message) << '\n';
     for (const auto& difference : differences)
-        std::cout << "difference: " << difference.describe() << '\n';
+        std::cout << "difference: " << printable(difference.describe()) << '\n';
     if (!ok) {
         std::string found;
         if (!problems.empty()) found = count_of(problems.size(), "problem");

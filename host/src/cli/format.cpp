@@ -33,27 +33,29 @@ std::string revision_line(const RevisionGraph& graph, const Revision& revision,
         if (revision.parents.size() > 1) text += " (mergepoint)";
     }
     if (parts.message) text += ", " + revision.message;
-    return text;
+    return printable(text);
 }
 
 std::string revision_block(const RevisionGraph& graph, const Revision& revision,
                            const std::set<std::string>& current) {
+    // Each field on its own: the block's own line breaks stay, a field's are escaped.
+    const auto list = [](const std::vector<std::string>& items) { return printable(join(items)); };
     std::string text = "Rev: " + revision_line(graph, revision, current, {}) + "\n";
     if (revision.parents.size() > 1)
-        text += "Merges: " + join(revision.parents) + "\n";
+        text += "Merges: " + list(revision.parents) + "\n";
     else
-        text +=
-            "Parent: " + (revision.parents.empty() ? "<base>" : revision.parents.front()) + "\n";
+        text += "Parent: " +
+                (revision.parents.empty() ? "<base>" : printable(revision.parents.front())) + "\n";
     if (!revision.depends_on.empty())
-        text += "Also depends on: " + join(revision.depends_on) + "\n";
+        text += "Also depends on: " + list(revision.depends_on) + "\n";
     const auto& children = graph.children(revision.id);
-    if (children.size() > 1) text += "Branches into: " + join(children) + "\n";
+    if (children.size() > 1) text += "Branches into: " + list(children) + "\n";
     if (!revision.branch_labels.empty())
-        text += "Branch names: " + join(revision.branch_labels) + "\n";
-    text += "Path: " + revision.path + "\n";
-    text += "Create Date: " + revision.create_date + "\n";
-    text += "Source SHA-256: " + revision.source_sha256 + "\n\n";
-    text += "    " + revision.message + "\n";
+        text += "Branch names: " + list(revision.branch_labels) + "\n";
+    text += "Path: " + printable(revision.path) + "\n";
+    text += "Create Date: " + printable(revision.create_date) + "\n";
+    text += "Source SHA-256: " + printable(revision.source_sha256) + "\n\n";
+    text += "    " + printable(revision.message) + "\n";
     return text;
 }
 
@@ -88,7 +90,7 @@ std::string heads_text(const RevisionGraph& graph, const std::vector<std::string
     for (const auto& id : heads) {
         const Revision* revision = graph.find(id);
         named.push_back(revision ? revision_line(graph, *revision, {}, {false, false, false, false})
-                                 : id);
+                                 : printable(id));
     }
     return join(named);
 }

@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 #include <migrator/graph.hpp>
+#include <migrator/terminal_text.hpp>
 #include <set>
 #include <string>
 #include <vector>
@@ -22,12 +23,14 @@ struct LineParts {
 };
 
 /// Alembic's one-line form: `[parents -> ]id[ (labels)][ (head)][ (current)][ (branchpoint)]
-/// [ (mergepoint)][, message]`. `current` holds the database's revisions for the (current) mark.
+/// [ (mergepoint)][, message]`, control characters escaped (printable()). `current` holds the
+/// database's revisions for the (current) mark.
 std::string revision_line(const RevisionGraph& graph, const Revision& revision,
                           const std::set<std::string>& current, const LineParts& parts);
 
 /// Alembic's verbose form: Rev, Parent/Merges, Also depends on, Branches into, Branch names,
-/// Path, Create Date, Source SHA-256, then the message indented. Ends with a newline.
+/// Path, Create Date, Source SHA-256, then the message indented, each field printable(). Ends
+/// with a newline.
 std::string revision_block(const RevisionGraph& graph, const Revision& revision,
                            const std::set<std::string>& current);
 

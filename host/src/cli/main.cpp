@@ -16,36 +16,40 @@ namespace {
 using namespace migrator;
 using namespace migrator::cli;
 
-/// The "error: " that starts every error line, red on a terminal.
-std::string error_prefix() { return Colours{Colours::enabled_for(2)}.red("error:") + " "; }
+/// Writes one error line: "error: " (red on a terminal), then `message` with its password
+/// masked and its control characters escaped (it may quote a plugin, a database or a URL).
+void print_error(const char* message) {
+    std::cerr << Colours{Colours::enabled_for(2)}.red("error:") << " "
+              << printable(mask_password(message)) << '\n';
+}
 
 /// Runs a command, turning each kind of error into one line on stderr and its exit status.
 int report_errors(const std::function<int()>& command) {
     try {
         return command();
     } catch (const ConfigError& e) {
-        std::cerr << error_prefix() << mask_password(e.what()) << '\n';
+        print_error(e.what());
         return exit_usage;
     } catch (const MigrationError& e) {
-        std::cerr << error_prefix() << mask_password(e.what()) << '\n';
+        print_error(e.what());
         return exit_migration_failed;
     } catch (const DirtyError& e) {
-        std::cerr << error_prefix() << mask_password(e.what()) << '\n';
+        print_error(e.what());
         return exit_dirty;
     } catch (const RevisionError& e) {
-        std::cerr << error_prefix() << e.what() << '\n';
+        print_error(e.what());
         return exit_revision;
     } catch (const PluginError& e) {
-        std::cerr << error_prefix() << e.what() << '\n';
+        print_error(e.what());
         return exit_plugin;
     } catch (const LockError& e) {
-        std::cerr << error_prefix() << mask_password(e.what()) << '\n';
+        print_error(e.what());
         return exit_lock_timeout;
     } catch (const DatabaseError& e) {
-        std::cerr << error_prefix() << mask_password(e.what()) << '\n';
+        print_error(e.what());
         return exit_database;
     } catch (const std::exception& e) {
-        std::cerr << "internal error: " << mask_password(e.what()) << '\n';
+        std::cerr << "internal error: " << printable(mask_password(e.what())) << '\n';
         return exit_internal;
     }
 }

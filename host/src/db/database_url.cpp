@@ -87,6 +87,76 @@ std::map<std::string, std::string> query_of(boost::urls::url_view view) {
     return query;
 }
 
+/// "%XX" for each byte of `bytes`: how they are written in a URL.
+std::string percent_encoded(std::string_view bytes) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : bytes) {
+        out += '%';
+        out += hex[c >> 4];
+        out += hex[c & 15];
+    }
+    return out;
+}
+
+/// The characters RFC 3986 lets a URL hold as they are; every other one is percent-encoded.
+bool allowed_in_url(unsigned char c) {
+    static constexpr std::string_view others = "-._~:/?#[]@!$&'()*+,;=%";
+    return std::isalnum(c) != 0 || others.find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+/// Why a URL that does not parse is refused when it holds a character no URL may hold as it is:
+/// a sentence naming the first such character of `shown` (the masked text, so never one of the
+/// password's) and how to percent-encode it; empty when there is none.
+std::string unencoded_character(std::string_view shown) {
+    const auto bad = std::find_if(shown.begin(), shown.end(), [](char c) {
+        return !allowed_in_url(static_cast<unsigned char>(c));
+    });
+    if (bad == shown.end()) return {};
+    const auto lead = static_cast<unsigned char>(*bad);
+    if (lead < 0x80) {
+        const std::string name = lead == ' ' ? std::string("a space")
+                                 : lead < 0x20 || lead == 0x7f
+                                     ? std::string("a control character")
+                                     : "the character '" + std::string(1, *bad) + "'";
+        return "; it contains " + name + ", which must be percent-encoded as " +
+               percent_encoded({&*bad, 1});
+    }
+    // A UTF-8 sequence: its lead byte says how long it is.
+    std::size_t length = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+    length = std::min<std::size_t>(length, static_cast<std::size_t>(shown.end() - bad));
+    const std::string_view character(&*bad, length);
+    return "; it contains the non-ASCII character '" + std::string(character) +
+           "', which must be percent-encoded as its UTF-8 bytes (" + percent_encoded(character) +
+           ")";
+}
+
+/// Refuses a decoded part of a URL that holds a control character: a NUL would cut a file or
+/// database name short where the C libraries read it, and no name or setting needs one.
+void refuse_control_characters(std::string_view part, std::string_view value,
+                               const std::string& shown) {
+    const auto bad = std::find_if(value.begin(), value.end(), [](char c) {
+        const auto byte = static_cast<unsigned char>(c);
+        return byte < 0x20 || byte == 0x7f;
+    });
+    if (bad == value.end()) return;
+    throw DatabaseError("the " + std::string(part) + " in database URL " + shown +
+                        " holds the control character " + percent_encoded({&*bad, 1}) +
+                        ", which no database name, file name or setting may contain; remove it");
+}
+
+void refuse_control_characters(const DatabaseUrl& url, const std::string& shown) {
+    refuse_control_characters("user name", url.user, shown);
+    refuse_control_characters("password", url.password, shown);
+    refuse_control_characters("host", url.host, shown);
+    refuse_control_characters(url.dialect == "sqlite" ? "file name" : "database name", url.database,
+                              shown);
+    for (const auto& [key, value] : url.query) {
+        refuse_control_characters("query", key, shown);
+        refuse_control_characters("query", value, shown);
+    }
+}
+
 unsigned port_of(std::string_view digits, const std::string& shown) {
     // Boost.URL guarantees digits only; the length check keeps the arithmetic from overflowing.
     unsigned port = 0;
@@ -118,8 +188,16 @@ void parse_postgresql(boost::urls::url_view view, const std::string& shown, Data
     url.user = view.user();
     url.password = view.password();
     url.host = view.host_address();
-    if (view.has_port() && !view.port().empty()) url.port = port_of(view.port(), shown);
     const std::string path = view.path();
+    // RFC 3986 ends the authority at the first '/', so "host:5a/x" has the port "5a". Boost.URL
+    // 1.81 instead ends the port at its first non-digit and reads the rest as a path without
+    // its leading '/' (database "a/x"): such a path is the rest of a port that is not a number.
+    if (!path.empty() && path.front() != '/') {
+        const std::string port = std::string(view.port()) + path.substr(0, path.find('/'));
+        throw DatabaseError("port '" + port + "' in database URL " + shown +
+                            " is not a number; a port is a number from 1 to 65535");
+    }
+    if (view.has_port() && !view.port().empty()) url.port = port_of(view.port(), shown);
     url.database = !path.empty() && path.front() == '/' ? path.substr(1) : path;
 }
 
@@ -132,11 +210,14 @@ DatabaseUrl DatabaseUrl::parse(std::string_view text) {
             "SQLALCHEMY_DATABASE_URL, e.g. sqlite:///local.db");
     const std::string shown = mask_password(text);
     const auto parsed = boost::urls::parse_uri(text);
-    if (!parsed)
+    if (!parsed) {
+        const std::string character = unencoded_character(shown);
+        if (!character.empty()) throw DatabaseError("malformed database URL " + shown + character);
         throw DatabaseError("malformed database URL " + shown + "; expected " +
                             std::string(url_examples) +
-                            ", with special characters in the user name and password "
-                            "percent-encoded");
+                            ", with special and non-ASCII characters in the user name and "
+                            "password percent-encoded");
+    }
     const boost::urls::url_view view = *parsed;
     // An unencoded '@', '/', '?' or '#' in a password can still make a valid URL, one whose host,
     // path or query hold part of the password. The text-level mask and the parsed mask disagree
@@ -160,6 +241,7 @@ DatabaseUrl DatabaseUrl::parse(std::string_view text) {
     else
         parse_postgresql(view, shown, url);
     url.query = query_of(view);
+    refuse_control_characters(url, shown);
     return url;
 }
 

@@ -1,4 +1,5 @@
 // The host side of migrator_host: routes a plugin's (or introspection's) calls to a Database.
+#include <migrator/errors.hpp>
 #include <migrator/host_session.hpp>
 #include <optional>
 #include <utility>
@@ -25,7 +26,7 @@ int HostSession::execute(void* opaque, const char* sql) {
         session.db_.execute(sql ? sql : "");
         return MIGRATOR_OK;
     } catch (const std::exception& e) {
-        session.last_error_ = e.what();
+        session.failed(e);
     }
     return MIGRATOR_ERROR;
 }
@@ -46,9 +47,18 @@ int HostSession::query(void* opaque, const char* sql, migrator_row_fn on_row, vo
         });
         return MIGRATOR_OK;
     } catch (const std::exception& e) {
-        session.last_error_ = e.what();
+        session.failed(e);
     }
     return MIGRATOR_ERROR;
+}
+
+void HostSession::failed(const std::exception& e) {
+    last_error_ = e.what();
+    if (dynamic_cast<const DatabaseStorageError*>(&e)) storage_failure_ = std::current_exception();
+}
+
+void HostSession::rethrow_storage_failure() const {
+    if (storage_failure_) std::rethrow_exception(storage_failure_);
 }
 
 const char* HostSession::last_error(void* opaque) {

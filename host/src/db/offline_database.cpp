@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <migrator/db.hpp>
 #include <migrator/errors.hpp>
+#include <migrator/terminal_text.hpp>
 #include <ostream>
 #include <set>
 #include <utility>
@@ -122,10 +123,8 @@ public:
     // A step's comment opens its block: right after its BEGIN, or after a blank line.
     void annotate(const std::string& text) override {
         if (!after_begin_) blank_line();
-        std::string line = text;
-        for (char& c : line)
-            if (c == '\n' || c == '\r') c = ' ';
-        print("-- " + line + "\n");
+        // A line break in a revision message must not end the comment and start SQL.
+        print("-- " + printable(text) + "\n");
     }
 
     void query(const std::string& sql, const RowCallback&) override {

@@ -238,6 +238,7 @@ public:
         // Terse: the primary message alone, so errors stay one line.
         connection_->set_verbosity(pqxx::connection_base::terse);
 
+        read_only_ = options.read_only;
         std::optional<std::string> current_schema;
         translate_errors("cannot open PostgreSQL database " + describe(), [&] {
             // Session settings go with the query below rather than in round trips of their own,
@@ -271,7 +272,6 @@ public:
             same_session_ = names[0][2].as<bool>();
             server_lock_timeout_ = names[0][3].c_str();
         });
-        read_only_ = options.read_only;
         if (!same_session_ && options.statement_timeout.count() > 0)
             transaction_settings_ = "; SET LOCAL statement_timeout = " +
                                     std::to_string(options.statement_timeout.count());
@@ -498,6 +498,20 @@ protected:
     }
 
 private:
+    /// What to fix when an SQLSTATE says the server cannot store anything (disk full, a
+    /// read-only transaction or standby) rather than that the SQL is wrong; empty otherwise.
+    std::string storage_fix(const std::string& sqlstate) const {
+        if (sqlstate == "53100")
+            return "the disk of the PostgreSQL server at " + describe() +
+                   " is full: free space on it, then run again";
+        // A read command's own read-only session (read_only_) is no fault of the server's.
+        if (sqlstate == "25006" && !read_only_)
+            return "the PostgreSQL server at " + describe() +
+                   " only allows reading (a standby, or default_transaction_read_only): connect "
+                   "to the primary with a role allowed to write";
+        return {};
+    }
+
     /// Runs `action`, turning a libpqxx error into a DatabaseError: `context` (may be empty)
     /// followed by PostgreSQL's primary message.
     template <typename Action>
@@ -512,7 +526,11 @@ private:
             // Any error inside a transaction aborts it on the server.
             transaction_failed_ = in_transaction_;
             const std::string message = server_message(e.base().what());
-            throw DatabaseError(context.empty() ? message : context + ": " + message);
+            const std::string text = context.empty() ? message : context + ": " + message;
+            if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e.base()))
+                if (const std::string fix = storage_fix(sql->sqlstate()); !fix.empty())
+                    throw DatabaseStorageError(text + "; " + fix);
+            throw DatabaseError(text);
         }
     }
 
@@ -539,15 +557,15 @@ private:
     /// What a write transaction starts with: BEGIN, then the step lock, waited for up to the
     /// lock timeout (then the server's own lock_timeout again, for the revision's statements).
     /// READ COMMITTED whatever the session's default, so that each later statement, and the
-    /// version rows the runner reads next, sees what the previous holder of the lock committed;
-    /// READ WRITE from the start, since it cannot be switched on once a query ran. A read-only
-    /// connection writes no version rows: a plain BEGIN.
+    /// version rows the runner reads next, sees what the previous holder of the lock committed.
+    /// A read-only connection writes no version rows: a plain BEGIN, after which the caller may
+    /// still SET TRANSACTION READ WRITE (check --schema's scratch transaction does).
     std::string opening_statements() const {
         if (read_only_) return "BEGIN" + transaction_settings_ + "; ";
         const auto key = static_cast<std::uint64_t>(lock_key_);
         // lock_timeout 0 means no limit to PostgreSQL; a zero --lock-timeout means "try once".
         const auto wait = std::max<std::chrono::milliseconds::rep>(lock_wait_.count(), 1);
-        return "BEGIN ISOLATION LEVEL READ COMMITTED, READ WRITE; SET LOCAL lock_timeout = " +
+        return "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = " +
                std::to_string(wait) + "; SELECT pg_advisory_xact_lock(" +
                std::to_string(static_cast<std::int32_t>(key >> 32)) + ", " +
                std::to_string(static_cast<std::int32_t>(key & 0xffffffffULL)) +
@@ -627,7 +645,7 @@ private:
     bool locked_ = false;
     /// The server session at the other end is this connection's own (no pooler in between).
     bool same_session_ = false;
-    bool read_only_ = false;                                         ///< opened for a read command
+    bool read_only_ = false;  ///< opened for a read command (a session read-only where direct)
     std::chrono::milliseconds lock_wait_{std::chrono::seconds(60)};  ///< set by lock_migrations
     std::string server_lock_timeout_ = "0";  ///< lock_timeout as the session had it
     std::string transaction_settings_;  ///< SET LOCALs each transaction needs (pooled sessions)

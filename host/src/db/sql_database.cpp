@@ -10,14 +10,16 @@
 namespace migrator::detail {
 namespace {
 
-/// Runs `action`, prefixing the sentence of any DatabaseError with `context` (a LockError stays
-/// one, so that the CLI still reports a lock timeout as such).
+/// Runs `action`, prefixing the sentence of any DatabaseError with `context` (a LockError or a
+/// DatabaseStorageError stays one, so that the CLI and the runner still tell them apart).
 template <typename Action>
 decltype(auto) with_context(const std::string& context, Action&& action) {
     try {
         return std::forward<Action>(action)();
     } catch (const LockError& e) {
         throw LockError(context + ": " + e.what());
+    } catch (const DatabaseStorageError& e) {
+        throw DatabaseStorageError(context + ": " + e.what());
     } catch (const DatabaseError& e) {
         throw DatabaseError(context + ": " + e.what());
     }

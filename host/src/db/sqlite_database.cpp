@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <fstream>
 #include <migrator/errors.hpp>
 #include <utility>
 
@@ -17,41 +18,103 @@ namespace {
 // Long enough for another runner's migration step to finish, short enough to report a stuck one.
 constexpr int busy_timeout_ms = 30'000;
 
-/// Runs `action`, turning a SQLite error into a DatabaseError: `context` (may be empty) followed
-/// by SQLite's own sentence.
-template <typename Action>
-decltype(auto) translate_errors(const std::string& context, Action&& action) {
-    try {
-        return std::forward<Action>(action)();
-    } catch (const SQLite::Exception& e) {
-        std::string message = context.empty() ? std::string(e.what()) : context + ": " + e.what();
-        // Busy means another writer held the database for the whole lock timeout.
-        if (e.getErrorCode() == SQLITE_BUSY)
-            throw LockError(message +
-                            " (another writer held it for longer than the lock "
-                            "timeout; try again later or raise --lock-timeout)");
-        if (e.getErrorCode() == SQLITE_INTERRUPT) message += sqlite_interrupt_explanation;
-        throw DatabaseError(message);
+/// What to fix when SQLite failed because of where the database is stored rather than because of
+/// the SQL (a read-only file, directory or mount, a full disk, an I/O error); empty otherwise.
+std::string storage_problem(const SQLite::Exception& e, const std::string& file) {
+    switch (e.getErrorCode() & 0xff) {
+        case SQLITE_READONLY:
+            if (e.getExtendedErrorCode() == SQLITE_READONLY_ROLLBACK)
+                return file + " holds an interrupted transaction (" + file +
+                       "-journal) that must be rolled back before it can be read, and this user "
+                       "cannot write it: run migrator once as a user who can write the file and "
+                       "its directory";
+            if (e.getExtendedErrorCode() == SQLITE_READONLY_DIRECTORY)
+                return "the directory of " + file +
+                       " is read-only, so SQLite cannot create the database's journal in it: "
+                       "make the directory writable by this user (on a file system mounted "
+                       "read-write)";
+            return file +
+                   " is read-only: make the file and its directory writable by this user (on a "
+                   "file system mounted read-write)";
+        case SQLITE_CANTOPEN:
+        case SQLITE_PERM:
+            return "cannot open " + file +
+                   " or create its journal beside it: make the file and its directory readable "
+                   "and writable by this user (on a file system mounted read-write)";
+        case SQLITE_FULL:
+            return "the disk holding " + file + " is full: free space on it, then run again";
+        case SQLITE_IOERR:
+            return "a disk I/O error occurred on " + file +
+                   ": check the disk and its file system (a full or read-only one can cause "
+                   "this), then run again";
+        default:
+            return {};
     }
+}
+
+/// Refuses a path that exists and is not a regular file: SQLite would block forever opening a
+/// FIFO, and fail late and obscurely on a directory, socket or device.
+void refuse_unless_regular_file(const std::string& file) {
+    namespace fs = std::filesystem;
+    std::error_code error;
+    const fs::file_status status = fs::status(file, error);
+    if (error || !fs::exists(status) || fs::is_regular_file(status)) return;
+    const char* kind = fs::is_directory(status)        ? "a directory"
+                       : fs::is_fifo(status)           ? "a FIFO (named pipe)"
+                       : fs::is_socket(status)         ? "a socket"
+                       : fs::is_character_file(status) ? "a character device"
+                       : fs::is_block_file(status)     ? "a block device"
+                                                       : "not a regular file";
+    throw DatabaseError("SQLite database " + file + " is " + kind +
+                        ", not a database file; point the URL at a database file, or at a path "
+                        "where migrator may create one");
+}
+
+/// Whether `journal` starts as a rollback journal SQLite must play back: it exists and its first
+/// byte is not zero (a transaction writes the header only before it changes the database file,
+/// and its end deletes or zeroes it).
+bool journal_needs_playback(const std::string& journal) {
+    std::ifstream in(journal, std::ios::binary);
+    char first = 0;
+    return in.get(first) && first != 0;
 }
 
 class SqliteDatabase final : public SqlDatabase {
 public:
     SqliteDatabase(const DatabaseUrl& url, const DatabaseOptions& options)
-        : SqlDatabase(options, url.masked()), statement_timeout_(options.statement_timeout) {
+        : SqlDatabase(options, url.masked()),
+          statement_timeout_(options.statement_timeout),
+          file_(url.database) {
         if (!options.version_schema.empty())
             throw DatabaseError("SQLite has no schemas: drop the version table schema option ('" +
                                 options.version_schema + "') for " + describe());
-        std::string file = url.database;
+        const int flags = options.read_only ? SQLite::OPEN_READONLY
+                                            : SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE;
+        const std::string& file = url.database;
+        if (url.is_sqlite_memory()) {
+            open(file, flags);
+            return;
+        }
+        refuse_unless_regular_file(file);
         std::error_code ignored;
         // A command that only reads, or fails before writing, must create nothing: until the
         // first write an empty in-memory database stands in for a missing file.
-        if (!url.is_sqlite_memory() && !std::filesystem::exists(file, ignored)) {
+        if (!std::filesystem::exists(file, ignored)) {
             if (!options.read_only) deferred_file_ = file;
-            file = ":memory:";
+            open(":memory:", flags);
+            return;
         }
-        open(file, options.read_only ? SQLite::OPEN_READONLY
-                                     : SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        // A writer that was stopped mid-transaction leaves a hot journal, which the next reader
+        // must roll back before it reads; a read-only connection cannot, and SQLite then refuses
+        // to read at all. Reading commands open such a file read-write (never creating it).
+        const std::string journal = file + "-journal";
+        const bool journal_left = journal_needs_playback(journal);
+        const bool recover =
+            options.read_only && (journal_left || std::filesystem::exists(file + "-wal", ignored));
+        open(file, recover ? SQLite::OPEN_READWRITE : flags);
+        // Still there: a live writer holds it, so it was not SQLite's to roll back.
+        if (journal_left && !journal_needs_playback(journal) && options.warn)
+            options.warn("rolled back an interrupted transaction left in " + journal);
     }
 
     std::string dialect() const override { return "sqlite"; }
@@ -82,8 +145,7 @@ public:
                                 " locked for longer than the lock timeout (" +
                                 std::to_string(lock_timeout_.count()) +
                                 " ms); try again later or raise --lock-timeout");
-            throw DatabaseError("cannot start a write transaction on " + describe() + ": " +
-                                e.what());
+            throw_translated("cannot start a write transaction on " + describe(), e);
         }
         in_transaction_ = true;
     }
@@ -157,6 +219,33 @@ protected:
     }
 
 private:
+    /// Runs `action`, turning a SQLite error into a DatabaseError: `context` (may be empty)
+    /// followed by SQLite's own sentence, or by what to fix when the storage is at fault.
+    template <typename Action>
+    auto translate_errors(const std::string& context, Action&& action) -> decltype(action()) {
+        try {
+            return std::forward<Action>(action)();
+        } catch (const SQLite::Exception& e) {
+            throw_translated(context, e);
+        }
+    }
+
+    [[noreturn]] void throw_translated(const std::string& context,
+                                       const SQLite::Exception& e) const {
+        const std::string prefix = context.empty() ? std::string() : context + ": ";
+        // Busy means another writer held the database for the whole lock timeout.
+        if (e.getErrorCode() == SQLITE_BUSY)
+            throw LockError(prefix + e.what() +
+                            " (another writer held it for longer than the lock "
+                            "timeout; try again later or raise --lock-timeout)");
+        const std::string problem = storage_problem(e, file_);
+        if (!problem.empty())
+            throw DatabaseStorageError(prefix + problem + " (SQLite: " + e.what() + ")");
+        std::string message = prefix + e.what();
+        if (e.getErrorCode() == SQLITE_INTERRUPT) message += sqlite_interrupt_explanation;
+        throw DatabaseError(message);
+    }
+
     void open(const std::string& file, int flags) {
         translate_errors("cannot open SQLite database " + file, [&] {
             db_ = std::make_unique<SQLite::Database>(file, flags, busy_timeout_ms);
@@ -206,6 +295,7 @@ private:
     std::unique_ptr<SQLite::Database> db_;
     bool in_transaction_ = false;  ///< begin() ran and neither commit() nor rollback() since
     std::chrono::milliseconds lock_timeout_{busy_timeout_ms};
+    std::string file_;           ///< the database file as the URL names it, for messages
     std::string deferred_file_;  ///< the file to create on the first write, if it was missing
 };
 

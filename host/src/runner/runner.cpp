@@ -233,10 +233,12 @@ RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
                         options.step_timeout);
                     return plugin.step(step->direction)(session.host(), error, sizeof error);
                 }();
-                if (status != MIGRATOR_OK)
+                if (status != MIGRATOR_OK) {
+                    session.rethrow_storage_failure();  // the database's fault, not the revision's
                     throw MigrationError(error[0] ? error
                                                   : "the revision reported an error without a "
                                                     "message");
+                }
                 if (marked) db.begin();
                 record.duration_ms = milliseconds_since(step_start);
                 record.success = true;
@@ -276,10 +278,12 @@ RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
                 // The failure itself is what the user must see; a history row we could not
                 // write (e.g. the database is gone) must not hide it.
             }
-            throw MigrationError(
+            const std::string failure =
                 std::string(direction_name(step->direction)) + " of revision " + step->revision +
                 " (" + revision->message + ") failed: " + e.what() + "; " +
-                (changes_kept ? dirty_text(*step) : rolled_back_text(*step, options, start_heads)));
+                (changes_kept ? dirty_text(*step) : rolled_back_text(*step, options, start_heads));
+            if (dynamic_cast<const DatabaseStorageError*>(&e)) throw DatabaseStorageError(failure);
+            throw MigrationError(failure);
         }
         if (remaining.empty()) break;  // another runner had already done the rest
         listener.step_finished(summary.steps + 1, summary.steps + remaining.size(), *step,

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <iterator>
 #include <migrator/runner.hpp>
+#include <migrator/terminal_text.hpp>
 #include <mutex>
 #include <string_view>
 #include <thread>
@@ -246,11 +247,12 @@ StepFailureLines step_failure_lines(const Step& step, const Revision& revision,
                                     const std::string& outcome, std::chrono::milliseconds timeout) {
     const char* direction = step.direction == Direction::upgrade ? "upgrade" : "downgrade";
     StepFailureLines lines;
-    lines.signalled = "error: revision " + step.revision + " (" + revision.message + ") " +
+    const std::string message = printable(revision.message);
+    lines.signalled = "error: revision " + step.revision + " (" + message + ") " +
                       std::string(signal_placeholder) + " during " + direction + "; " + outcome;
     if (timeout.count() > 0)
         lines.timed_out = "error: " + std::string(direction) + " of revision " + step.revision +
-                          " (" + revision.message + ") did not finish within --step-timeout " +
+                          " (" + message + ") did not finish within --step-timeout " +
                           describe_seconds(timeout) + ", so migrator stopped; " + outcome;
     return lines;
 }

@@ -117,8 +117,11 @@ schema::Schema declare_in_scratch_schema(Database& scratch, const std::string& n
 /// otherwise, so a statement of the file that escaped it cannot write to the target database.
 schema::Schema declare_on_postgresql(const DatabaseUrl& url, const DatabaseOptions& options,
                                      const std::string& sql, const fs::path& file) {
-    const auto scratch = open_database(url, options);
-    scratch->execute("SET default_transaction_read_only = on");
+    // Opened read-only: migrator makes the session read-only where the connection keeps its
+    // server session (not through a pooler, where the setting would reach other clients).
+    DatabaseOptions read_only = options;
+    read_only.read_only = true;
+    const auto scratch = open_database(url, read_only);
     const std::string name = scratch_schema_name();
     schema::Schema declared;
     std::exception_ptr failure;
