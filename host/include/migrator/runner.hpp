@@ -56,19 +56,22 @@ namespace detail {
 class StepGuard;
 }
 
-/// Covers the part of a migration before run_plan (waiting for the migration lock, reading the
-/// version rows): while it lives, a fatal signal or SIGINT, SIGTERM, SIGHUP writes one stderr
-/// line, "error: migrator was interrupted (SIGTERM) before running any revision; nothing was
-/// migrated in DATABASE", then ends the process by that signal, as run_plan's guards do.
+/// Covers a migration around run_plan (waiting for the migration lock, reading the version rows,
+/// and what follows the run): while it lives, a fatal signal or SIGINT, SIGTERM, SIGHUP writes
+/// one stderr line, "error: migrator was interrupted (SIGTERM) before running any revision;
+/// nothing was migrated in DATABASE", then ends the process by that signal, as run_plan's guards
+/// (which take over while it runs) do.
 class RunGuard {
 public:
-    /// `database`: the database as messages name it (Database::describe()).
-    explicit RunGuard(const std::string& database);
+    explicit RunGuard(const Database& db);
     ~RunGuard();
+    /// The run is over, at `summary.heads`: the line says so from now on.
+    void completed(const RunSummary& summary);
     RunGuard(const RunGuard&) = delete;
     RunGuard& operator=(const RunGuard&) = delete;
 
 private:
+    bool offline_;
     std::unique_ptr<detail::StepGuard> guard_;
 };
 

@@ -190,7 +190,7 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
     } else {
         db = open(options, false);
     }
-    const RunGuard guard(db->describe());  // a signal while waiting for the lock gets its line
+    RunGuard guard(*db);  // a signal while waiting for the lock, or after the run, gets its line
     // The lock comes before reading the current revision: a fleet of runners must not plan from
     // a state one of them is about to change.
     const MigrationLock lock(*db, options);
@@ -217,6 +217,7 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
     try {
         const auto summary =
             run_plan(plan, plan_from, scripts.graph, scripts.files, *db, listener, run_options);
+        guard.completed(summary);
         if (options.quiet) return exit_ok;
         if (summary.steps == 0)
             report << "Nothing to do: another migrator brought " << db->describe() << " to "

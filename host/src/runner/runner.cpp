@@ -246,13 +246,22 @@ private:
 
 }  // namespace
 
-RunGuard::RunGuard(const std::string& database)
-    : guard_(std::make_unique<detail::StepGuard>(
+RunGuard::RunGuard(const Database& db)
+    : offline_(db.offline()),
+      guard_(std::make_unique<detail::StepGuard>(
           detail::run_failure_lines("before running any revision",
-                                    "nothing was migrated in " + database, false),
+                                    "nothing was migrated in " + db.describe(), false),
           std::chrono::milliseconds(0))) {}
 
 RunGuard::~RunGuard() = default;
+
+void RunGuard::completed(const RunSummary& summary) {
+    guard_->set_lines(detail::run_failure_lines(
+        "after the run", offline_ ? "the SQL of every step was printed"
+                                  : "every revision of this run was committed, so the database "
+                                    "is at " + describe_heads(summary.heads),
+        false));
+}
 
 // The loop below reports to `listener`, the RunProgress that follows the run for its guard and
 // passes every event on to `caller_listener`.
