@@ -271,8 +271,8 @@ TEST_CASE(
     CHECK(sandbox.migrator({"history"}).exit_code == 0);  // its metadata alone is valid
     const std::string refusal =
         "error: plugin file " + (fixture_dir(file.scenario) / file.file).string() + " " + file.what;
-    for (const auto& command : std::vector<std::vector<std::string>>{{"verify"},
-                                                                     {"upgrade", "head"}}) {
+    for (const auto& command :
+         std::vector<std::vector<std::string>>{{"verify"}, {"upgrade", "head"}}) {
         CAPTURE(command);
         const auto result = sandbox.migrator(command);
         CHECK(result.exit_code == 4);
@@ -312,8 +312,8 @@ TEST_CASE(
                    "or stripped or rewritten after its build; rebuild it with "
                    "migrator_add_revision(), which seals it\n";
     }
-    for (const auto& command : std::vector<std::vector<std::string>>{{"verify"},
-                                                                     {"upgrade", "head"}}) {
+    for (const auto& command :
+         std::vector<std::vector<std::string>>{{"verify"}, {"upgrade", "head"}}) {
         CAPTURE(command);
         const auto result = sandbox.migrator(command);
         CHECK(result.exit_code == 4);

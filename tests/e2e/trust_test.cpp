@@ -283,16 +283,16 @@ TEST_CASE("a symlinked plugin in a directory others can write is refused, naming
 
     SECTION("writable by others, not sticky: anyone could swap the plugin") {
         set_mode(drop, 0777);
-        for (const auto& command : std::vector<std::vector<std::string>>{
-                 {"upgrade", "head"}, {"verify"}, {"history"}}) {
+        for (const auto& command :
+             std::vector<std::vector<std::string>>{{"upgrade", "head"}, {"verify"}, {"history"}}) {
             CAPTURE(command);
             const auto refused = sandbox.migrator(command);
             CHECK(refused.exit_code == 4);
             CHECK(lines_of(refused.err).size() == 1);
             CHECK_THAT(refused.err,
                        Contains("error: directory " + fs::canonical(drop).string() +
-                                " on the path of plugin file " + link.string() + " (resolved: " +
-                                fs::canonical(target).string() +
+                                " on the path of plugin file " + link.string() +
+                                " (resolved: " + fs::canonical(target).string() +
                                 ") is writable by its group and others (mode 0777, not sticky)"));
         }
         CHECK_FALSE(sandbox.touched());

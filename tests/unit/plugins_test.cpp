@@ -265,8 +265,7 @@ TEST_CASE("A large versions directory is read by several readers, in name order"
     }
 }
 
-TEST_CASE("A stripped plugin keeps its metadata, and loads once it is sealed again",
-          "[plugins]") {
+TEST_CASE("A stripped plugin keeps its metadata, and loads once it is sealed again", "[plugins]") {
     TempDir dir;
     const fs::path copy = dir / "a1_create_item.so";
     fs::copy_file(fixture("chain/a1_create_item.so"), copy);
@@ -278,9 +277,9 @@ TEST_CASE("A stripped plugin keeps its metadata, and loads once it is sealed aga
     CHECK(stripped.revision.id == original.revision.id);
     CHECK(metadata_of(stripped) == metadata_of(original));
     // strip rewrote the file and dropped the seal past its ELF contents.
-    CHECK_THAT(plugin_error_of([&] { migrator::LoadedPlugin plugin(stripped); }),
-               Contains(copy.string()) && Contains("carries no integrity seal") &&
-                   Contains("rebuild it"));
+    CHECK_THAT(
+        plugin_error_of([&] { migrator::LoadedPlugin plugin(stripped); }),
+        Contains(copy.string()) && Contains("carries no integrity seal") && Contains("rebuild it"));
 
     seal(copy);
     const migrator::LoadedPlugin loaded(migrator::read_plugin_file(copy));
@@ -289,7 +288,8 @@ TEST_CASE("A stripped plugin keeps its metadata, and loads once it is sealed aga
 
 TEST_CASE("A plugin file gets every check of the loader without being loaded", "[plugins]") {
     const auto refusal = [](const fs::path& path) {
-        return plugin_error_of([&] { migrator::check_plugin_file(migrator::read_plugin_file(path)); });
+        return plugin_error_of(
+            [&] { migrator::check_plugin_file(migrator::read_plugin_file(path)); });
     };
     SECTION("a sealed plugin passes") {
         CHECK_NOTHROW(migrator::check_plugin_file(
@@ -297,9 +297,9 @@ TEST_CASE("A plugin file gets every check of the loader without being loaded", "
     }
     SECTION("a position-independent executable is refused") {
         const fs::path path = fixture("executable/e2_executable.so");
-        CHECK_THAT(refusal(path), Contains(path.string()) &&
-                                      Contains("is an executable (it names a program "
-                                               "interpreter), not a shared library"));
+        CHECK_THAT(refusal(path),
+                   Contains(path.string()) && Contains("is an executable (it names a program "
+                                                       "interpreter), not a shared library"));
     }
     SECTION("a relocatable object file is refused") {
         const fs::path path = fixture("object/e2_object.so");

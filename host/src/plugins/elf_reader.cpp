@@ -52,8 +52,8 @@ struct Machine {
 };
 
 constexpr Machine known_machines[] = {
-    {3, "x86"},       {8, "MIPS"},      {20, "PowerPC"}, {21, "PowerPC64"}, {22, "s390"},
-    {40, "ARM"},      {62, "x86-64"},   {183, "AArch64"}, {243, "RISC-V"}, {258, "LoongArch"},
+    {3, "x86"},  {8, "MIPS"},    {20, "PowerPC"},  {21, "PowerPC64"}, {22, "s390"},
+    {40, "ARM"}, {62, "x86-64"}, {183, "AArch64"}, {243, "RISC-V"},   {258, "LoongArch"},
 };
 
 #if defined(__x86_64__)
@@ -254,8 +254,9 @@ private:
             }
             return false;
         }
-        fail("has no dynamic symbol table, so it exports nothing; was it built with "
-             "migrator_add_revision()?");
+        fail(
+            "has no dynamic symbol table, so it exports nothing; was it built with "
+            "migrator_add_revision()?");
     }
 
     [[noreturn]] void fail(const std::string& what) const {

@@ -62,7 +62,8 @@ Seal check_seal(int fd, std::uint64_t size, const std::string& file) {
     read_exactly(fd, seal.data(), seal.size(), body, file);
     if (seal.compare(0, seal_magic.size(), seal_magic) != 0) return Seal::missing;
     if (seal.back() != '\n') return Seal::mismatch;
-    const std::string_view recorded = std::string_view(seal).substr(seal_magic.size(), digest_hex_size);
+    const std::string_view recorded =
+        std::string_view(seal).substr(seal_magic.size(), digest_hex_size);
     return sha256_hex(fd, body, file) == recorded ? Seal::intact : Seal::mismatch;
 }
 

@@ -9,9 +9,9 @@
 #include <exception>
 #include <map>
 #include <memory>
-#include <set>
 #include <migrator/errors.hpp>
 #include <migrator/plugins.hpp>
+#include <set>
 #include <string>
 #include <string_view>
 #include <system_error>

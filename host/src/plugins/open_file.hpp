@@ -6,8 +6,8 @@
 #include <sys/stat.h>
 
 #include <filesystem>
-#include <set>
 #include <migrator/plugins.hpp>
+#include <set>
 #include <string>
 #include <string_view>
 

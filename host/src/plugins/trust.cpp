@@ -8,9 +8,9 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <set>
 #include <migrator/errors.hpp>
 #include <migrator/plugins.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -47,7 +47,8 @@ int OpenFile::release() {
 bool pread_exactly(int fd, char* into, std::size_t size, std::uint64_t offset) {
     std::size_t done = 0;
     while (done < size) {
-        const ssize_t got = ::pread(fd, into + done, size - done, static_cast<off_t>(offset + done));
+        const ssize_t got =
+            ::pread(fd, into + done, size - done, static_cast<off_t>(offset + done));
         if (got < 0 && errno == EINTR) continue;
         if (got <= 0) return false;
         done += static_cast<std::size_t>(got);
@@ -172,8 +173,7 @@ void judge(const std::string& path, const std::string& subject, const char* risk
 
 void check_permissions(const std::string& path, TrustedPath kind, std::uint32_t mode,
                        std::uint32_t owner_uid, std::uint32_t effective_uid) {
-    judge(path, subject_of(path, kind), words_of(kind).risk, mode, owner_uid, effective_uid,
-          false);
+    judge(path, subject_of(path, kind), words_of(kind).risk, mode, owner_uid, effective_uid, false);
 }
 
 namespace detail {

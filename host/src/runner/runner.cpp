@@ -136,10 +136,10 @@ public:
         forward_.step_started(index, total, step, revision);
         running_ = step;
         running_marked_ = !revision.transactional && !offline_;
-        guard_.set_lines(detail::run_failure_lines(
-            "while running revision " + step.revision + " (" + revision.message +
-                "), outside the revision's own code",
-            outcome(false), true));
+        guard_.set_lines(detail::run_failure_lines("while running revision " + step.revision +
+                                                       " (" + revision.message +
+                                                       "), outside the revision's own code",
+                                                   outcome(false), true));
     }
     void step_log(const std::string& message) override { forward_.step_log(message); }
     void step_finished(std::size_t index, std::size_t total, const Step& step,
@@ -180,7 +180,8 @@ public:
             finished_ == 0
                 ? "nothing was committed, so the database stays at " + describe_heads(heads_)
                 : std::to_string(finished_) +
-                      (finished_ == 1 ? " revision of this run was" : " revisions of this run were") +
+                      (finished_ == 1 ? " revision of this run was"
+                                      : " revisions of this run were") +
                       " committed, so the database is at " + describe_heads(heads_);
         if (running_ && !failed)
             text += ", or at " + describe_heads(running_->heads_after) + " if revision " +
@@ -228,7 +229,8 @@ public:
         auto& slot = loaded_[id];
         if (!slot) {
             const auto found = file_of_.find(id);
-            if (found == file_of_.end()) throw PluginError("revision " + id + " has no plugin file");
+            if (found == file_of_.end())
+                throw PluginError("revision " + id + " has no plugin file");
             const detail::StepGuard guard(
                 detail::plugin_failure_lines(found->second->path, id, true,
                                              progress_.outcome(false)),
@@ -257,9 +259,11 @@ RunGuard::~RunGuard() = default;
 
 void RunGuard::completed(const RunSummary& summary) {
     guard_->set_lines(detail::run_failure_lines(
-        "after the run", offline_ ? "the SQL of every step was printed"
-                                  : "every revision of this run was committed, so the database "
-                                    "is at " + describe_heads(summary.heads),
+        "after the run",
+        offline_ ? "the SQL of every step was printed"
+                 : "every revision of this run was committed, so the database "
+                   "is at " +
+                       describe_heads(summary.heads),
         false));
 }
 
