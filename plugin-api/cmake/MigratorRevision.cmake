@@ -7,9 +7,11 @@
 #
 # The plugin is named <stem>.so, compiled with hidden visibility and linked with a version script
 # so that it exports nothing but the entry point. The SHA-256 of the source file is computed at
-# build time (so it follows every edit) and embedded in the plugin's metadata section.
+# build time (so it follows every edit) and embedded in the plugin's metadata section. After every
+# link the plugin is sealed (seal_plugin.cmake): a SHA-256 of the whole file is appended, which
+# migrator checks before loading it, so a plugin damaged or changed after its build is refused.
 #
-# The helper files it uses (source_sha256.cmake, revision.map) are found beside this file, both in
+# The helper files it uses (source_sha256.cmake, seal_plugin.cmake, revision.map) are found beside this file, both in
 # this repository (plugin-api/cmake/) and in an installed package (lib/cmake/migrator/). Every
 # revision is recorded for migrator_add_bundle() (MigratorBundle.cmake, included here).
 #
@@ -51,10 +53,17 @@ function(migrator_add_revision source)
     LIBRARY_OUTPUT_DIRECTORY "${ARG_OUTPUT_DIRECTORY}"
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON
-    LINK_DEPENDS "${MIGRATOR_REVISION_CMAKE_DIR}/revision.map")
+    LINK_DEPENDS "${MIGRATOR_REVISION_CMAKE_DIR}/revision.map;${MIGRATOR_REVISION_CMAKE_DIR}/seal_plugin.cmake")
   target_link_options(${ARG_TARGET} PRIVATE
     "LINKER:--version-script=${MIGRATOR_REVISION_CMAKE_DIR}/revision.map"
     "LINKER:--no-undefined")
+
+  # Last, after the link (and any strip a toolchain does there): the seal covers the final bytes.
+  add_custom_command(TARGET ${ARG_TARGET} POST_BUILD
+    COMMAND "${CMAKE_COMMAND}" "-DPLUGIN=$<TARGET_FILE:${ARG_TARGET}>"
+            -P "${MIGRATOR_REVISION_CMAKE_DIR}/seal_plugin.cmake"
+    COMMENT "Sealing revision plugin ${stem}"
+    VERBATIM)
 
   _migrator_record_versions_target(${ARG_TARGET} "${ARG_OUTPUT_DIRECTORY}")
 endfunction()

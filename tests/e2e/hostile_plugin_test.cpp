@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <optional>
+#include <pqxx/pqxx>
 #include <thread>
 
 #include "e2e.hpp"
@@ -103,7 +105,223 @@ std::unique_ptr<BackgroundProcess> start_slow_upgrade(const Sandbox& sandbox) {
     return runner;
 }
 
+/// The environment of a run whose plugin is to fault by itself: the sanitizer build's own
+/// SIGSEGV handler is kept out of the way, so the process ends by the signal as without it.
+std::map<std::string, std::string> let_it_fault() {
+    const char* asan_options = std::getenv("ASAN_OPTIONS");
+    return {{"ASAN_OPTIONS", std::string(asan_options ? asan_options : "") + ":handle_segv=0"}};
+}
+
+/// A copy of a fixture versions directory in a scratch folder, writable by its owner alone.
+class VersionsCopy {
+public:
+    explicit VersionsCopy(const std::string& scenario) : dir_(scratch_.path() / "versions") {
+        fs::create_directory(dir_);
+        fs::permissions(dir_, fs::perms(0755));
+        for (const auto& entry : fs::directory_iterator(fixture_dir(scenario))) {
+            const fs::path copy = dir_ / entry.path().filename();
+            fs::copy_file(entry.path(), copy);
+            fs::permissions(copy, fs::perms(0644));
+        }
+    }
+    const fs::path& path() const { return dir_; }
+    fs::path operator/(const std::string& name) const { return dir_ / name; }
+
+private:
+    ScratchDir scratch_;
+    fs::path dir_;
+};
+
+/// Holds the database so that migrator's commit of a revision waits: on SQLite a read
+/// transaction (a writer cannot commit while a reader holds the file), on PostgreSQL a lock on
+/// the history table that the step's history row needs.
+class CommitBlocker {
+public:
+    explicit CommitBlocker(const Sandbox& sandbox) {
+        if (sandbox.backend() == "sqlite") {
+            sqlite_.emplace((sandbox.dir() / "test.db").string(), SQLite::OPEN_READONLY);
+            sqlite_->exec("BEGIN");
+            SQLite::Statement read(*sqlite_, "SELECT count(*) FROM migrator_version");
+            read.executeStep();
+        } else {
+            postgresql_.emplace(sandbox.url());
+            transaction_.emplace(*postgresql_);
+            transaction_->exec("LOCK TABLE migrator_version_history IN EXCLUSIVE MODE");
+        }
+    }
+    ~CommitBlocker() {
+        if (sqlite_) sqlite_->exec("ROLLBACK");
+    }
+
+private:
+    std::optional<SQLite::Database> sqlite_;
+    std::optional<pqxx::connection> postgresql_;
+    std::optional<pqxx::work> transaction_;
+};
+
 }  // namespace
+
+TEST_CASE(
+    "a plugin that crashes while being loaded ends migrator by its signal with one line naming "
+    "it, before anything is written",
+    "[e2e][hostile]") {
+    const std::string backend = GENERATE(from_range(all_backends()));
+    without_core_dumps();
+    Sandbox sandbox(backend, fixture_dir("crashes_on_load"));
+    const auto result = sandbox.migrator({"upgrade", "head"}, let_it_fault());
+
+    CHECK(result.exit_code == 128 + SIGSEGV);
+    CHECK(result.err == "error: plugin " +
+                            (fixture_dir("crashes_on_load") / "k2_crashes_on_load.so").string() +
+                            " (revision k2k2k2k2k2k2) crashed (SIGSEGV) while being loaded (in "
+                            "its static constructors); nothing was committed, so the database "
+                            "stays at base\n");
+    CHECK_FALSE(sandbox.touched());
+    const auto again = sandbox.migrator({"upgrade", "head"}, {{"MIGRATOR_TEST_BEHAVE", "1"}});
+    CHECK(again.exit_code == 0);
+    CHECK(sandbox.version_rows() == std::vector<std::string>{"k2k2k2k2k2k2"});
+}
+
+TEST_CASE(
+    "a plugin that crashes while being unloaded after the run says that every revision was "
+    "committed",
+    "[e2e][hostile]") {
+    const std::string backend = GENERATE(from_range(all_backends()));
+    without_core_dumps();
+    Sandbox sandbox(backend, fixture_dir("crashes_on_unload"));
+    const auto result = sandbox.migrator({"upgrade", "head"}, let_it_fault());
+
+    INFO(result.out);
+    CHECK(result.exit_code == 128 + SIGSEGV);
+    CHECK(result.err ==
+          "error: plugin " +
+              (fixture_dir("crashes_on_unload") / "u2_crashes_on_unload.so").string() +
+              " (revision u2u2u2u2u2u2) crashed (SIGSEGV) while being unloaded (in its static "
+              "destructors); every revision of this run was committed, so the database is at "
+              "u2u2u2u2u2u2\n");
+    CHECK(sandbox.version_rows() == std::vector<std::string>{"u2u2u2u2u2u2"});
+    CHECK(sandbox.tables() == std::set<std::string>{"item", "unload_crash_table"});
+    CHECK(history(sandbox) == std::vector<std::string>{a1 + " 1", "u2u2u2u2u2u2 1"});
+}
+
+TEST_CASE(
+    "SIGTERM while migrator waits for the migration lock writes one line saying nothing was "
+    "migrated",
+    "[e2e][hostile]") {
+    const std::string backend = GENERATE(from_range(all_backends()));
+    Sandbox sandbox(backend, fixture_dir("slow"));
+    const auto holder = start_slow_upgrade(sandbox);  // holds the lock while s2 sleeps
+    BackgroundProcess waiter(sandbox.migrator_command({"--lock-timeout", "120", "upgrade", "head"}),
+                             Sandbox::clean_environment(), sandbox.dir().string());
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    waiter.send_signal(SIGTERM);
+    const auto result = waiter.wait();
+
+    CHECK(result.exit_code == 128 + SIGTERM);
+    CHECK(lines_of(result.err).size() == 1);
+    CHECK_THAT(result.err,
+               StartsWith("error: migrator was interrupted (SIGTERM) before running any "
+                          "revision; nothing was "));
+    // PostgreSQL: it waited for the advisory lock; SQLite: for the write lock of its first step.
+    CHECK_THAT(result.err, Contains(backend == "sqlite"
+                                        ? "nothing was committed, so the database stays at " + a1
+                                        : "nothing was migrated in postgresql://"));
+}
+
+TEST_CASE(
+    "SIGTERM while migrator commits a revision writes one line saying what was committed, and "
+    "the revision is not applied",
+    "[e2e][hostile]") {
+    const std::string backend = GENERATE(from_range(all_backends()));
+    Sandbox sandbox(backend, fixture_dir("chain"));
+    REQUIRE(sandbox.migrator({"upgrade", a1}).exit_code == 0);
+    std::optional<CommitBlocker> blocker(std::in_place, sandbox);
+    BackgroundProcess runner(sandbox.migrator_command({"--lock-timeout", "120", "upgrade", "head"}),
+                             Sandbox::clean_environment(), sandbox.dir().string());
+    std::this_thread::sleep_for(std::chrono::seconds(2));  // b2 ran and waits to commit
+    runner.send_signal(SIGTERM);
+    const auto result = runner.wait();
+    blocker.reset();
+
+    CHECK(result.exit_code == 128 + SIGTERM);
+    CHECK(result.err ==
+          "error: migrator was interrupted (SIGTERM) while running revision b2b2b2b2b2b2 (add "
+          "price to item), outside the revision's own code; nothing was committed, so the "
+          "database stays at " +
+              a1 + ", or at b2b2b2b2b2b2 if revision b2b2b2b2b2b2 had just committed\n");
+    open_as_migrator_does(sandbox);
+    CHECK(sandbox.version_rows() == std::vector<std::string>{a1});
+}
+
+TEST_CASE(
+    "an executable or an object file carrying valid metadata is refused by verify and upgrade "
+    "before the database is touched",
+    "[e2e][hostile]") {
+    struct NotAPlugin {
+        std::string scenario;
+        std::string file;
+        std::string what;
+    };
+    const NotAPlugin file = GENERATE(values<NotAPlugin>({
+        {"executable", "e2_executable.so",
+         "is an executable (it names a program interpreter), not a shared library"},
+        {"object", "e2_object.so", "is a relocatable object file (ELF type ET_REL)"},
+    }));
+    const std::string backend = GENERATE(from_range(all_backends()));
+    Sandbox sandbox(backend, fixture_dir(file.scenario));
+    CHECK(sandbox.migrator({"history"}).exit_code == 0);  // its metadata alone is valid
+    const std::string refusal =
+        "error: plugin file " + (fixture_dir(file.scenario) / file.file).string() + " " + file.what;
+    for (const auto& command :
+         std::vector<std::vector<std::string>>{{"verify"}, {"upgrade", "head"}}) {
+        CAPTURE(command);
+        const auto result = sandbox.migrator(command);
+        CHECK(result.exit_code == 4);
+        CHECK(lines_of(result.err).size() == 1);
+        CHECK_THAT(result.err, StartsWith(refusal));
+    }
+    CHECK_FALSE(sandbox.touched());
+}
+
+TEST_CASE(
+    "a plugin changed after its build, even with valid metadata, is refused by verify and "
+    "upgrade before the database is touched",
+    "[e2e][hostile]") {
+    const std::string backend = GENERATE(from_range(all_backends()));
+    VersionsCopy versions("chain");
+    Sandbox sandbox(backend, versions.path());
+    const fs::path b2 = versions / "b2_add_price.so";
+    std::string expected =
+        "error: plugin file " + b2.string() +
+        " is corrupt or was modified after it was built: its content does not match the digest "
+        "its build embedded\n";
+    const std::string damage = GENERATE(as<std::string>{}, "metadata edited in place, still valid",
+                                        "one byte of code changed", "stripped after its build");
+    CAPTURE(damage);
+    if (damage == "metadata edited in place, still valid") {
+        replace_in_file(b2, "message=add price to item", "message=add pride to item");
+        CHECK_THAT(sandbox.migrator({"history"}).out, Contains("add pride to item"));
+    } else if (damage == "one byte of code changed") {
+        std::string bytes = read_file(b2);
+        bytes[bytes.size() / 3] = static_cast<char>(bytes[bytes.size() / 3] ^ 0xff);
+        std::ofstream(b2, std::ios::binary | std::ios::trunc) << bytes;
+    } else {
+        // strip rewrites the file and drops what lies past its ELF contents: the seal.
+        REQUIRE(run_process({"/usr/bin/strip", b2.string()}).exit_code == 0);
+        expected = "error: plugin file " + b2.string() +
+                   " carries no integrity seal: it was built by a migrator older than this one, "
+                   "or stripped or rewritten after its build; rebuild it with "
+                   "migrator_add_revision(), which seals it\n";
+    }
+    for (const auto& command :
+         std::vector<std::vector<std::string>>{{"verify"}, {"upgrade", "head"}}) {
+        CAPTURE(command);
+        const auto result = sandbox.migrator(command);
+        CHECK(result.exit_code == 4);
+        CHECK(result.err == expected);
+    }
+    CHECK_FALSE(sandbox.touched());
+}
 
 TEST_CASE(
     "a revision that returns an error through the C ABI is rolled back, and the next run "

@@ -1,4 +1,5 @@
-// Fuzz target: the ELF section reader and the metadata parser, on arbitrary file contents.
+// Fuzz target: the ELF section reader, the metadata parser and the loader's file checks
+// (check_plugin_image), on arbitrary file contents.
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@ public:
         }
         return path_;
     }
+    int fd() const { return fd_; }
 
 private:
     int fd_;
@@ -46,6 +48,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         migrator::parse_metadata(section, path);
     } catch (const migrator::Error&) {
         // A refusal with a message is the reader's job; only crashes and other exceptions count.
+    }
+    try {
+        migrator::check_plugin_image(file.fd(), size, path);
+    } catch (const migrator::Error&) {
+        // As above: the program headers and the dynamic symbol table are untrusted input too.
     }
     return 0;
 }

@@ -177,6 +177,14 @@ const std::string good_metadata =
     "migrator-revision\nabi=1\nid=abc123\ndown=\nmessage=create things\n";
 
 /// The metadata text of a plugin file: its section up to the terminating NUL.
+/// Seals `file` as the build does (plugin-api/cmake/seal_plugin.cmake).
+void seal(const fs::path& file) {
+    const std::string command = std::string("'") + MIGRATOR_CMAKE_COMMAND + "' -DPLUGIN='" +
+                                file.string() + "' -P '" + MIGRATOR_SOURCE_DIR +
+                                "/plugin-api/cmake/seal_plugin.cmake'";
+    REQUIRE(std::system(command.c_str()) == 0);
+}
+
 std::string metadata_of(const migrator::PluginFile& plugin) {
     const std::string section = migrator::read_elf_section(plugin.path, MIGRATOR_METADATA_SECTION);
     return section.substr(0, section.find('\0'));
@@ -257,7 +265,7 @@ TEST_CASE("A large versions directory is read by several readers, in name order"
     }
 }
 
-TEST_CASE("A stripped plugin still has its metadata and still loads", "[plugins]") {
+TEST_CASE("A stripped plugin keeps its metadata, and loads once it is sealed again", "[plugins]") {
     TempDir dir;
     const fs::path copy = dir / "a1_create_item.so";
     fs::copy_file(fixture("chain/a1_create_item.so"), copy);
@@ -268,8 +276,76 @@ TEST_CASE("A stripped plugin still has its metadata and still loads", "[plugins]
     const auto stripped = migrator::read_plugin_file(copy);
     CHECK(stripped.revision.id == original.revision.id);
     CHECK(metadata_of(stripped) == metadata_of(original));
-    const migrator::LoadedPlugin loaded(stripped);
+    // strip rewrote the file and dropped the seal past its ELF contents.
+    CHECK_THAT(
+        plugin_error_of([&] { migrator::LoadedPlugin plugin(stripped); }),
+        Contains(copy.string()) && Contains("carries no integrity seal") && Contains("rebuild it"));
+
+    seal(copy);
+    const migrator::LoadedPlugin loaded(migrator::read_plugin_file(copy));
     CHECK(loaded.step(migrator::Direction::upgrade) != nullptr);
+}
+
+TEST_CASE("A plugin file gets every check of the loader without being loaded", "[plugins]") {
+    const auto refusal = [](const fs::path& path) {
+        return plugin_error_of(
+            [&] { migrator::check_plugin_file(migrator::read_plugin_file(path)); });
+    };
+    SECTION("a sealed plugin passes") {
+        CHECK_NOTHROW(migrator::check_plugin_file(
+            migrator::read_plugin_file(fixture("chain/a1_create_item.so"))));
+    }
+    SECTION("a position-independent executable is refused") {
+        const fs::path path = fixture("executable/e2_executable.so");
+        CHECK_THAT(refusal(path),
+                   Contains(path.string()) && Contains("is an executable (it names a program "
+                                                       "interpreter), not a shared library"));
+    }
+    SECTION("a relocatable object file is refused") {
+        const fs::path path = fixture("object/e2_object.so");
+        CHECK_THAT(refusal(path), Contains(path.string()) &&
+                                      Contains("is a relocatable object file (ELF type ET_REL)"));
+    }
+    SECTION("a shared library without the entry point is refused") {
+        const fs::path path = fixture("not_a_plugin/not_a_plugin.so");
+        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        REQUIRE(fd >= 0);
+        CHECK_THAT(plugin_error_of([&] {
+                       migrator::check_plugin_image(fd, fs::file_size(path), path.string());
+                   }),
+                   Contains("does not export migrator_plugin_entry"));
+        ::close(fd);
+    }
+    SECTION("a plugin with one byte changed anywhere is called corrupt") {
+        TempDir dir;
+        const std::string good = read_bytes(fixture("chain/b2_add_price.so"));
+        const fs::path copy = dir / "b2_add_price.so";
+        // The ELF header, code, the metadata section, the section table, the seal itself.
+        for (const std::size_t at : {std::size_t{20}, good.size() / 3, good.find("add price"),
+                                     good.size() - 200, good.size() - 10}) {
+            CAPTURE(at);
+            std::string bytes = good;
+            bytes[at] = static_cast<char>(bytes[at] ^ 0x01);
+            write_bytes(copy, bytes);
+            migrator::PluginFile file;
+            file.path = copy;
+            file.identity = identity_of(copy);
+            CHECK_THAT(plugin_error_of([&] { migrator::check_plugin_file(file); }),
+                       Contains(copy.string()) &&
+                           Contains("is corrupt or was modified after it was built: its content "
+                                    "does not match the digest its build embedded"));
+        }
+    }
+    SECTION("a plugin built for another platform is refused by name") {
+        TempDir dir;
+        const fs::path file = dir / "synthetic.so";
+        write_bytes(file, make_elf(false, false, good_metadata + std::string(1, '\0')));
+        seal(file);
+        CHECK_THAT(refusal(file), Contains("was built for another platform (a 32-bit ELF file"));
+        write_bytes(file, make_elf(true, true, good_metadata + std::string(1, '\0')));
+        seal(file);
+        CHECK_THAT(refusal(file), Contains("was built for another platform (big-endian"));
+    }
 }
 
 TEST_CASE("The ELF reader handles both classes and both byte orders", "[plugins]") {
@@ -337,8 +413,12 @@ TEST_CASE("Hostile plugin files are refused with an error naming the file", "[pl
         refused_with(bad, "unknown ELF version 2");
     }
     SECTION("a real plugin truncated") {
+        // Cut short of its ELF contents (what lies past them, the seal, is no concern of the
+        // metadata reader).
+        const std::size_t elf_size = good.rfind("\n" MIGRATOR_SEAL_MAGIC);
+        REQUIRE(elf_size != std::string::npos);
         for (const std::size_t length : {std::size_t{16}, std::size_t{40}, std::size_t{64},
-                                         good.size() / 2, good.size() - 64, good.size() - 1}) {
+                                         elf_size / 2, elf_size - 64, elf_size - 1}) {
             CAPTURE(length);
             refused_with(good.substr(0, length), "is truncated");
         }
@@ -882,6 +962,29 @@ TEST_CASE("A symlinked plugin is judged by the file it points to", "[plugins][tr
                    Contains("plugin file " + link.string() + " (a symlink to " +
                             fs::canonical(target).string() +
                             ") is writable by its group and others (mode 0666)"));
+    }
+    SECTION("a target in a directory others can write, not sticky, is refused by name") {
+        set_mode(dir / "store", 0777);
+        const std::string refusal =
+            "directory " + fs::canonical(dir / "store").string() + " on the path of plugin file " +
+            link.string() + " (resolved: " + fs::canonical(target).string() +
+            ") is writable by its group and others (mode 0777, not sticky), so someone else "
+            "could replace the plugins migrator runs; run chmod go-w ";
+        CHECK_THAT(plugin_error_of([&] { migrator::scan_versions_dir(versions); }),
+                   Contains(refusal));
+        CHECK_THAT(plugin_error_of([&] { migrator::read_plugin_file(link); }), Contains(refusal));
+        CHECK(migrator::scan_versions_dir(versions, migrator::PermissionCheck::skip).size() == 1);
+    }
+    SECTION("a target in a sticky directory others can write, as /tmp, is accepted") {
+        set_mode(dir / "store", 01777);
+        CHECK(migrator::scan_versions_dir(versions).size() == 1);
+    }
+    SECTION("a directory above the target owned by another user is refused") {
+        if (::geteuid() != 0) return;  // only root can give a directory away
+        REQUIRE(::chown((dir / "store").c_str(), 65534, 65534) == 0);
+        CHECK_THAT(plugin_error_of([&] { migrator::scan_versions_dir(versions); }),
+                   Contains("directory " + fs::canonical(dir / "store").string()) &&
+                       Contains("is owned by uid 65534, not by root or you (uid 0)"));
     }
     SECTION("a link pointed elsewhere between scan and load is refused") {
         const auto plugins = migrator::scan_versions_dir(versions);

@@ -77,6 +77,23 @@ std::string read_elf_section(const std::filesystem::path& file, std::string_view
 std::string read_elf_section(int fd, std::uint64_t size, const std::string& file,
                              std::string_view section_name);
 
+/// Every check the loader makes on a plugin file before any of its code runs, on the regular file
+/// open as `fd` (`size` bytes, as fstat reported it; `file` names it in messages), read with pread
+/// only: the integrity seal the build appended matches the file's content (plugin_abi.h,
+/// MIGRATOR_SEAL_MAGIC); the file is an ELF shared library of this program's class, byte order
+/// and machine (ET_DYN, naming no program interpreter, as a position-independent executable
+/// would), with a loadable and a dynamic segment, whose dynamic symbol table defines
+/// MIGRATOR_ENTRY_SYMBOL. Throws PluginError naming `file` and the check that failed: "... is
+/// corrupt or was modified after it was built: its content does not match the digest its build
+/// embedded" before any other, so a damaged file is called so; a missing seal last.
+void check_plugin_image(int fd, std::uint64_t size, const std::string& file);
+
+/// Opens `file.path` again and makes, without loading it, every check LoadedPlugin makes before
+/// it loads a plugin: the same file as was read, still trusted (unless file.permission_check is
+/// skip), and check_plugin_image. What `verify` runs on every plugin, and `upgrade` and
+/// `downgrade` on each plugin of their plan before they write to the database. Throws PluginError.
+void check_plugin_file(const PluginFile& file);
+
 /// Parses metadata text (see plugin_abi.h). Throws PluginError naming `file` when the magic line,
 /// a required key or the ABI version is missing or wrong, or an id is malformed.
 Revision parse_metadata(std::string_view text, const std::string& file);
@@ -110,8 +127,11 @@ public:
     /// Opens `file.path` again and loads that open file (through /proc/self/fd), so the file
     /// loaded is the file whose metadata was read: refuses, with PluginError, a file that is not
     /// the same one any more ("changed since it was read; run again") or that check_permissions
-    /// no longer accepts (unless file.permission_check is skip), and refuses to take the last
-    /// open files the process may have (naming the limit and what to do). Then calls the entry
+    /// no longer accepts (unless file.permission_check is skip), that check_plugin_image refuses
+    /// (read from that open file), and refuses to take the last open files the process may have
+    /// (naming the limit and what to do). Loading runs the plugin's static constructors, and
+    /// destroying this object its static destructors: a caller that must report a crash in them
+    /// guards both (the runner does). Then calls the entry
     /// point and checks that the ABI version is known, the struct is complete and its metadata
     /// equals the section's (read again from the file loaded). Throws PluginError.
     explicit LoadedPlugin(const PluginFile& file);

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <migrator/db.hpp>
 #include <migrator/graph.hpp>
 #include <migrator/plugins.hpp>
@@ -51,10 +52,35 @@ using Planner = std::function<std::vector<Step>(const std::vector<std::string>& 
 /// The exit status of a process that run_plan ended because a step outlived its `step_timeout`.
 inline constexpr int step_timeout_exit_status = 10;
 
+namespace detail {
+class StepGuard;
+}
+
+/// Covers a migration around run_plan (waiting for the migration lock, reading the version rows,
+/// and what follows the run): while it lives, a fatal signal or SIGINT, SIGTERM, SIGHUP writes
+/// one stderr line, "error: migrator was interrupted (SIGTERM) before running any revision;
+/// nothing was migrated in DATABASE", then ends the process by that signal, as run_plan's guards
+/// (which take over while it runs) do.
+class RunGuard {
+public:
+    explicit RunGuard(const Database& db);
+    ~RunGuard();
+    /// The run is over, at `summary.heads`: the line says so from now on.
+    void completed(const RunSummary& summary);
+    RunGuard(const RunGuard&) = delete;
+    RunGuard& operator=(const RunGuard&) = delete;
+
+private:
+    bool offline_;
+    std::unique_ptr<detail::StepGuard> guard_;
+};
+
 /// Executes `plan` (from RevisionGraph::plan_upgrade/plan_downgrade) on `db`.
 ///
-/// Loads every plugin of the plan first, so a plugin that cannot be loaded stops the run before
-/// anything changes; plugins outside the plan are never loaded. Then, per step, in one write
+/// Loads every plugin of the plan first (LoadedPlugin checks each file with check_plugin_image
+/// before it loads it), then makes sure the version tables exist, so a plugin that cannot be
+/// loaded stops the run before anything is written; plugins outside the plan are never loaded.
+/// Then, per step, in one write
 /// transaction: re-reads the version rows and, if another runner moved them, asks `replan` for
 /// the steps still needed (finishing early when there are none); calls the plugin; updates the
 /// version rows; records a history row. A failing step is rolled back, recorded as failed in the
@@ -72,7 +98,11 @@ inline constexpr int step_timeout_exit_status = 10;
 /// SIGTERM, SIGHUP writes one stderr line naming the revision and what the database is left at,
 /// then ends the process by that signal; a step still running after a non-zero
 /// options.step_timeout writes one such line and ends the process with step_timeout_exit_status.
-/// The step's transaction is not committed either way: the database rolls it back.
+/// The step's transaction is not committed either way: the database rolls it back. The rest of
+/// the run is guarded the same way, each line naming what was running (a plugin's static
+/// constructors while it is loaded, its static destructors while it is unloaded at the end of the
+/// run, migrator's own work between and around steps), what this run had committed and where the
+/// database is.
 RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
                     const RevisionGraph& graph, const std::vector<PluginFile>& plugins,
                     Database& db, RunListener& listener, const RunOptions& options = {});

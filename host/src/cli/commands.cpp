@@ -223,6 +223,7 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
     } else {
         db = open(options, false);
     }
+    RunGuard guard(*db);  // a signal while waiting for the lock, or after the run, gets its line
     // The lock comes before reading the current revision: a fleet of runners must not plan from
     // a state one of them is about to change.
     const MigrationLock lock(*db, options);
@@ -241,7 +242,6 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
         return exit_ok;
     }
     if (!up && !options.quiet) warn_outside_lineage(scripts.graph, target, plan);
-    db->ensure_version_tables();
     ConsoleListener listener(options.quiet, migrate_options.sql);
     RunOptions run_options;
     run_options.single_transaction = migrate_options.single_transaction;
@@ -249,6 +249,7 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
     try {
         const auto summary =
             run_plan(plan, plan_from, scripts.graph, scripts.files, *db, listener, run_options);
+        guard.completed(summary);
         if (options.quiet) return exit_ok;
         if (summary.steps == 0)
             report << "Nothing to do: another migrator brought " << db->describe() << " to "
@@ -416,9 +417,11 @@ int run_show(const GlobalOptions& options, const std::string& expression) {
 }
 
 int run_verify(const GlobalOptions& options, bool allow_multiple_heads) {
-    // Loading the scripts already checks every plugin file (a plugin, of a known ABI) and the
-    // graph (unique ids, parents present, no cycle); what is left is the number of heads.
+    // Loading the scripts already checks every plugin file's metadata (a plugin, of a known ABI)
+    // and the graph (unique ids, parents present, no cycle); then every check the loader makes
+    // short of running code (integrity seal, ELF type and machine, entry point), and the heads.
     const Scripts scripts = load_scripts(options);
+    for (const auto& file : scripts.files) check_plugin_file(file);
     const auto heads = scripts.graph.heads();
     if (heads.size() > 1 && !allow_multiple_heads)
         throw RevisionError("the versions directory " + scripts.dir.string() + " has " +

@@ -28,8 +28,60 @@ constexpr std::string_view elf_magic = "\177ELF";
 constexpr std::size_t ident_size = 16;
 constexpr std::uint32_t sht_strtab = 3;
 constexpr std::uint32_t sht_nobits = 8;
+constexpr std::uint32_t sht_dynsym = 11;
+constexpr std::uint64_t shn_undef = 0;
 constexpr std::uint64_t shn_loreserve = 0xff00;
 constexpr std::uint64_t shn_xindex = 0xffff;
+constexpr std::uint64_t et_rel = 1;
+constexpr std::uint64_t et_exec = 2;
+constexpr std::uint64_t et_dyn = 3;
+constexpr std::uint64_t pt_load = 1;
+constexpr std::uint64_t pt_dynamic = 2;
+constexpr std::uint64_t pt_interp = 3;
+constexpr std::uint64_t stt_func = 2;
+
+/// The ELF class, byte order and machine of this program: a plugin must share them to be loaded.
+constexpr unsigned char host_class = sizeof(void*) == 8 ? elf_class_64 : elf_class_32;
+constexpr unsigned char host_data =
+    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? elf_data_msb : elf_data_lsb;
+
+/// An ELF machine number (e_machine) and the name people know it by.
+struct Machine {
+    std::uint64_t number;
+    const char* name;
+};
+
+constexpr Machine known_machines[] = {
+    {3, "x86"},  {8, "MIPS"},    {20, "PowerPC"},  {21, "PowerPC64"}, {22, "s390"},
+    {40, "ARM"}, {62, "x86-64"}, {183, "AArch64"}, {243, "RISC-V"},   {258, "LoongArch"},
+};
+
+#if defined(__x86_64__)
+constexpr std::uint64_t host_machine = 62;
+#elif defined(__i386__)
+constexpr std::uint64_t host_machine = 3;
+#elif defined(__aarch64__)
+constexpr std::uint64_t host_machine = 183;
+#elif defined(__arm__)
+constexpr std::uint64_t host_machine = 40;
+#elif defined(__powerpc64__)
+constexpr std::uint64_t host_machine = 21;
+#elif defined(__s390x__)
+constexpr std::uint64_t host_machine = 22;
+#elif defined(__riscv)
+constexpr std::uint64_t host_machine = 243;
+#elif defined(__loongarch__)
+constexpr std::uint64_t host_machine = 258;
+#else
+constexpr std::uint64_t host_machine = 0;  // unknown here: the dynamic loader alone judges it
+#endif
+
+std::string machine_name(std::uint64_t number) {
+    for (const auto& machine : known_machines)
+        if (machine.number == number)
+            return std::string(machine.name) + " (ELF machine " + std::to_string(number) + ")";
+    return "ELF machine " + std::to_string(number);
+}
 
 /// Where the fields this reader needs sit in one ELF class.
 struct Layout {
@@ -45,10 +97,21 @@ struct Layout {
     std::size_t sh_offset;
     std::size_t sh_size;
     std::size_t sh_link;
+    std::size_t e_phoff;
+    std::size_t e_phentsize;
+    std::size_t e_phnum;
+    std::size_t program_header_size;
+    std::size_t symbol_size;
+    std::size_t st_info;
+    std::size_t st_shndx;
 };
 
-constexpr Layout layout_32{4, 52, 32, 46, 48, 50, 40, 0, 4, 16, 20, 24};
-constexpr Layout layout_64{8, 64, 40, 58, 60, 62, 64, 0, 4, 24, 32, 40};
+// e_type (offset 16) and e_machine (18) sit at the same place in both classes, as does p_type (0)
+// and st_name (0).
+constexpr std::size_t e_type = 16;
+constexpr std::size_t e_machine = 18;
+constexpr Layout layout_32{4, 52, 32, 46, 48, 50, 40, 0, 4, 16, 20, 24, 28, 42, 44, 32, 16, 12, 14};
+constexpr Layout layout_64{8, 64, 40, 58, 60, 62, 64, 0, 4, 24, 32, 40, 32, 54, 56, 56, 24, 4, 6};
 
 /// Offset and size of one section as its header declares them; not yet checked against the file.
 struct SectionHeader {
@@ -100,7 +163,102 @@ public:
         return read_at(match.offset, match.size, std::string(section_name) + " section");
     }
 
+    /// Throws unless the dynamic loader could load this file as a shared library of this
+    /// process and find `entry_symbol` in it: what dlopen would refuse (or run as something else)
+    /// is refused here with a sentence, before any of its code runs.
+    void check_loadable(std::string_view entry_symbol) {
+        read_header();
+        const std::string header = read_at(0, layout_->header_size, "header");
+        if (header[4] != static_cast<char>(host_class))
+            fail(std::string("was built for another platform (a ") +
+                 (host_class == elf_class_64 ? "32" : "64") + "-bit ELF file; this migrator is " +
+                 (host_class == elf_class_64 ? "64" : "32") + "-bit)");
+        if (header[5] != static_cast<char>(host_data))
+            fail(std::string("was built for another platform (") +
+                 (big_endian_ ? "big" : "little") + "-endian; this migrator is " +
+                 (big_endian_ ? "little" : "big") + "-endian)");
+        const std::uint64_t machine = field(header, e_machine, 2);
+        if (host_machine != 0 && machine != host_machine)
+            fail("was built for another machine (" + machine_name(machine) +
+                 "; this migrator runs on " + machine_name(host_machine) + ")");
+        const std::uint64_t type = field(header, e_type, 2);
+        const char* rebuild = "; a revision plugin is built with migrator_add_revision()";
+        if (type == et_rel)
+            fail(std::string("is a relocatable object file (ELF type ET_REL), not a shared "
+                             "library") +
+                 rebuild);
+        if (type == et_exec)
+            fail(std::string("is an executable (ELF type ET_EXEC), not a shared library") +
+                 rebuild);
+        if (type != et_dyn)
+            fail("is not a shared library (ELF type " + std::to_string(type) + ")" + rebuild);
+        check_segments(header, rebuild);
+        if (!defines_dynamic_symbol(entry_symbol))
+            fail("does not export " + std::string(entry_symbol) +
+                 "; was it built with migrator_add_revision()?");
+    }
+
 private:
+    /// The program headers: something to map, a dynamic segment, and no program interpreter
+    /// (which only an executable names: a position-independent executable is ET_DYN too).
+    void check_segments(const std::string& header, const char* rebuild) {
+        const std::uint64_t offset = field(header, layout_->e_phoff, layout_->word);
+        const std::uint64_t entry_size = field(header, layout_->e_phentsize, 2);
+        const std::uint64_t count = field(header, layout_->e_phnum, 2);
+        if (offset == 0 || count == 0)
+            fail("has no program headers, so it cannot be loaded as a shared library");
+        if (entry_size != layout_->program_header_size)
+            fail("has malformed program headers (entries of " + std::to_string(entry_size) +
+                 " bytes instead of " + std::to_string(layout_->program_header_size) + ")");
+        if (count > size_ / entry_size)
+            fail("is truncated: its program headers lie past the end of the file");
+        const std::string table = read_at(offset, count * entry_size, "program headers");
+        bool loadable = false;
+        bool dynamic = false;
+        for (std::uint64_t index = 0; index < count; ++index) {
+            const std::uint64_t type = field(table, index * entry_size, 4);
+            if (type == pt_interp)
+                fail(std::string("is an executable (it names a program interpreter), not a shared "
+                                 "library") +
+                     rebuild);
+            loadable = loadable || type == pt_load;
+            dynamic = dynamic || type == pt_dynamic;
+        }
+        if (!loadable) fail("has no loadable segment, so it cannot be loaded as a shared library");
+        if (!dynamic) fail("has no dynamic section, so it cannot be loaded as a shared library");
+    }
+
+    /// Whether the dynamic symbol table defines `name` as a function (what dlsym would find).
+    bool defines_dynamic_symbol(std::string_view name) {
+        const std::string table = read_section_table();
+        for (std::uint64_t index = 1; index < section_count_; ++index) {
+            const SectionHeader symbols = decode(table, index);
+            if (symbols.type != sht_dynsym) continue;
+            if (symbols.link == 0 || symbols.link >= section_count_)
+                fail("has a malformed dynamic symbol table (its string table index " +
+                     std::to_string(symbols.link) + " is out of range)");
+            const SectionHeader names = decode(table, symbols.link);
+            const std::string strings = read_at(names.offset, names.size, "dynamic string table");
+            const std::string entries =
+                read_at(symbols.offset, symbols.size, "dynamic symbol table");
+            const std::size_t entry_size = layout_->symbol_size;
+            for (std::size_t at = entry_size; at + entry_size <= entries.size(); at += entry_size) {
+                const std::uint64_t name_offset = field(entries, at, 4);
+                if (name_offset >= strings.size()) continue;
+                const std::string_view rest = std::string_view(strings).substr(name_offset);
+                if (rest.substr(0, rest.find('\0')) != name) continue;
+                const std::uint64_t info = field(entries, at + layout_->st_info, 1);
+                if (field(entries, at + layout_->st_shndx, 2) != shn_undef &&
+                    (info & 0xf) == stt_func)
+                    return true;
+            }
+            return false;
+        }
+        fail(
+            "has no dynamic symbol table, so it exports nothing; was it built with "
+            "migrator_add_revision()?");
+    }
+
     [[noreturn]] void fail(const std::string& what) const {
         throw PluginError("plugin file " + name_ + " " + what);
     }
@@ -128,14 +286,8 @@ private:
     }
 
     void read_exactly(char* into, std::size_t size, std::uint64_t offset) {
-        std::size_t done = 0;
-        while (done < size) {
-            const ssize_t got =
-                ::pread(fd_, into + done, size - done, static_cast<off_t>(offset + done));
-            if (got < 0 && errno == EINTR) continue;
-            if (got <= 0) fail("could not be read completely (did it change while being read?)");
-            done += static_cast<std::size_t>(got);
-        }
+        if (!detail::pread_exactly(fd_, into, size, offset))
+            fail("could not be read completely (did it change while being read?)");
     }
 
     /// Decodes an unsigned field of `width` bytes at `offset` of `bytes` in the file's byte order.
@@ -252,6 +404,15 @@ std::string read_elf_section(int fd, std::uint64_t size, const std::string& file
                              std::string_view section_name) {
     return ElfFile(fd, size, file).read_section(section_name);
 }
+
+namespace detail {
+
+void check_loadable_elf(int fd, std::uint64_t size, const std::string& file,
+                        std::string_view entry_symbol) {
+    ElfFile(fd, size, file).check_loadable(entry_symbol);
+}
+
+}  // namespace detail
 
 std::string read_elf_section(const std::filesystem::path& file, std::string_view section_name) {
     // One open and one fstat, then one pread for a plugin-sized file: discovery reads every

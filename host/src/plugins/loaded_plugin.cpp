@@ -103,21 +103,38 @@ struct LoadedPlugin::Library {
     }
 };
 
+namespace detail {
+
+void check_reopened(const PluginFile& file, const OpenFile& open) {
+    const std::string& name = file.path;
+    if (!open.is_open()) {
+        if (open.error() == EMFILE || open.error() == ENFILE) throw too_many_files(name);
+        if (open.error() == ENOENT)
+            throw PluginError("plugin " + name + " was removed since it was read; run again");
+        throw_cannot_open("plugin file " + name, open.error());
+    }
+    if (identity_of(open.status()) != file.identity)
+        throw PluginError("plugin " + name + " changed since it was read; run again");
+    if (file.permission_check == PermissionCheck::enforce)
+        check_permissions(file.path, TrustedPath::plugin_file, open.status().st_mode,
+                          open.status().st_uid, ::geteuid());
+}
+
+}  // namespace detail
+
+void check_plugin_file(const PluginFile& file) {
+    const detail::OpenFile open(AT_FDCWD, file.path.c_str());
+    detail::check_reopened(file, open);
+    check_plugin_image(open.fd(), file.identity.size, file.path);
+}
+
 LoadedPlugin::LoadedPlugin(const PluginFile& file) : file_(file), library_(new Library) {
     const std::string& name = file_.path;
     {
         detail::OpenFile open(AT_FDCWD, name.c_str());
-        if (!open.is_open()) {
-            if (open.error() == EMFILE || open.error() == ENFILE) throw too_many_files(name);
-            if (open.error() == ENOENT)
-                throw PluginError("plugin " + name + " was removed since it was read; run again");
-            detail::throw_cannot_open("plugin file " + name, open.error());
-        }
-        if (detail::identity_of(open.status()) != file_.identity)
-            throw PluginError("plugin " + name + " changed since it was read; run again");
-        if (file_.permission_check == PermissionCheck::enforce)
-            check_permissions(file_.path, TrustedPath::plugin_file, open.status().st_mode,
-                              open.status().st_uid, ::geteuid());
+        detail::check_reopened(file_, open);
+        // From the descriptor that is loaded below: the bytes checked are the bytes loaded.
+        check_plugin_image(open.fd(), file_.identity.size, name);
         library_->fd = unclaimed_descriptor(open.release());
         if (library_->fd < 0) {
             if (errno == EMFILE || errno == ENFILE) throw too_many_files(name);

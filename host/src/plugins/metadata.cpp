@@ -11,6 +11,7 @@
 #include <memory>
 #include <migrator/errors.hpp>
 #include <migrator/plugins.hpp>
+#include <set>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -196,6 +197,14 @@ bool is_regular_entry(int dir_fd, const dirent& entry) {
     return ::fstatat(dir_fd, entry.d_name, &status, 0) == 0 && S_ISREG(status.st_mode);
 }
 
+/// Whether `entry`, of the directory open as `dir_fd`, is a symlink.
+bool is_symlink_entry(int dir_fd, const dirent& entry) {
+    if (entry.d_type != DT_UNKNOWN) return entry.d_type == DT_LNK;
+    struct stat status {};
+    return ::fstatat(dir_fd, entry.d_name, &status, AT_SYMLINK_NOFOLLOW) == 0 &&
+           S_ISLNK(status.st_mode);
+}
+
 }  // namespace
 
 PluginFile read_plugin_file(const std::filesystem::path& file, PermissionCheck check) {
@@ -204,6 +213,10 @@ PluginFile read_plugin_file(const std::filesystem::path& file, PermissionCheck c
     if (error)
         throw PluginError("plugin file " + file.string() + " cannot be located (" +
                           error.message() + ")");
+    if (check == PermissionCheck::enforce) {
+        std::set<std::string> judged;
+        detail::check_directories_on_path(path.string(), TrustedPath::plugin_file, judged);
+    }
     const detail::OpenFile open(AT_FDCWD, path.c_str());
     return read_open_plugin(open, path.string(), check, ::geteuid());
 }
@@ -226,9 +239,16 @@ std::vector<PluginFile> scan_versions_dir(const std::filesystem::path& dir, Perm
         throw PluginError("versions directory " + name + " cannot be read (" +
                           std::strerror(open.error()) + ")");
     }
-    if (check == PermissionCheck::enforce)
+    // The directories above it, and above each symlinked plugin's target: whoever may replace
+    // one of them may replace the plugins.
+    std::set<std::string> judged;
+    if (check == PermissionCheck::enforce) {
         check_permissions(absolute_dir, TrustedPath::versions_dir, open.status().st_mode,
                           open.status().st_uid, ::geteuid());
+        detail::check_directories_on_path(absolute_dir, TrustedPath::versions_dir, judged);
+    }
+    std::string prefix = absolute_dir.string();
+    if (prefix.empty() || prefix.back() != '/') prefix += '/';
 
     const std::unique_ptr<DIR, int (*)(DIR*)> listing(::fdopendir(open.fd()), &::closedir);
     if (!listing)
@@ -248,14 +268,16 @@ std::vector<PluginFile> scan_versions_dir(const std::filesystem::path& dir, Perm
             break;
         }
         if (!has_plugin_extension(entry->d_name)) continue;
-        if (is_regular_entry(dir_fd, *entry)) names.emplace_back(entry->d_name);
+        if (!is_regular_entry(dir_fd, *entry)) continue;
+        names.emplace_back(entry->d_name);
+        if (check == PermissionCheck::enforce && is_symlink_entry(dir_fd, *entry))
+            detail::check_directories_on_path(prefix + entry->d_name, TrustedPath::plugin_file,
+                                              judged);
     }
 
     std::sort(names.begin(), names.end());
     std::vector<PluginFile> plugins(names.size());
     const uid_t effective_uid = ::geteuid();
-    std::string prefix = absolute_dir.string();
-    if (prefix.empty() || prefix.back() != '/') prefix += '/';
     // Reads names[begin, end) into plugins; one file open at a time per reader, so a versions
     // directory of 10,000 revisions never holds 10,000 descriptors.
     const auto read_range = [&](std::size_t begin, std::size_t end) {

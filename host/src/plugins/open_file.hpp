@@ -7,7 +7,9 @@
 
 #include <filesystem>
 #include <migrator/plugins.hpp>
+#include <set>
 #include <string>
+#include <string_view>
 
 namespace migrator::detail {
 
@@ -37,6 +39,10 @@ private:
     struct stat status_ {};
 };
 
+/// Reads exactly `size` bytes at `offset` of `fd` with pread (the file offset is left alone),
+/// retrying after signals; false when the file ends sooner or a read fails.
+bool pread_exactly(int fd, char* into, std::size_t size, std::uint64_t offset);
+
 /// The identity (device, inode, size, mtime) of the file fstat described.
 FileIdentity identity_of(const struct stat& status);
 
@@ -46,6 +52,28 @@ FileIdentity identity_of(const struct stat& status);
 
 /// Throws PluginError "plugin file `file` is not a regular file" unless `status` is one.
 void require_regular_file(const std::string& file, const struct stat& status);
+
+/// OpenSSH's StrictModes for the directories above a trusted file: resolves every symlink of
+/// `path` (a plugin file or the versions directory, as `kind` says) and judges each directory on
+/// the resolved path, from the file's own up to /, with the rule of check_permissions, except
+/// that a sticky directory (as /tmp) may be writable by others. Directories in `judged` (and so
+/// those above them) are not judged again; those judged now are added. Throws PluginError naming
+/// the directory, `path`, what is wrong and the fix. A path that cannot be resolved is left to
+/// the open that follows, which reports it.
+void check_directories_on_path(const std::string& path, TrustedPath kind,
+                               std::set<std::string>& judged);
+
+/// The checks of `open`, the file `file.path` opened again to be loaded or checked: throws
+/// PluginError when it could not be opened (naming the open-file limit when that is why), is not
+/// the file whose metadata was read, or (unless file.permission_check is skip) is no longer
+/// trusted.
+void check_reopened(const PluginFile& file, const OpenFile& open);
+
+/// The ELF part of check_plugin_image: throws PluginError unless the file open as `fd` could be
+/// loaded as a shared library of this process and defines `entry_symbol`. (Object-format-specific:
+/// it lives with the ELF reader.)
+void check_loadable_elf(int fd, std::uint64_t size, const std::string& file,
+                        std::string_view entry_symbol);
 
 }  // namespace migrator::detail
 

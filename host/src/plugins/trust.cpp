@@ -10,6 +10,7 @@
 #include <fstream>
 #include <migrator/errors.hpp>
 #include <migrator/plugins.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,18 @@ int OpenFile::release() {
     const int fd = fd_;
     fd_ = -1;
     return fd;
+}
+
+bool pread_exactly(int fd, char* into, std::size_t size, std::uint64_t offset) {
+    std::size_t done = 0;
+    while (done < size) {
+        const ssize_t got =
+            ::pread(fd, into + done, size - done, static_cast<off_t>(offset + done));
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) return false;
+        done += static_cast<std::size_t>(got);
+    }
+    return true;
 }
 
 FileIdentity identity_of(const struct stat& status) {
@@ -119,13 +132,16 @@ std::string octal_mode(std::uint32_t mode) {
     return text;
 }
 
-}  // namespace
-
-void check_permissions(const std::string& path, TrustedPath kind, std::uint32_t mode,
-                       std::uint32_t owner_uid, std::uint32_t effective_uid) {
+/// The verdict of the trust rule on one file or directory; throws with `subject` and `risk`.
+/// `sticky_ok`: a directory others may write is trusted when it is sticky (as /tmp is), since
+/// only an entry's owner may then rename or remove it.
+void judge(const std::string& path, const std::string& subject, const char* risk,
+           std::uint32_t mode, std::uint32_t owner_uid, std::uint32_t effective_uid,
+           bool sticky_ok) {
     const bool owner_ok = owner_uid == 0 || owner_uid == effective_uid;
+    const bool writable = (mode & (S_IWGRP | S_IWOTH)) != 0 && !(sticky_ok && (mode & S_ISVTX));
     // Discovery judges every plugin on every command: the usual verdict builds no text.
-    if (owner_ok && (mode & (S_IWGRP | S_IWOTH)) == 0) return;
+    if (owner_ok && !writable) return;
     std::vector<std::string> wrong;
     std::vector<std::string> fixes;
     const std::string word = shell_word(path);
@@ -136,23 +152,54 @@ void check_permissions(const std::string& path, TrustedPath kind, std::uint32_t 
     }
     const bool group = (mode & S_IWGRP) != 0;
     const bool others = (mode & S_IWOTH) != 0;
-    if (group || others) {
+    if (writable) {
         wrong.push_back(std::string("is writable by ") +
                         (group && others ? "its group and others"
                          : group         ? "its group"
                                          : "others") +
-                        " (mode " + octal_mode(mode) + ")");
+                        " (mode " + octal_mode(mode) + (sticky_ok ? ", not sticky" : "") + ")");
         fixes.push_back("chmod go-w " + word);
     }
     if (wrong.empty()) return;
-    const char* risk = words_of(kind).risk;
     std::string what = wrong.front();
     if (wrong.size() > 1) what += " and " + wrong.back();
     std::string fix = fixes.front();
     if (fixes.size() > 1) fix += " && " + fixes.back();
-    throw PluginError(subject_of(path, kind) + " " + what + ", so " + risk + "; run " + fix +
+    throw PluginError(subject + " " + what + ", so " + risk + "; run " + fix +
                       ", or skip this check with --no-permission-check");
 }
+
+}  // namespace
+
+void check_permissions(const std::string& path, TrustedPath kind, std::uint32_t mode,
+                       std::uint32_t owner_uid, std::uint32_t effective_uid) {
+    judge(path, subject_of(path, kind), words_of(kind).risk, mode, owner_uid, effective_uid, false);
+}
+
+namespace detail {
+
+void check_directories_on_path(const std::string& path, TrustedPath kind,
+                               std::set<std::string>& judged) {
+    std::error_code error;
+    const std::filesystem::path resolved = std::filesystem::canonical(path, error);
+    if (error) return;  // opening the file reports what is wrong with it
+    const uid_t effective_uid = ::geteuid();
+    std::string subject_tail = " on the path of " + std::string(words_of(kind).subject) + path;
+    if (resolved != std::filesystem::path(path))
+        subject_tail += " (resolved: " + resolved.string() + ")";
+    for (std::filesystem::path dir = resolved.parent_path();; dir = dir.parent_path()) {
+        // A directory judged before was judged with all those above it.
+        if (!judged.insert(dir.string()).second) return;
+        struct stat status {};
+        if (::stat(dir.c_str(), &status) == 0)
+            judge(dir.string(), "directory " + dir.string() + subject_tail,
+                  "someone else could replace the plugins migrator runs", status.st_mode,
+                  status.st_uid, effective_uid, true);
+        if (dir == dir.root_path() || dir.empty()) return;
+    }
+}
+
+}  // namespace detail
 
 std::uint64_t raise_open_file_limit() {
     rlimit limit{};

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <exception>
 #include <map>
 #include <memory>
 #include <migrator/errors.hpp>
@@ -115,11 +116,163 @@ std::string dirty_text(const Step& step) {
            step.revision + " --rolled-back` (none of them remain)";
 }
 
+/// Follows a run as its steps start and commit, passing every event on to the caller's listener,
+/// and keeps the line of the guard over the whole run true: what this run has committed and where
+/// the database is, for a signal that comes while migrator does its own work (committing,
+/// re-reading the version rows, between steps) rather than a plugin's.
+class RunProgress final : public RunListener {
+public:
+    RunProgress(RunListener& forward, const Database& db, const RunOptions& options,
+                std::vector<std::string> start_heads)
+        : forward_(forward),
+          offline_(db.offline()),
+          single_transaction_(options.single_transaction),
+          start_heads_(start_heads),
+          heads_(std::move(start_heads)),
+          guard_(detail::run_failure_lines("before running any revision", outcome(false), false),
+                 std::chrono::milliseconds(0)) {}
+
+    void step_started(std::size_t index, std::size_t total, const Step& step,
+                      const Revision& revision) override {
+        forward_.step_started(index, total, step, revision);
+        running_ = step;
+        running_marked_ = !revision.transactional && !offline_;
+        guard_.set_lines(detail::run_failure_lines("while running revision " + step.revision +
+                                                       " (" + revision.message +
+                                                       "), outside the revision's own code",
+                                                   outcome(false), true));
+    }
+    void step_log(const std::string& message) override { forward_.step_log(message); }
+    void step_finished(std::size_t index, std::size_t total, const Step& step,
+                       double elapsed_ms) override {
+        forward_.step_finished(index, total, step, elapsed_ms);
+        running_.reset();
+        ++finished_;
+        heads_ = step.heads_after;
+        guard_.set_lines(detail::run_failure_lines("between revisions", outcome(false), false));
+    }
+    /// The run is over and committed, at `heads`.
+    void completed(const std::vector<std::string>& heads) {
+        completed_ = true;
+        running_.reset();
+        heads_ = heads;
+        guard_.set_lines(detail::run_failure_lines("after the run", outcome(false), false));
+    }
+
+    /// Where the database is now, said as the end of a guard's line; `failed`: a step has just
+    /// failed (its transaction was rolled back) and the run is ending.
+    std::string outcome(bool failed) const {
+        if (offline_)
+            return completed_ ? "the SQL of every step was printed"
+                              : "the SQL printed so far is incomplete, do not apply it";
+        if (completed_)
+            return "every revision of this run was committed, so the database is at " +
+                   describe_heads(heads_);
+        if (running_ && running_marked_)
+            return "revision " + running_->revision +
+                   " ran outside a transaction, so the database is marked dirty at it: repair "
+                   "the schema, then run `migrator resolve " +
+                   running_->revision + " --applied` or `--rolled-back`";
+        if (single_transaction_)
+            return "the run's transaction (--single-transaction) was not committed, so the "
+                   "database stays at " +
+                   describe_heads(start_heads_);
+        std::string text =
+            finished_ == 0
+                ? "nothing was committed, so the database stays at " + describe_heads(heads_)
+                : std::to_string(finished_) +
+                      (finished_ == 1 ? " revision of this run was"
+                                      : " revisions of this run were") +
+                      " committed, so the database is at " + describe_heads(heads_);
+        if (running_ && !failed)
+            text += ", or at " + describe_heads(running_->heads_after) + " if revision " +
+                    running_->revision + " had just committed";
+        return text;
+    }
+
+private:
+    RunListener& forward_;
+    bool offline_;
+    bool single_transaction_;
+    std::vector<std::string> start_heads_;
+    std::vector<std::string> heads_;  ///< as of the last commit
+    std::size_t finished_ = 0;
+    std::optional<Step> running_;  ///< the step between its start and its commit
+    bool running_marked_ = false;
+    bool completed_ = false;
+    detail::StepGuard guard_;
+};
+
+/// The plugins a run loads: each is loaded, and unloaded when the run ends, under a guard naming
+/// it, since its static constructors and destructors are plugin code too.
+class PluginSet {
+public:
+    PluginSet(const std::vector<PluginFile>& files, const RunProgress& progress)
+        : progress_(progress) {
+        for (const auto& file : files) file_of_[file.revision.id] = &file;
+    }
+    ~PluginSet() {
+        const bool failed = std::uncaught_exceptions() > 0;
+        for (auto& [id, plugin] : loaded_) {
+            if (!plugin) continue;  // its loading failed
+            const detail::StepGuard guard(
+                detail::plugin_failure_lines(plugin->file().path, id, false,
+                                             progress_.outcome(failed)),
+                std::chrono::milliseconds(0));
+            plugin.reset();
+        }
+    }
+    PluginSet(const PluginSet&) = delete;
+    PluginSet& operator=(const PluginSet&) = delete;
+
+    /// The plugin of revision `id`, loaded on first use. Throws PluginError.
+    const LoadedPlugin& at(const std::string& id) {
+        auto& slot = loaded_[id];
+        if (!slot) {
+            const auto found = file_of_.find(id);
+            if (found == file_of_.end())
+                throw PluginError("revision " + id + " has no plugin file");
+            const detail::StepGuard guard(
+                detail::plugin_failure_lines(found->second->path, id, true,
+                                             progress_.outcome(false)),
+                std::chrono::milliseconds(0));
+            slot = std::make_unique<LoadedPlugin>(*found->second);
+        }
+        return *slot;
+    }
+
+private:
+    const RunProgress& progress_;
+    std::map<std::string, const PluginFile*, std::less<>> file_of_;
+    std::map<std::string, std::unique_ptr<LoadedPlugin>, std::less<>> loaded_;
+};
+
 }  // namespace
 
+RunGuard::RunGuard(const Database& db)
+    : offline_(db.offline()),
+      guard_(std::make_unique<detail::StepGuard>(
+          detail::run_failure_lines("before running any revision",
+                                    "nothing was migrated in " + db.describe(), false),
+          std::chrono::milliseconds(0))) {}
+
+RunGuard::~RunGuard() = default;
+
+void RunGuard::completed(const RunSummary& summary) {
+    guard_->set_lines(detail::run_failure_lines(
+        "after the run",
+        offline_ ? "the SQL of every step was printed"
+                 : "every revision of this run was committed, so the database "
+                   "is at " +
+                       describe_heads(summary.heads),
+        false));
+}
+
+// The loop below reports to `listener`, the RunProgress that follows the run for its guard and
+// passes every event on to `caller_listener`.
 RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
                     const RevisionGraph& graph, const std::vector<PluginFile>& plugins,
-                    Database& db, RunListener& listener, const RunOptions& options) {
+                    Database& db, RunListener& caller_listener, const RunOptions& options) {
     const auto run_start = std::chrono::steady_clock::now();
     RunSummary summary;
     summary.heads = plan.empty() ? db.read_heads() : plan.back().heads_after;
@@ -133,21 +286,15 @@ RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
                                   ") is non-transactional, so it cannot run inside "
                                   "--single-transaction; run without --single-transaction");
 
-    std::map<std::string, const PluginFile*, std::less<>> file_of;
-    for (const auto& file : plugins) file_of[file.revision.id] = &file;
-    std::map<std::string, std::unique_ptr<LoadedPlugin>, std::less<>> loaded;
+    RunProgress listener(caller_listener, db, options, plan.front().heads_before);
+    PluginSet loaded(plugins, listener);
     const auto plugin_for = [&](const std::string& id) -> const LoadedPlugin& {
-        auto& slot = loaded[id];
-        if (!slot) {
-            const auto found = file_of.find(id);
-            if (found == file_of.end()) throw PluginError("revision " + id + " has no plugin file");
-            slot = std::make_unique<LoadedPlugin>(*found->second);
-        }
-        return *slot;
+        return loaded.at(id);
     };
-    // Load the whole plan before touching the database: a plugin that cannot be loaded must
-    // stop the run while nothing has changed.
+    // Load the whole plan before writing anything, the version tables included: a plugin that
+    // cannot be loaded must stop the run while nothing has changed.
     for (const auto& step : plan) plugin_for(step.revision);
+    db.ensure_version_tables();
 
     HostSession session(db, [&](const std::string& message) { listener.step_log(message); });
 
@@ -300,6 +447,7 @@ RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
             throw;
         }
     }
+    listener.completed(summary.heads);
     summary.elapsed_ms = milliseconds_since(run_start);
     return summary;
 }

@@ -257,25 +257,55 @@ StepFailureLines step_failure_lines(const Step& step, const Revision& revision,
     return lines;
 }
 
-StepGuard::StepGuard(StepFailureLines lines, std::chrono::milliseconds timeout)
-    : state_(std::make_unique<StepGuardState>()) {
-    StepGuardState& state = *state_;
-    const std::string start = stderr_shares_stdout() ? "\n" : "";
+StepFailureLines plugin_failure_lines(const std::string& file, const std::string& revision,
+                                      bool loading, const std::string& outcome) {
+    StepFailureLines lines;
+    lines.signalled = "error: plugin " + file + " (revision " + revision + ") " +
+                      std::string(signal_placeholder) +
+                      (loading ? " while being loaded (in its static constructors); "
+                               : " while being unloaded (in its static destructors); ") +
+                      outcome;
+    lines.progress_line_open = false;
+    return lines;
+}
+
+StepFailureLines run_failure_lines(const std::string& activity, const std::string& outcome,
+                                   bool progress_line_open) {
+    StepFailureLines lines;
+    lines.signalled =
+        "error: migrator " + std::string(signal_placeholder) + " " + activity + "; " + outcome;
+    lines.progress_line_open = progress_line_open;
+    return lines;
+}
+
+namespace {
+
+/// The state of a guard writing `lines`, formatted so that the handler only copies bytes.
+std::unique_ptr<StepGuardState> formatted_state(const StepFailureLines& lines) {
+    auto state = std::make_unique<StepGuardState>();
+    const std::string start = lines.progress_line_open && stderr_shares_stdout() ? "\n" : "";
     const auto at = lines.signalled.find(signal_placeholder);
-    state.before = start + lines.signalled.substr(0, at);
-    state.after =
+    state->before = start + lines.signalled.substr(0, at);
+    state->after =
         (at == std::string::npos ? std::string()
                                  : lines.signalled.substr(at + signal_placeholder.size())) +
         "\n";
-    state.buffer.assign(state.before.size() + longest_event + state.after.size(), '\0');
+    state->buffer.assign(state->before.size() + longest_event + state->after.size(), '\0');
+    if (!lines.timed_out.empty()) state->timed_out = start + lines.timed_out + "\n";
+    return state;
+}
 
+}  // namespace
+
+StepGuard::StepGuard(StepFailureLines lines, std::chrono::milliseconds timeout)
+    : state_(formatted_state(lines)) {
+    StepGuardState& state = *state_;
     ensure_alternate_signal_stack();
     install_handler_once();
     state.outer = active_state.load();
     active_state.store(&state);
 
     if (timeout.count() > 0) {
-        state.timed_out = start + lines.timed_out + "\n";
         state.armed = true;
         state.outer_alarm = Watchdog::instance().set(
             &state.timed_out, std::chrono::steady_clock::now() + timeout, state.outer_deadline);
@@ -289,6 +319,15 @@ StepGuard::~StepGuard() {
         Watchdog::instance().set(state.outer_alarm, state.outer_deadline, ignored);
     }
     active_state.store(state.outer);
+}
+
+void StepGuard::set_lines(StepFailureLines lines) {
+    auto replacement = formatted_state(lines);
+    replacement->outer = state_->outer;
+    // The handler runs on this thread (the only one not blocking the signals a run handles), so
+    // it sees either the old state or the new one, each whole; the old goes only after the swap.
+    active_state.store(replacement.get());
+    state_.swap(replacement);
 }
 
 }  // namespace migrator::detail

@@ -1,5 +1,6 @@
-// Guards one plugin call: a revision that crashes, is killed or hangs ends migrator with one
-// stderr line naming it and the revision the database stays at.
+// Guards one plugin call (and the loading and unloading of plugins, and a whole run): a revision
+// that crashes, is killed or hangs ends migrator with one stderr line naming it and where the
+// database is.
 #ifndef MIGRATOR_RUNNER_STEP_GUARD_HPP
 #define MIGRATOR_RUNNER_STEP_GUARD_HPP
 
@@ -18,6 +19,9 @@ struct StepFailureLines {
     std::string signalled;
     /// Written when the step timeout expires.
     std::string timed_out;
+    /// Whether a progress line ("[2/3] Running upgrade ...") may be open when a line is
+    /// written: it then starts on a line of its own when stderr and stdout are one file.
+    bool progress_line_open = true;
 };
 
 /// The lines for `step` of `revision`; `outcome` ends both and says what the database is left at
@@ -25,6 +29,17 @@ struct StepFailureLines {
 /// is the --step-timeout the line names (zero: no timeout line).
 StepFailureLines step_failure_lines(const Step& step, const Revision& revision,
                                     const std::string& outcome, std::chrono::milliseconds timeout);
+
+/// The lines for a plugin whose static constructors (`loading`) or static destructors (not
+/// `loading`) run while it is loaded or unloaded: "error: plugin FILE (revision ID) {signal} while
+/// being loaded (in its static constructors); OUTCOME".
+StepFailureLines plugin_failure_lines(const std::string& file, const std::string& revision,
+                                      bool loading, const std::string& outcome);
+
+/// The lines of a guard over migrator's own work (waiting for the lock, committing, between
+/// steps): "error: migrator {signal} ACTIVITY; OUTCOME".
+StepFailureLines run_failure_lines(const std::string& activity, const std::string& outcome,
+                                   bool progress_line_open);
 
 struct StepGuardState;
 
@@ -47,6 +62,10 @@ class StepGuard {
 public:
     StepGuard(StepFailureLines lines, std::chrono::milliseconds timeout);
     ~StepGuard();
+    /// Replaces the lines of this guard, which has no timeout and is the innermost live guard
+    /// (a run-wide guard between steps, as what has committed changes). The lines a signal
+    /// handler may be reading stay alive until the new ones are in place.
+    void set_lines(StepFailureLines lines);
     StepGuard(const StepGuard&) = delete;
     StepGuard& operator=(const StepGuard&) = delete;
 

@@ -36,6 +36,15 @@ extern "C" {
 #define MIGRATOR_METADATA_MAGIC "migrator-revision"
 #define MIGRATOR_ENTRY_SYMBOL "migrator_plugin_entry"
 
+/*
+ * The integrity seal. After linking (and after any strip), the build appends to every plugin file
+ * the line "\n" MIGRATOR_SEAL_MAGIC "<64 lowercase hexadecimal digits>\n": the SHA-256 of every
+ * byte of the file before that line (plugin-api/cmake/seal_plugin.cmake writes it). The host checks
+ * it on the file it is about to load and refuses a plugin whose seal is missing or does not match.
+ * The dynamic loader ignores bytes past the ELF contents, so the seal costs the plugin nothing.
+ */
+#define MIGRATOR_SEAL_MAGIC "migrator-seal-v1 sha256:"
+
 /* Status returned by every function that crosses the boundary. */
 #define MIGRATOR_OK 0
 #define MIGRATOR_ERROR 1
