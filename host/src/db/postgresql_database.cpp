@@ -260,12 +260,12 @@ public:
             // A migrator that dies in the middle of a long statement (kill -9, a crash,
             // --step-timeout) must not leave its backend running it, transaction and migration
             // lock held, until the statement ends: PostgreSQL 14+ can check the client every
-            // second while it executes, where the user may set it and nobody has.
-            if (!options.read_only)
-                sql +=
-                    ", CASE WHEN d.direct THEN (SELECT set_config(name, '1000', false) FROM "
-                    "pg_settings WHERE name = 'client_connection_check_interval' AND context = "
-                    "'user' AND setting = '0') END";
+            // second while it executes, where the user may set it and nobody has. Read-only
+            // connections too: check --schema's scratch transaction runs the user's schema file.
+            sql +=
+                ", CASE WHEN d.direct THEN (SELECT set_config(name, '1000', false) FROM "
+                "pg_settings WHERE name = 'client_connection_check_interval' AND context = "
+                "'user' AND setting = '0') END";
             const pqxx::result names = run(sql + " FROM (SELECT " + direct + " AS direct) d");
             database_name_ = names[0][0].c_str();
             if (!names[0][1].is_null()) current_schema = names[0][1].c_str();
