@@ -206,7 +206,9 @@ TEST_CASE("A revision plugin's metadata is read from its file", "[plugins]") {
         CHECK(plugin.revision.source_sha256.find_first_not_of("0123456789abcdef") ==
               std::string::npos);
         const std::string metadata = metadata_of(plugin);
-        CHECK(metadata.rfind("migrator-revision\nabi=1\nid=a1a1a1a1a1a1\n", 0) == 0);
+        CHECK(metadata.rfind("migrator-revision\nabi=2\napi=" MIGRATOR_PLUGIN_API_VERSION
+              "\nplatform=" MIGRATOR_PLATFORM "\nid=a1a1a1a1a1a1\n",
+                            0) == 0);
         CHECK(metadata.back() == '\n');
     }
     SECTION("a revision with a parent") {
@@ -649,7 +651,7 @@ TEST_CASE("Metadata text is parsed into a revision", "[plugins]") {
     SECTION("another ABI version") {
         CHECK_THAT(error_of("migrator-revision\nabi=99\nid=a\ndown=\nmessage=\n"),
                    Contains("plugin file /versions/x.so was built for plugin ABI version 99, but "
-                            "this migrator supports version 1; rebuild it"));
+                            "this migrator supports versions 1 to 2; rebuild it"));
         CHECK_THAT(error_of("migrator-revision\nabi=one\nid=a\ndown=\nmessage=\n"),
                    Contains("'one' is not a number"));
     }

@@ -163,10 +163,11 @@ LoadedPlugin::LoadedPlugin(const PluginFile& file) : file_(file), library_(new L
     if (entry_ == nullptr)
         throw PluginError("plugin " + name + ": " MIGRATOR_ENTRY_SYMBOL " returned nothing");
     // The magic-block check of PostgreSQL modules: refuse before calling anything else.
-    if (entry_->abi_version != MIGRATOR_ABI_VERSION)
+    if (entry_->abi_version < 1 || entry_->abi_version > MIGRATOR_ABI_VERSION)
         throw PluginError("plugin " + name + " was built for plugin ABI version " +
                           std::to_string(entry_->abi_version) + ", but this migrator supports " +
-                          "version " + std::to_string(MIGRATOR_ABI_VERSION) + "; rebuild it");
+                          "versions 1 to " + std::to_string(MIGRATOR_ABI_VERSION) +
+                          "; rebuild it");
     if (entry_->struct_size < sizeof(migrator_plugin))
         throw PluginError("plugin " + name + " returned an incomplete plugin description (" +
                           std::to_string(entry_->struct_size) + " bytes); rebuild it");

@@ -107,13 +107,15 @@ Revision parse_metadata(std::string_view text, const std::string& file) {
 
     // The ABI version decides how everything else is read, so it is checked before anything else.
     const std::string_view abi = required("abi");
-    if (abi != std::to_string(MIGRATOR_ABI_VERSION)) {
+    {
         const bool numeric = !abi.empty() && abi.size() <= 9 &&
                              abi.find_first_not_of("0123456789") == std::string_view::npos;
         if (!numeric) throw fail("the ABI version '" + std::string(abi) + "' is not a number");
-        throw PluginError("plugin file " + name + " was built for plugin ABI version " +
-                          std::string(abi) + ", but this migrator supports version " +
-                          std::to_string(MIGRATOR_ABI_VERSION) + "; rebuild it");
+        const unsigned long version = std::stoul(std::string(abi));
+        if (version < 1 || version > MIGRATOR_ABI_VERSION)
+            throw PluginError("plugin file " + name + " was built for plugin ABI version " +
+                              std::string(abi) + ", but this migrator supports versions 1 to " +
+                              std::to_string(MIGRATOR_ABI_VERSION) + "; rebuild it");
     }
 
     Revision revision;

@@ -3,8 +3,17 @@
 #define MIGRATOR_PLUGIN_ABI_H
 
 /*
- * Pure C, no third-party header. Structs only ever grow at the end; each carries its own size so
- * that either side can tell which fields the other one knows.
+ * Pure C, no third-party header.
+ *
+ * Compatibility policy. A plugin is a historical artefact: a host loads, upgrades and downgrades
+ * with every plugin built against any earlier version of this header, for as long as it is
+ * released. The host accepts every ABI version from 1 to its own MIGRATOR_ABI_VERSION and refuses,
+ * naming both versions, a plugin built for a newer one. Structs only ever grow at the end: no
+ * field is removed, reordered or retyped, and each group of fields is marked with the ABI version
+ * that added it. Each struct carries its size, and a reader touches a field only where that size
+ * shows the other side has it (MIGRATOR_HOST_HAS). Metadata keys are only added; unknown keys are
+ * ignored. The frozen copy of the version-1 header in tests/fixtures/abi_v1/ is built into a
+ * plugin that every test run loads, so a change that breaks an old plugin fails the tests.
  *
  * A plugin file carries two things:
  *   1. a read-only ELF section named MIGRATOR_METADATA_SECTION holding the metadata text
@@ -12,8 +21,12 @@
  *   2. one exported function, MIGRATOR_ENTRY_SYMBOL, returning a migrator_plugin.
  *
  * Metadata text: NUL-terminated UTF-8, one "key=value" per line, first line
- * MIGRATOR_METADATA_MAGIC. abi=1                     ABI version the plugin was built for
- * (required) id=ae1027a6acf2           revision id, 1-32 characters of [0-9A-Za-z_] (required)
+ * MIGRATOR_METADATA_MAGIC.
+ *   abi=2                     ABI version the plugin was built for (required)
+ *   api=0.2.0                 plugin-api version of the headers it was built with (ABI 2)
+ *   platform=x86_64-elf64-le  machine, ELF class and byte order it was built for (ABI 2); the
+ *                             host refuses a plugin whose platform or ELF header is not its own
+ *   id=ae1027a6acf2           revision id, 1-32 characters of [0-9A-Za-z_] (required)
  *   down=1975ea83b712         parent revision ids separated by ',', empty for a base (required)
  *   labels=billing            branch labels separated by ',' (optional)
  *   depends_on=5a1b2c3d4e5f   revisions to apply first that are not parents, ',' separated
@@ -31,7 +44,10 @@
 extern "C" {
 #endif
 
-#define MIGRATOR_ABI_VERSION 1
+/* ABI versions: 1 (migrator 0.1), 2 (migrator 0.2: operations as data, row errors, platform). */
+#define MIGRATOR_ABI_VERSION 2
+/* Version of the plugin-api headers, recorded in every plugin's metadata (api=). */
+#define MIGRATOR_PLUGIN_API_VERSION "0.2.0"
 #define MIGRATOR_METADATA_SECTION "migrator_meta"
 #define MIGRATOR_METADATA_MAGIC "migrator-revision"
 #define MIGRATOR_ENTRY_SYMBOL "migrator_plugin_entry"
@@ -54,8 +70,48 @@ extern "C" {
 #define MIGRATOR_LOG_WARNING 1
 
 /*
+ * The platform a plugin is built for, "<machine>-<ELF class>-<byte order>", from the compiler's
+ * own predefined macros; the host compares it (and the file's ELF header) with its own.
+ */
+#if defined(__x86_64__)
+#define MIGRATOR_PLATFORM_MACHINE "x86_64"
+#elif defined(__aarch64__)
+#define MIGRATOR_PLATFORM_MACHINE "aarch64"
+#elif defined(__i386__)
+#define MIGRATOR_PLATFORM_MACHINE "i386"
+#elif defined(__arm__)
+#define MIGRATOR_PLATFORM_MACHINE "arm"
+#elif defined(__riscv) && defined(__LP64__)
+#define MIGRATOR_PLATFORM_MACHINE "riscv64"
+#elif defined(__powerpc64__)
+#define MIGRATOR_PLATFORM_MACHINE "ppc64"
+#elif defined(__s390x__)
+#define MIGRATOR_PLATFORM_MACHINE "s390x"
+#else
+#define MIGRATOR_PLATFORM_MACHINE "unknown"
+#endif
+#if defined(__LP64__) || defined(_LP64)
+#define MIGRATOR_PLATFORM_CLASS "elf64"
+#else
+#define MIGRATOR_PLATFORM_CLASS "elf32"
+#endif
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define MIGRATOR_PLATFORM_BYTE_ORDER "be"
+#else
+#define MIGRATOR_PLATFORM_BYTE_ORDER "le"
+#endif
+#define MIGRATOR_PLATFORM \
+    MIGRATOR_PLATFORM_MACHINE "-" MIGRATOR_PLATFORM_CLASS "-" MIGRATOR_PLATFORM_BYTE_ORDER
+
+/* What a row callback returns. */
+#define MIGRATOR_ROW_NEXT 0   /* receive the next row */
+#define MIGRATOR_ROW_STOP 1   /* stop early; the query still returns MIGRATOR_OK */
+#define MIGRATOR_ROW_FAILED 2 /* ABI 2: fail the query (MIGRATOR_ERROR); for an ABI 1 plugin, any
+                                 non-zero value means MIGRATOR_ROW_STOP */
+
+/*
  * Called once per result row. values[i] is NULL for an SQL NULL; every value is text.
- * Return 0 to receive the next row, non-zero to stop early (query still returns MIGRATOR_OK).
+ * Returns one of MIGRATOR_ROW_*.
  */
 typedef int (*migrator_row_fn)(void* user, int column_count, const char* const* values,
                                const char* const* column_names);
@@ -75,7 +131,20 @@ typedef struct migrator_host {
     const char* (*last_error)(void* session);
     /* Writes one line to the host's output, indented under the running step. */
     void (*log)(void* session, int level, const char* message);
+
+    /* ---- ABI 2 ---- */
+    /*
+     * Runs one portable operation (create_table, add_column, ...) described as data, in the
+     * encoding of plugin-api/operation_encoding.md: the host renders it for the dialect (and
+     * rebuilds a SQLite table where it must). MIGRATOR_OK or MIGRATOR_ERROR (see last_error).
+     */
+    int (*run_operation)(void* session, const void* operation, size_t operation_size);
 } migrator_host;
+
+/* True when the host that handed over `host` has the named field (it is ABI 2 or later for a
+   field added in ABI 2): read a field added after version 1 only where this holds. */
+#define MIGRATOR_HOST_HAS(host, field)                                                          \
+    ((host)->struct_size >= offsetof(migrator_host, field) + sizeof((host)->field))
 
 /*
  * upgrade/downgrade: return MIGRATOR_OK, or MIGRATOR_ERROR with a NUL-terminated message written

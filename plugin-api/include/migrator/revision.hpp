@@ -56,13 +56,15 @@ public:
     /// Runs a query and returns every row; throws SqlError with the database's message, and
     /// OfflineQueryError in an offline run.
     std::vector<Row> query(std::string_view sql) const {
-        std::vector<Row> rows;
+        RowSink sink;
         const std::string text(sql);
-        if (host_->query(host_->session, text.c_str(), &collect_row, &rows) != MIGRATOR_OK) {
+        if (host_->query(host_->session, text.c_str(), &collect_row, &sink) != MIGRATOR_OK) {
+            // A row the plugin failed to take (out of memory) fails the query, never loses rows.
+            if (sink.failure) std::rethrow_exception(sink.failure);
             if (offline()) throw OfflineQueryError(host_->last_error(host_->session));
             throw SqlError(host_->last_error(host_->session));
         }
-        return rows;
+        return std::move(sink.rows);
     }
 
     /// First column of the first row, std::nullopt for no row or NULL; throws SqlError.
@@ -84,22 +86,38 @@ public:
         host_->log(host_->session, MIGRATOR_LOG_INFO, text.c_str());
     }
 
+    /// Hands one encoded portable operation to the host (operations.hpp builds the encoding);
+    /// throws SqlError with the host's message, or if the host predates operations as data.
+    void run_operation(const void* operation, std::size_t size) const {
+        if (!MIGRATOR_HOST_HAS(host_, run_operation) || host_->run_operation == nullptr)
+            throw SqlError("this migrator cannot run portable operations (its plugin ABI is " +
+                           std::to_string(host_->abi_version) + "); upgrade migrator");
+        if (host_->run_operation(host_->session, operation, size) != MIGRATOR_OK)
+            throw SqlError(host_->last_error(host_->session));
+    }
+
 private:
+    struct RowSink {
+        std::vector<Row> rows;
+        std::exception_ptr failure;
+    };
+
     static int collect_row(void* user, int count, const char* const* values,
                            const char* const* names) {
         // Runs inside the host's query loop: must not throw across the C boundary.
+        auto& sink = *static_cast<RowSink*>(user);
         try {
-            auto& rows = *static_cast<std::vector<Row>*>(user);
             Row row;
             for (int i = 0; i < count; ++i) {
                 row.columns.emplace_back(names[i] ? names[i] : "");
                 row.values.emplace_back(values[i] ? std::optional<std::string>(values[i])
                                                   : std::nullopt);
             }
-            rows.push_back(std::move(row));
-            return 0;
+            sink.rows.push_back(std::move(row));
+            return MIGRATOR_ROW_NEXT;
         } catch (...) {
-            return 1;
+            sink.failure = std::current_exception();
+            return MIGRATOR_ROW_FAILED;
         }
     }
 
@@ -168,6 +186,8 @@ int run_step(const migrator_host* host, char* error, std::size_t error_size) noe
     static const char migrator_revision_metadata[] =                                             \
         MIGRATOR_METADATA_MAGIC "\n"                                                             \
         "abi=" MIGRATOR_DETAIL_STR(MIGRATOR_ABI_VERSION) "\n"                                    \
+        "api=" MIGRATOR_PLUGIN_API_VERSION "\n"                                                   \
+        "platform=" MIGRATOR_PLATFORM "\n"                                                        \
         __VA_ARGS__                                                                              \
         "sha256=" MIGRATOR_SOURCE_SHA256 "\n";                                                   \
     __attribute__((visibility("default"))) const migrator_plugin* migrator_plugin_entry(void) { \
