@@ -550,7 +550,7 @@ TEST_CASE("Plugins that are not revisions of this ABI are refused by name", "[pl
         CHECK_THAT(read_error(file),
                    Contains("plugin file " + file.string() +
                             " was built for plugin ABI version 99, but this migrator supports "
-                            "version 1; rebuild it"));
+                            "versions 1 to 2; rebuild it"));
     }
     SECTION("a shared library with no metadata section") {
         const fs::path file = fixture("not_a_plugin/not_a_plugin.so");
