@@ -1,6 +1,7 @@
 // End to end: bad input gets one clear sentence on stderr and a documented exit status.
-#include <catch2/catch.hpp>
 #include <migrator/plugin_abi.h>
+
+#include <catch2/catch.hpp>
 #include <string>
 
 #include "e2e.hpp"
@@ -129,7 +130,7 @@ TEST_CASE("a bad command line is a usage error", "[e2e][errors]") {
     CHECK(run_process({MIGRATOR_BIN, "upgrade"}).exit_code == 2);
     const auto version = run_process({MIGRATOR_BIN, "--version"});
     CHECK(version.exit_code == 0);
-    CHECK_THAT(version.out, Contains("plugin ABI 1 to " + std::to_string(MIGRATOR_ABI_VERSION) +
-                                     ", plugin-api " MIGRATOR_PLUGIN_API_VERSION
-                                     ", " MIGRATOR_PLATFORM));
+    CHECK_THAT(version.out,
+               Contains("plugin ABI 1 to " + std::to_string(MIGRATOR_ABI_VERSION) +
+                        ", plugin-api " MIGRATOR_PLUGIN_API_VERSION ", " MIGRATOR_PLATFORM));
 }
