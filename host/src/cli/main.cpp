@@ -60,8 +60,10 @@ int main(int argc, char** argv) {
     // Every plugin of a plan stays loaded, with its file open, until the run ends.
     raise_open_file_limit();
     CLI::App app{"migrator: database migrations as compiled revision plugins, Alembic style"};
-    app.set_version_flag("--version", std::string("migrator " MIGRATOR_VERSION ", plugin ABI ") +
-                                          std::to_string(MIGRATOR_ABI_VERSION));
+    // Which plugins it runs: every ABI from 1 to its own, built on this platform.
+    app.set_version_flag("--version",
+                         std::string("migrator " MIGRATOR_VERSION ", plugin ABI 1 to ") +
+                             std::to_string(MIGRATOR_ABI_VERSION) + ", " MIGRATOR_PLATFORM);
     app.require_subcommand(1);
     app.fallthrough();  // `migrator upgrade head --url ...` works as well as the reverse
 
