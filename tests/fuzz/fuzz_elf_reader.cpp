@@ -1,5 +1,5 @@
-// Fuzz target: the ELF section reader, the metadata parser and the loader's file checks
-// (check_plugin_image), on arbitrary file contents.
+// Fuzz target: the ELF section reader, the metadata parser, the platform check and the loader's
+// file checks (check_plugin_image), on arbitrary file contents.
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -48,6 +48,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         migrator::parse_metadata(section, path);
     } catch (const migrator::Error&) {
         // A refusal with a message is the reader's job; only crashes and other exceptions count.
+    }
+    try {
+        // What every command does with a plugin file: the section, the header's platform, the
+        // metadata, then the platform check (which names the platform the header claims).
+        migrator::ElfPlatform platform;
+        const std::string section =
+            migrator::read_elf_section(file.fd(), size, path, MIGRATOR_METADATA_SECTION, platform);
+        const migrator::Revision revision = migrator::parse_metadata(section, path);
+        migrator::check_plugin_platform(revision, platform, path);
+    } catch (const migrator::Error&) {
+        // As above.
     }
     try {
         migrator::check_plugin_image(file.fd(), size, path);

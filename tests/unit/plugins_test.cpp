@@ -119,8 +119,9 @@ std::size_t metadata_section_header(const std::string& elf) {
 }
 
 /// A minimal ELF file of either class and byte order: a null section, the section name table and
-/// one section named migrator_meta holding `payload`.
-std::string make_elf(bool is_64, bool big_endian, const std::string& payload) {
+/// one section named migrator_meta holding `payload`; its machine is this program's unless given.
+std::string make_elf(bool is_64, bool big_endian, const std::string& payload,
+                     std::uint16_t machine = migrator::host_platform().machine) {
     const std::size_t header_size = is_64 ? 64 : 52;
     const std::size_t entry_size = is_64 ? 64 : 40;
     const std::size_t word = is_64 ? 8 : 4;
@@ -141,6 +142,7 @@ std::string make_elf(bool is_64, bool big_endian, const std::string& payload) {
         put(elf, offset, width, value, big_endian);
     };
     set(16, 2, 3);  // ET_DYN
+    set(18, 2, machine);
     set(20, 4, 1);  // EV_CURRENT
     set(is_64 ? 40 : 32, word, table);
     set(is_64 ? 52 : 40, 2, header_size);
@@ -207,8 +209,8 @@ TEST_CASE("A revision plugin's metadata is read from its file", "[plugins]") {
               std::string::npos);
         const std::string metadata = metadata_of(plugin);
         CHECK(metadata.rfind("migrator-revision\nabi=2\napi=" MIGRATOR_PLUGIN_API_VERSION
-              "\nplatform=" MIGRATOR_PLATFORM "\nid=a1a1a1a1a1a1\n",
-                            0) == 0);
+                             "\nplatform=" MIGRATOR_PLATFORM "\nid=a1a1a1a1a1a1\n",
+                             0) == 0);
         CHECK(metadata.back() == '\n');
     }
     SECTION("a revision with a parent") {
@@ -341,12 +343,151 @@ TEST_CASE("A plugin file gets every check of the loader without being loaded", "
     SECTION("a plugin built for another platform is refused by name") {
         TempDir dir;
         const fs::path file = dir / "synthetic.so";
-        write_bytes(file, make_elf(false, false, good_metadata + std::string(1, '\0')));
+        const auto host = migrator::host_platform();
+        migrator::ElfPlatform other = host;
+        other.elf_class = host.elf_class == 2 ? 1 : 2;
+        write_bytes(file, make_elf(other.elf_class == 2, host.byte_order == 2,
+                                   good_metadata + std::string(1, '\0')));
         seal(file);
-        CHECK_THAT(refusal(file), Contains("was built for another platform (a 32-bit ELF file"));
-        write_bytes(file, make_elf(true, true, good_metadata + std::string(1, '\0')));
+        CHECK_THAT(refusal(file), Contains("plugin file " + file.string() + " was built for " +
+                                           other.name() + ", but this migrator runs on " +
+                                           MIGRATOR_PLATFORM "; rebuild it on this platform"));
+        other = host;
+        other.byte_order = host.byte_order == 2 ? 1 : 2;
+        write_bytes(file, make_elf(host.elf_class == 2, other.byte_order == 2,
+                                   good_metadata + std::string(1, '\0')));
         seal(file);
-        CHECK_THAT(refusal(file), Contains("was built for another platform (big-endian"));
+        CHECK_THAT(refusal(file),
+                   Contains(file.string()) && Contains("was built for " + other.name() + ", but"));
+    }
+}
+
+namespace {
+
+/// A copy of the sealed fixture plugin `source` in `dir`, with `edit` applied to its bytes and
+/// sealed again: a plugin as a build for another platform would have left it, seal intact.
+fs::path foreign_copy(const TempDir& dir, const fs::path& source,
+                      const std::function<void(std::string&)>& edit) {
+    std::string bytes = read_bytes(source);
+    const std::string seal_line = "\nmigrator-seal-v1 sha256:";
+    const std::size_t sealed_at = bytes.rfind(seal_line);
+    REQUIRE(sealed_at != std::string::npos);
+    bytes.resize(sealed_at);
+    edit(bytes);
+    const fs::path copy = dir / source.filename().string();
+    write_bytes(copy, bytes);
+    seal(copy);
+    return copy;
+}
+
+/// Patches e_machine (offset 18, in the byte order of ident byte 5) to `machine`.
+void patch_machine(std::string& elf, std::uint16_t machine) {
+    put(elf, 18, 2, machine, elf.at(5) == 2);
+}
+
+}  // namespace
+
+TEST_CASE("ELF machines are named as MIGRATOR_PLATFORM names them", "[plugins]") {
+    const auto named = [](std::uint16_t machine, unsigned char elf_class, unsigned char order) {
+        migrator::ElfPlatform platform;
+        platform.machine = machine;
+        platform.elf_class = elf_class;
+        platform.byte_order = order;
+        return platform.name();
+    };
+    CHECK(migrator::host_platform().name() == MIGRATOR_PLATFORM);
+    CHECK(named(62, 2, 1) == "x86_64-elf64-le");
+    CHECK(named(183, 2, 1) == "aarch64-elf64-le");
+    CHECK(named(3, 1, 1) == "i386-elf32-le");
+    CHECK(named(40, 1, 1) == "arm-elf32-le");
+    CHECK(named(243, 2, 1) == "riscv64-elf64-le");
+    CHECK(named(21, 2, 2) == "ppc64-elf64-be");
+    CHECK(named(22, 2, 2) == "s390x-elf64-be");
+    CHECK(named(4660, 2, 1) == "machine 4660-elf64-le");
+}
+
+TEST_CASE("A plugin built for another platform is refused before it is loaded", "[plugins]") {
+    TempDir dir;
+    const fs::path source = fixture("chain/a1_create_item.so");
+    const auto host = migrator::host_platform();
+    const std::uint16_t foreign_machine = host.machine == 183 ? 62 : 183;
+    migrator::ElfPlatform foreign = host;
+    foreign.machine = foreign_machine;
+
+    SECTION("another machine in the ELF header, as an aarch64 build on x86-64 has") {
+        const fs::path copy = foreign_copy(
+            dir, source, [&](std::string& elf) { patch_machine(elf, foreign_machine); });
+        const std::string expected = "plugin file " + copy.string() + " was built for " +
+                                     foreign.name() + ", but this migrator runs on " +
+                                     MIGRATOR_PLATFORM "; rebuild it on this platform";
+        // Metadata reading (every command, history too), the loader's checks, and loading.
+        CHECK_THAT(plugin_error_of([&] { migrator::read_plugin_file(copy); }), Contains(expected));
+        CHECK_THAT(plugin_error_of([&] { migrator::scan_versions_dir(dir.path()); }),
+                   Contains(expected));
+        const int fd = ::open(copy.c_str(), O_RDONLY | O_CLOEXEC);
+        REQUIRE(fd >= 0);
+        CHECK_THAT(plugin_error_of([&] {
+                       migrator::check_plugin_image(fd, fs::file_size(copy), copy.string());
+                   }),
+                   Contains(expected));
+        ::close(fd);
+        migrator::PluginFile file;
+        file.path = copy;
+        file.identity = identity_of(copy);
+        CHECK_THAT(plugin_error_of([&] { migrator::LoadedPlugin plugin(file); }),
+                   Contains(expected));
+    }
+    SECTION("another platform in the metadata, with a native ELF header") {
+        const std::string native = "platform=" MIGRATOR_PLATFORM "\n";
+        std::string other = native;
+        // Same length, other byte order: the text the compiler would have written there.
+        const std::size_t order = other.rfind('-') + 1;
+        other.replace(order, 2, other.compare(order, 2, "le") == 0 ? "be" : "le");
+        const fs::path copy = foreign_copy(dir, source, [&](std::string& elf) {
+            const std::size_t at = elf.find(native);
+            REQUIRE(at != std::string::npos);
+            elf.replace(at, native.size(), other);
+        });
+        const std::string other_platform = other.substr(9, other.size() - 10);
+        CHECK_THAT(plugin_error_of([&] { migrator::read_plugin_file(copy); }),
+                   Contains("plugin file " + copy.string() + " was built for " + other_platform +
+                            " (its metadata says so; its ELF header says " MIGRATOR_PLATFORM
+                            "), but this migrator runs on " MIGRATOR_PLATFORM
+                            "; rebuild it on this platform"));
+    }
+    SECTION("a plugin of ABI 1 has no platform line: its ELF header alone is judged") {
+        const fs::path v1 = fixture("abi_v1/v1_frozen_abi.so");
+        const auto plugin = migrator::read_plugin_file(v1);
+        CHECK(plugin.revision.abi == 1);
+        CHECK(plugin.revision.plugin_api.empty());
+        CHECK(plugin.revision.platform == MIGRATOR_PLATFORM);  // from the header
+        const fs::path copy =
+            foreign_copy(dir, v1, [&](std::string& elf) { patch_machine(elf, foreign_machine); });
+        CHECK_THAT(plugin_error_of([&] { migrator::read_plugin_file(copy); }),
+                   Contains(copy.string()) && Contains("was built for " + foreign.name()));
+    }
+    SECTION("a damaged machine byte under an intact seal is called corrupt, not foreign") {
+        std::string bytes = read_bytes(source);
+        patch_machine(bytes, foreign_machine);
+        const fs::path copy = dir / "a1_create_item.so";
+        write_bytes(copy, bytes);
+        CHECK_THAT(plugin_error_of([&] { migrator::read_plugin_file(copy); }),
+                   Contains(copy.string()) && Contains("is corrupt or was modified after it was "
+                                                       "built"));
+    }
+    SECTION("the platform check itself") {
+        migrator::Revision revision;
+        CHECK_NOTHROW(migrator::check_plugin_platform(revision, host, "x.so"));
+        revision.platform = MIGRATOR_PLATFORM;
+        CHECK_NOTHROW(migrator::check_plugin_platform(revision, host, "x.so"));
+        CHECK_THAT(
+            plugin_error_of([&] { migrator::check_plugin_platform(revision, foreign, "v/x.so"); }),
+            Contains("plugin file v/x.so was built for " + foreign.name() +
+                     ", but this migrator runs on " MIGRATOR_PLATFORM));
+        revision.platform = "mips64-elf64-be";
+        CHECK_THAT(
+            plugin_error_of([&] { migrator::check_plugin_platform(revision, host, "v/x.so"); }),
+            Contains("plugin file v/x.so was built for mips64-elf64-be (its metadata says"));
     }
 }
 
@@ -364,7 +505,14 @@ TEST_CASE("The ELF reader handles both classes and both byte orders", "[plugins]
             CHECK(migrator::read_elf_section(fd, fs::file_size(file), file, "migrator_meta") ==
                   payload);
             ::close(fd);
-            CHECK(migrator::read_plugin_file(file).revision.id == "abc123");
+            // Read by the ELF reader whatever the platform; taken as a plugin only if native.
+            const auto host = migrator::host_platform();
+            if (is_64 == (host.elf_class == 2) && big_endian == (host.byte_order == 2))
+                CHECK(migrator::read_plugin_file(file).revision.id == "abc123");
+            else
+                CHECK_THAT(plugin_error_of([&] { migrator::read_plugin_file(file); }),
+                           Contains(file.string()) && Contains("was built for") &&
+                               Contains("but this migrator runs on " MIGRATOR_PLATFORM));
             CHECK_THAT(plugin_error_of([&] { migrator::read_elf_section(file, "other"); }),
                        Contains("has no other section"));
         }
@@ -648,7 +796,28 @@ TEST_CASE("Metadata text is parsed into a revision", "[plugins]") {
             CHECK_THAT(error_of(good_metadata + "sha256=" + sha + "\n"),
                        Contains("64 lowercase hexadecimal digits"));
     }
+    SECTION("every ABI version from 1 to this migrator's, with what it records") {
+        const auto v1 = migrator::parse_metadata(good_metadata, file);
+        CHECK(v1.abi == 1);
+        CHECK(v1.plugin_api.empty());
+        CHECK(v1.platform.empty());
+        for (unsigned abi = 1; abi <= MIGRATOR_ABI_VERSION; ++abi)
+            CHECK(migrator::parse_metadata(
+                      "migrator-revision\nabi=" + std::to_string(abi) + "\nid=a\ndown=\nmessage=\n",
+                      file)
+                      .abi == abi);
+        const auto v2 = migrator::parse_metadata(
+            "migrator-revision\nabi=2\napi=0.2.0\nplatform=x86_64-elf64-le\nid=a\ndown=\n"
+            "message=\n",
+            file);
+        CHECK(v2.abi == 2);
+        CHECK(v2.plugin_api == "0.2.0");
+        CHECK(v2.platform == "x86_64-elf64-le");
+    }
     SECTION("another ABI version") {
+        CHECK_THAT(error_of("migrator-revision\nabi=0\nid=a\ndown=\nmessage=\n"),
+                   Contains("plugin file /versions/x.so was built for plugin ABI version 0, but "
+                            "this migrator supports versions 1 to 2; rebuild it"));
         CHECK_THAT(error_of("migrator-revision\nabi=99\nid=a\ndown=\nmessage=\n"),
                    Contains("plugin file /versions/x.so was built for plugin ABI version 99, but "
                             "this migrator supports versions 1 to 2; rebuild it"));
@@ -717,7 +886,24 @@ TEST_CASE("A plugin is loaded only when its entry point agrees with its metadata
         file.path = path;
         file.identity = identity_of(path);
         CHECK_THAT(plugin_error_of([&] { migrator::LoadedPlugin plugin(file); }),
-                   Contains(path.string()) && Contains("was built for plugin ABI version 99"));
+                   Contains("plugin " + path.string() +
+                            " (its entry point) was built for plugin ABI version 99, but this "
+                            "migrator supports versions 1 to " +
+                            std::to_string(MIGRATOR_ABI_VERSION) + "; rebuild it"));
+    }
+    SECTION("a plugin of ABI 1, built against the frozen version-1 headers, loads") {
+        const auto file = migrator::read_plugin_file(fixture("abi_v1/v1_frozen_abi.so"));
+        CHECK(file.revision.abi == 1);
+        const migrator::LoadedPlugin plugin(file);
+        CHECK(plugin.abi_version() == 1);
+        CHECK(plugin.step(migrator::Direction::upgrade) != nullptr);
+    }
+    SECTION("a plugin built with clang loads") {
+        const auto file = migrator::read_plugin_file(fixture("clang/c4_built_with_clang.so"));
+        CHECK(file.revision.abi == MIGRATOR_ABI_VERSION);
+        CHECK(file.revision.plugin_api == MIGRATOR_PLUGIN_API_VERSION);
+        const migrator::LoadedPlugin plugin(file);
+        CHECK(plugin.abi_version() == MIGRATOR_ABI_VERSION);
     }
 }
 

@@ -24,6 +24,11 @@ struct Revision {
     /// False for a revision that must run outside a transaction (e.g. CREATE INDEX
     /// CONCURRENTLY); if it fails or is interrupted, the database is marked dirty.
     bool transactional = true;
+    unsigned abi = 1;        ///< plugin ABI version it was built for (abi=)
+    std::string plugin_api;  ///< plugin-api version of the headers it was built with (api=);
+                             ///< empty for a plugin of ABI 1, which predates the key
+    std::string platform;    ///< "x86_64-elf64-le": its platform= line, or, for a plugin of ABI 1,
+                             ///< what its ELF header says; empty for metadata not read from a file
 };
 
 enum class Direction { upgrade, downgrade };

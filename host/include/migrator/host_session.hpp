@@ -4,6 +4,7 @@
 
 #include <migrator/plugin_abi.h>
 
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <migrator/db.hpp>
@@ -28,6 +29,11 @@ public:
     /// The C struct to pass to a plugin or to a Context; valid while this session lives.
     const migrator_host* host() const { return &host_; }
 
+    /// Serves a plugin built for ABI `abi` (1 to MIGRATOR_ABI_VERSION, the default) from now on:
+    /// what its calls mean follows its version. For ABI 2 on, a row callback returning
+    /// MIGRATOR_ROW_FAILED fails the query; for ABI 1, any non-zero return stops it early.
+    void serve_plugin_abi(std::uint32_t abi) { plugin_abi_ = abi; }
+
     /// Rethrows the DatabaseStorageError a statement of the plugin met, if one did (a read-only
     /// file, a full disk): the run then fails as the database's fault, not the revision's.
     void rethrow_storage_failure() const;
@@ -45,6 +51,7 @@ private:
     std::string dialect_;
     std::string last_error_;
     std::exception_ptr storage_failure_;
+    std::uint32_t plugin_abi_ = MIGRATOR_ABI_VERSION;  ///< of the plugin being served
     migrator_host host_{};
 };
 

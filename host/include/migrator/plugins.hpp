@@ -66,6 +66,36 @@ enum class TrustedPath {
 void check_permissions(const std::string& path, TrustedPath kind, std::uint32_t mode,
                        std::uint32_t owner_uid, std::uint32_t effective_uid);
 
+/// What an ELF file is built for, from its header: the machine (e_machine), the ELF class
+/// (EI_CLASS) and the byte order (EI_DATA). A plugin must share all three with the program that
+/// loads it.
+struct ElfPlatform {
+    std::uint16_t machine = 0;     ///< e_machine: 62 x86-64, 183 AArch64, ...
+    unsigned char elf_class = 0;   ///< EI_CLASS: 1 for 32-bit, 2 for 64-bit
+    unsigned char byte_order = 0;  ///< EI_DATA: 1 little-endian, 2 big-endian
+
+    /// Spelled as MIGRATOR_PLATFORM spells it ("x86_64-elf64-le", "aarch64-elf64-le"); a machine
+    /// without a name here is "machine <n>" ("machine 4660-elf64-le").
+    std::string name() const;
+
+    friend bool operator==(const ElfPlatform& a, const ElfPlatform& b) {
+        return a.machine == b.machine && a.elf_class == b.elf_class && a.byte_order == b.byte_order;
+    }
+    friend bool operator!=(const ElfPlatform& a, const ElfPlatform& b) { return !(a == b); }
+};
+
+/// The platform of this program, from the compiler's predefined macros (machine 0 where this
+/// reader has no number for the machine it was built for: then only class and byte order count).
+ElfPlatform host_platform();
+
+/// Refuses a plugin file whose ELF header (`header`) or metadata `revision.platform` (absent, so
+/// empty, in a plugin of ABI 1) names another platform than this program's: throws PluginError,
+/// "plugin file <file> was built for aarch64-elf64-le, but this migrator runs on
+/// x86_64-elf64-le; rebuild it on this platform" (what LLVM's pass-plugin check says of
+/// versions). The header is judged first: it is what the dynamic loader would judge.
+void check_plugin_platform(const Revision& revision, const ElfPlatform& header,
+                           const std::string& file);
+
 /// Reads the raw bytes of the named section of an ELF file, without loading it. Bounds-checked:
 /// throws PluginError naming `file` when it is missing, not a regular file, empty, truncated, not
 /// ELF, malformed, or has no such section. Never reads outside the file. Checks no permissions.
@@ -76,6 +106,11 @@ std::string read_elf_section(const std::filesystem::path& file, std::string_view
 /// in messages. Reads with pread only, so the file offset is left alone; does not close `fd`.
 std::string read_elf_section(int fd, std::uint64_t size, const std::string& file,
                              std::string_view section_name);
+
+/// The same, also storing what the file's ELF header says of its platform into `platform`
+/// (untouched when the header cannot be read: the call throws then).
+std::string read_elf_section(int fd, std::uint64_t size, const std::string& file,
+                             std::string_view section_name, ElfPlatform& platform);
 
 /// Every check the loader makes on a plugin file before any of its code runs, on the regular file
 /// open as `fd` (`size` bytes, as fstat reported it; `file` names it in messages), read with pread
@@ -95,12 +130,21 @@ void check_plugin_image(int fd, std::uint64_t size, const std::string& file);
 void check_plugin_file(const PluginFile& file);
 
 /// Parses metadata text (see plugin_abi.h). Throws PluginError naming `file` when the magic line,
-/// a required key or the ABI version is missing or wrong, or an id is malformed.
+/// a required key or the ABI version is missing or wrong, or an id is malformed. A version outside
+/// 1 to MIGRATOR_ABI_VERSION is refused naming both: "plugin file <file> was built for plugin ABI
+/// version 99, but this migrator supports versions 1 to 2; rebuild it". Records abi, api= as
+/// plugin_api and platform= as platform (both absent from ABI 1 metadata).
 Revision parse_metadata(std::string_view text, const std::string& file);
+
+/// The refusal of a plugin ABI version this migrator does not support: "<subject> was built for
+/// plugin ABI version 99, but this migrator supports versions 1 to 2; rebuild it".
+std::string abi_refusal(const std::string& subject, unsigned long version);
 
 /// Reads one plugin file's metadata: opens it once (following a symlink), checks with fstat that
 /// it is a regular file and, unless `check` is skip, that check_permissions accepts it, then reads
-/// the metadata section from that open file and records its identity. Throws PluginError.
+/// the metadata section from that open file, refuses a foreign platform (check_plugin_platform)
+/// and records its identity. The revision's platform is its metadata's or, for ABI 1, its ELF
+/// header's. Throws PluginError.
 PluginFile read_plugin_file(const std::filesystem::path& file,
                             PermissionCheck check = PermissionCheck::enforce);
 
@@ -144,6 +188,10 @@ public:
     std::string_view entry_metadata() const;
     /// The step function for a direction; never null.
     migrator_step_fn step(Direction direction) const;
+    /// The plugin ABI version its entry point reports (equal to its metadata's, 1 to
+    /// MIGRATOR_ABI_VERSION): what the host's calls must mean to it
+    /// (HostSession::serve_plugin_abi).
+    std::uint32_t abi_version() const;
 
 private:
     struct Library;

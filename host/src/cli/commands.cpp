@@ -416,6 +416,24 @@ int run_show(const GlobalOptions& options, const std::string& expression) {
     return exit_ok;
 }
 
+namespace {
+
+/// Which plugin ABI versions a bundle's plugins were built for, as verify reports them:
+/// " (plugin ABI 2)", or " (plugin ABI 1: 3, ABI 2: 40)" for a bundle that spans versions.
+std::string abis_text(const Scripts& scripts) {
+    if (scripts.files.empty()) return {};
+    std::map<unsigned, std::size_t> count;
+    for (const auto& file : scripts.files) ++count[scripts.graph.at(file.revision.id).abi];
+    if (count.size() == 1) return " (plugin ABI " + std::to_string(count.begin()->first) + ")";
+    std::string text;
+    for (const auto& [abi, plugins] : count)
+        text += (text.empty() ? " (plugin ABI " : ", ABI ") + std::to_string(abi) + ": " +
+                std::to_string(plugins);
+    return text + ")";
+}
+
+}  // namespace
+
 int run_verify(const GlobalOptions& options, bool allow_multiple_heads) {
     // Loading the scripts already checks every plugin file's metadata (a plugin, of a known ABI)
     // and the graph (unique ids, parents present, no cycle); then every check the loader makes
@@ -429,7 +447,8 @@ int run_verify(const GlobalOptions& options, bool allow_multiple_heads) {
                             "); merge them, or pass --allow-multiple-heads");
     if (!options.quiet)
         std::cout << "OK: " << scripts.files.size() << " revision plugins in "
-                  << scripts.dir.string() << ", head " << heads_text(scripts.graph, heads) << ".\n";
+                  << scripts.dir.string() << abis_text(scripts) << ", head "
+                  << heads_text(scripts.graph, heads) << ".\n";
     return exit_ok;
 }
 

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 
@@ -36,6 +37,14 @@ std::string revision_line(const RevisionGraph& graph, const Revision& revision,
     return printable(text);
 }
 
+std::string plugin_text(const Revision& revision) {
+    std::string text =
+        "ABI " + std::to_string(revision.abi) + ", plugin-api " +
+        (revision.plugin_api.empty() ? std::string("before 0.2") : printable(revision.plugin_api));
+    if (!revision.platform.empty()) text += ", " + printable(revision.platform);
+    return text;
+}
+
 std::string revision_block(const RevisionGraph& graph, const Revision& revision,
                            const std::set<std::string>& current) {
     // Each field on its own: the block's own line breaks stay, a field's are escaped.
@@ -53,6 +62,7 @@ std::string revision_block(const RevisionGraph& graph, const Revision& revision,
     if (!revision.branch_labels.empty())
         text += "Branch names: " + list(revision.branch_labels) + "\n";
     text += "Path: " + printable(revision.path) + "\n";
+    text += "Plugin: " + plugin_text(revision) + "\n";
     text += "Create Date: " + printable(revision.create_date) + "\n";
     text += "Source SHA-256: " + printable(revision.source_sha256) + "\n\n";
     text += "    " + printable(revision.message) + "\n";
@@ -77,6 +87,13 @@ boost::json::object revision_json(const RevisionGraph& graph, const Revision& re
     object["create_date"] = revision.create_date;
     object["path"] = revision.path;
     object["source_sha256"] = revision.source_sha256;
+    object["plugin_abi"] = static_cast<std::int64_t>(revision.abi);
+    // null where the plugin predates the key (ABI 1), rather than a made-up version
+    if (revision.plugin_api.empty())
+        object["plugin_api"] = nullptr;
+    else
+        object["plugin_api"] = revision.plugin_api;
+    object["platform"] = revision.platform;
     object["is_head"] = children.empty();
     object["is_branch_point"] = children.size() > 1;
     object["is_merge_point"] = revision.parents.size() > 1;

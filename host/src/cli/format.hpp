@@ -28,15 +28,19 @@ struct LineParts {
 std::string revision_line(const RevisionGraph& graph, const Revision& revision,
                           const std::set<std::string>& current, const LineParts& parts);
 
+/// What a revision's plugin was built for: "ABI 2, plugin-api 0.2.0, x86_64-elf64-le"; a plugin
+/// of ABI 1 records no plugin-api version ("ABI 1, plugin-api before 0.2, x86_64-elf64-le").
+std::string plugin_text(const Revision& revision);
+
 /// Alembic's verbose form: Rev, Parent/Merges, Also depends on, Branches into, Branch names,
-/// Path, Create Date, Source SHA-256, then the message indented, each field printable(). Ends
-/// with a newline.
+/// Path, Plugin (plugin_text), Create Date, Source SHA-256, then the message indented, each field
+/// printable(). Ends with a newline.
 std::string revision_block(const RevisionGraph& graph, const Revision& revision,
                            const std::set<std::string>& current);
 
 /// The JSON form of a revision (the shape README documents): id, parents, branch_labels,
-/// depends_on, message, create_date, path, source_sha256, is_head, is_branch_point,
-/// is_merge_point, is_current.
+/// depends_on, message, create_date, path, source_sha256, plugin_abi (a number), plugin_api (null
+/// for ABI 1), platform, is_head, is_branch_point, is_merge_point, is_current.
 boost::json::object revision_json(const RevisionGraph& graph, const Revision& revision,
                                   const std::set<std::string>& current);
 

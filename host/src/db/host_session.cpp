@@ -36,6 +36,7 @@ int HostSession::query(void* opaque, const char* sql, migrator_row_fn on_row, vo
     try {
         std::vector<const char*> values;
         std::vector<const char*> names;
+        bool row_failed = false;
         session.db_.query(sql ? sql : "", [&](const std::vector<std::string>& columns,
                                               const std::vector<std::optional<std::string>>& row) {
             names.clear();
@@ -43,9 +44,17 @@ int HostSession::query(void* opaque, const char* sql, migrator_row_fn on_row, vo
             for (const auto& c : columns) names.push_back(c.c_str());
             for (const auto& v : row) values.push_back(v ? v->c_str() : nullptr);
             if (on_row == nullptr) return true;
-            return on_row(user, static_cast<int>(values.size()), values.data(), names.data()) == 0;
+            const int verdict =
+                on_row(user, static_cast<int>(values.size()), values.data(), names.data());
+            if (verdict == MIGRATOR_ROW_NEXT) return true;
+            // ABI 1 knew only "stop"; from ABI 2 on, a value other than MIGRATOR_ROW_STOP means
+            // the plugin could not take a row, and a silently shortened result would lose it.
+            row_failed = session.plugin_abi_ >= 2 && verdict != MIGRATOR_ROW_STOP;
+            return false;
         });
-        return MIGRATOR_OK;
+        if (!row_failed) return MIGRATOR_OK;
+        session.last_error_ = "the revision stopped reading rows with an error";
+        return MIGRATOR_ERROR;
     } catch (const std::exception& e) {
         session.failed(e);
     }

@@ -19,6 +19,7 @@
 #include <thread>
 #include <utility>
 
+#include "backend_module.hpp"
 #include "sql_database.hpp"
 
 namespace migrator::detail {
@@ -665,6 +666,15 @@ std::unique_ptr<Database> open_postgresql_database(const DatabaseUrl& url,
 }
 
 }  // namespace migrator::detail
+
+// The module's handshake, which open_database checks before it calls anything else here (see
+// backend_module.hpp).
+extern "C" __attribute__((visibility("default"))) const migrator_backend_handshake*
+MIGRATOR_BACKEND_INFO_ENTRY() {
+    static const migrator_backend_handshake info =
+        migrator::detail::backend_info_of_this_build(MIGRATOR_PROJECT_VERSION);
+    return &info;
+}
 
 // The module's entry point, found with dlsym by open_database (see postgresql_database.hpp).
 extern "C" __attribute__((visibility("default"))) migrator::Database*

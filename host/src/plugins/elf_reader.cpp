@@ -45,42 +45,57 @@ constexpr unsigned char host_class = sizeof(void*) == 8 ? elf_class_64 : elf_cla
 constexpr unsigned char host_data =
     __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? elf_data_msb : elf_data_lsb;
 
-/// An ELF machine number (e_machine) and the name people know it by.
+/// An ELF machine number (e_machine) and its name in MIGRATOR_PLATFORM's spelling, per class
+/// where the two classes have names of their own.
 struct Machine {
     std::uint64_t number;
-    const char* name;
+    const char* name_64;
+    const char* name_32;
 };
 
 constexpr Machine known_machines[] = {
-    {3, "x86"},  {8, "MIPS"},    {20, "PowerPC"},  {21, "PowerPC64"}, {22, "s390"},
-    {40, "ARM"}, {62, "x86-64"}, {183, "AArch64"}, {243, "RISC-V"},   {258, "LoongArch"},
+    {62, "x86_64", "x86_64"},    {183, "aarch64", "aarch64"},
+    {3, "i386", "i386"},         {40, "arm", "arm"},
+    {243, "riscv64", "riscv32"}, {21, "ppc64", "ppc64"},
+    {20, "ppc", "ppc"},          {22, "s390x", "s390"},
+    {8, "mips64", "mips"},       {258, "loongarch64", "loongarch32"},
 };
 
 #if defined(__x86_64__)
-constexpr std::uint64_t host_machine = 62;
+constexpr std::uint16_t host_machine = 62;
 #elif defined(__i386__)
-constexpr std::uint64_t host_machine = 3;
+constexpr std::uint16_t host_machine = 3;
 #elif defined(__aarch64__)
-constexpr std::uint64_t host_machine = 183;
+constexpr std::uint16_t host_machine = 183;
 #elif defined(__arm__)
-constexpr std::uint64_t host_machine = 40;
+constexpr std::uint16_t host_machine = 40;
 #elif defined(__powerpc64__)
-constexpr std::uint64_t host_machine = 21;
+constexpr std::uint16_t host_machine = 21;
 #elif defined(__s390x__)
-constexpr std::uint64_t host_machine = 22;
+constexpr std::uint16_t host_machine = 22;
 #elif defined(__riscv)
-constexpr std::uint64_t host_machine = 243;
+constexpr std::uint16_t host_machine = 243;
 #elif defined(__loongarch__)
-constexpr std::uint64_t host_machine = 258;
+constexpr std::uint16_t host_machine = 258;
 #else
-constexpr std::uint64_t host_machine = 0;  // unknown here: the dynamic loader alone judges it
+constexpr std::uint16_t host_machine = 0;  // unknown here: class and byte order still count
 #endif
 
-std::string machine_name(std::uint64_t number) {
-    for (const auto& machine : known_machines)
-        if (machine.number == number)
-            return std::string(machine.name) + " (ELF machine " + std::to_string(number) + ")";
-    return "ELF machine " + std::to_string(number);
+/// Whether a file of platform `file` is one this program can load: machine (where this program
+/// knows its own), class and byte order.
+bool runs_here(const ElfPlatform& file) {
+    const ElfPlatform host = host_platform();
+    return file.elf_class == host.elf_class && file.byte_order == host.byte_order &&
+           (host.machine == 0 || file.machine == host.machine);
+}
+
+/// The refusal of a plugin file built for another platform, in the manner of LLVM's pass-plugin
+/// version check: the file, what it was built for, what this program runs on.
+[[noreturn]] void refuse_platform(const std::string& file, const std::string& built_for,
+                                  const std::string& detail = {}) {
+    throw PluginError("plugin file " + file + " was built for " + built_for + detail +
+                      ", but this migrator runs on " MIGRATOR_PLATFORM
+                      "; rebuild it on this platform");
 }
 
 /// Where the fields this reader needs sit in one ELF class.
@@ -163,24 +178,19 @@ public:
         return read_at(match.offset, match.size, std::string(section_name) + " section");
     }
 
+    /// What the ELF header says the file was built for.
+    ElfPlatform platform() {
+        read_header();
+        return platform_;
+    }
+
     /// Throws unless the dynamic loader could load this file as a shared library of this
     /// process and find `entry_symbol` in it: what dlopen would refuse (or run as something else)
     /// is refused here with a sentence, before any of its code runs.
     void check_loadable(std::string_view entry_symbol) {
         read_header();
         const std::string header = read_at(0, layout_->header_size, "header");
-        if (header[4] != static_cast<char>(host_class))
-            fail(std::string("was built for another platform (a ") +
-                 (host_class == elf_class_64 ? "32" : "64") + "-bit ELF file; this migrator is " +
-                 (host_class == elf_class_64 ? "64" : "32") + "-bit)");
-        if (header[5] != static_cast<char>(host_data))
-            fail(std::string("was built for another platform (") +
-                 (big_endian_ ? "big" : "little") + "-endian; this migrator is " +
-                 (big_endian_ ? "little" : "big") + "-endian)");
-        const std::uint64_t machine = field(header, e_machine, 2);
-        if (host_machine != 0 && machine != host_machine)
-            fail("was built for another machine (" + machine_name(machine) +
-                 "; this migrator runs on " + machine_name(host_machine) + ")");
+        if (!runs_here(platform_)) refuse_platform(name_, platform_.name());
         const std::uint64_t type = field(header, e_type, 2);
         const char* rebuild = "; a revision plugin is built with migrator_add_revision()";
         if (type == et_rel)
@@ -326,6 +336,9 @@ private:
             fail("is not a valid ELF file (unknown ELF version " + std::to_string(version) + ")");
         if (header.size() < layout_->header_size)
             fail("is truncated: its ELF header lies past the end of the file");
+        platform_.machine = static_cast<std::uint16_t>(field(header, e_machine, 2));
+        platform_.elf_class = elf_class;
+        platform_.byte_order = data;
 
         section_table_offset_ = field(header, layout_->e_shoff, layout_->word);
         const std::uint64_t entry_size = field(header, layout_->e_shentsize, 2);
@@ -393,6 +406,7 @@ private:
     std::uint64_t head_size_ = 0;
     const Layout* layout_ = nullptr;
     bool big_endian_ = false;
+    ElfPlatform platform_;
     std::uint64_t section_table_offset_ = 0;
     std::uint64_t section_count_ = 0;
     std::uint64_t string_table_index_ = 0;
@@ -400,9 +414,44 @@ private:
 
 }  // namespace
 
+std::string ElfPlatform::name() const {
+    std::string machine_name = "machine " + std::to_string(machine);
+    for (const auto& known : known_machines)
+        if (known.number == machine)
+            machine_name = elf_class == elf_class_32 ? known.name_32 : known.name_64;
+    return machine_name + (elf_class == elf_class_32 ? "-elf32" : "-elf64") +
+           (byte_order == elf_data_msb ? "-be" : "-le");
+}
+
+ElfPlatform host_platform() {
+    ElfPlatform host;
+    host.machine = host_machine;
+    host.elf_class = host_class;
+    host.byte_order = host_data;
+    return host;
+}
+
+void check_plugin_platform(const Revision& revision, const ElfPlatform& header,
+                           const std::string& file) {
+    if (!runs_here(header)) refuse_platform(file, header.name());
+    // The metadata records what the compiler's macros said (MIGRATOR_PLATFORM, ABI 2 on): it
+    // catches what the header cannot, such as a plugin for another ABI of the same machine.
+    if (!revision.platform.empty() && revision.platform != MIGRATOR_PLATFORM)
+        refuse_platform(file, revision.platform,
+                        " (its metadata says so; its ELF header says " + header.name() + ")");
+}
+
 std::string read_elf_section(int fd, std::uint64_t size, const std::string& file,
                              std::string_view section_name) {
     return ElfFile(fd, size, file).read_section(section_name);
+}
+
+std::string read_elf_section(int fd, std::uint64_t size, const std::string& file,
+                             std::string_view section_name, ElfPlatform& platform) {
+    ElfFile elf(fd, size, file);
+    std::string section = elf.read_section(section_name);
+    platform = elf.platform();
+    return section;
 }
 
 namespace detail {

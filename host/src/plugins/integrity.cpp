@@ -67,16 +67,27 @@ Seal check_seal(int fd, std::uint64_t size, const std::string& file) {
     return sha256_hex(fd, body, file) == recorded ? Seal::intact : Seal::mismatch;
 }
 
+PluginError corrupt(const std::string& file) {
+    return PluginError("plugin file " + file +
+                       " is corrupt or was modified after it was built: its content does not "
+                       "match the digest its build embedded");
+}
+
 }  // namespace
+
+namespace detail {
+
+void refuse_if_corrupt(int fd, std::uint64_t size, const std::string& file) {
+    if (check_seal(fd, size, file) == Seal::mismatch) throw corrupt(file);
+}
+
+}  // namespace detail
 
 void check_plugin_image(int fd, std::uint64_t size, const std::string& file) {
     // The seal first: a file that changed after its build is called corrupt, whatever else a
     // damaged byte makes it look like.
     const Seal seal = check_seal(fd, size, file);
-    if (seal == Seal::mismatch)
-        throw PluginError("plugin file " + file +
-                          " is corrupt or was modified after it was built: its content does not "
-                          "match the digest its build embedded");
+    if (seal == Seal::mismatch) throw corrupt(file);
     detail::check_loadable_elf(fd, size, file, MIGRATOR_ENTRY_SYMBOL);
     if (seal == Seal::missing)
         throw PluginError("plugin file " + file +

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <boost/dll/shared_library.hpp>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <migrator/errors.hpp>
 #include <migrator/plugins.hpp>
@@ -164,11 +165,10 @@ LoadedPlugin::LoadedPlugin(const PluginFile& file) : file_(file), library_(new L
         throw PluginError("plugin " + name + ": " MIGRATOR_ENTRY_SYMBOL " returned nothing");
     // The magic-block check of PostgreSQL modules: refuse before calling anything else.
     if (entry_->abi_version < 1 || entry_->abi_version > MIGRATOR_ABI_VERSION)
-        throw PluginError("plugin " + name + " was built for plugin ABI version " +
-                          std::to_string(entry_->abi_version) + ", but this migrator supports " +
-                          "versions 1 to " + std::to_string(MIGRATOR_ABI_VERSION) +
-                          "; rebuild it");
-    if (entry_->struct_size < sizeof(migrator_plugin))
+        throw PluginError(
+            abi_refusal("plugin " + name + " (its entry point)", entry_->abi_version));
+    // The fields of ABI 1 are all a host reads: a plugin of any version has at least those.
+    if (entry_->struct_size < offsetof(migrator_plugin, downgrade) + sizeof(migrator_step_fn))
         throw PluginError("plugin " + name + " returned an incomplete plugin description (" +
                           std::to_string(entry_->struct_size) + " bytes); rebuild it");
     // The section is read again from the very file loaded (its descriptor is still open), rather
@@ -180,6 +180,13 @@ LoadedPlugin::LoadedPlugin(const PluginFile& file) : file_(file), library_(new L
         throw PluginError("plugin " + name +
                           ": the metadata its entry point returns differs from its metadata "
                           "section; the file was built incorrectly or tampered with");
+    // From the section just read: a caller's PluginFile may keep no more than the revision id.
+    const unsigned section_abi = parse_metadata(section, name).abi;
+    if (entry_->abi_version != section_abi)
+        throw PluginError("plugin " + name + ": its entry point says plugin ABI version " +
+                          std::to_string(entry_->abi_version) + " but its metadata says " +
+                          std::to_string(section_abi) +
+                          "; the file was built incorrectly or tampered with");
     if (entry_->upgrade == nullptr || entry_->downgrade == nullptr)
         throw PluginError("plugin " + name + " has no upgrade or downgrade function");
     ++live_plugins;
@@ -190,6 +197,8 @@ LoadedPlugin::~LoadedPlugin() { --live_plugins; }
 std::string_view LoadedPlugin::entry_metadata() const {
     return std::string_view(entry_->metadata, entry_->metadata_size);
 }
+
+std::uint32_t LoadedPlugin::abi_version() const { return entry_->abi_version; }
 
 migrator_step_fn LoadedPlugin::step(Direction direction) const {
     return direction == Direction::upgrade ? entry_->upgrade : entry_->downgrade;

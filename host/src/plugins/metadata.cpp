@@ -62,6 +62,12 @@ std::string_view until_nul(std::string_view text) { return text.substr(0, text.f
 
 }  // namespace
 
+std::string abi_refusal(const std::string& subject, unsigned long version) {
+    return subject + " was built for plugin ABI version " + std::to_string(version) +
+           ", but this migrator supports versions 1 to " + std::to_string(MIGRATOR_ABI_VERSION) +
+           "; rebuild it";
+}
+
 Revision parse_metadata(std::string_view text, const std::string& file) {
     const std::string& name = file;
     const auto fail = [&name](const std::string& what) -> PluginError {
@@ -107,18 +113,19 @@ Revision parse_metadata(std::string_view text, const std::string& file) {
 
     // The ABI version decides how everything else is read, so it is checked before anything else.
     const std::string_view abi = required("abi");
-    {
-        const bool numeric = !abi.empty() && abi.size() <= 9 &&
-                             abi.find_first_not_of("0123456789") == std::string_view::npos;
-        if (!numeric) throw fail("the ABI version '" + std::string(abi) + "' is not a number");
-        const unsigned long version = std::stoul(std::string(abi));
-        if (version < 1 || version > MIGRATOR_ABI_VERSION)
-            throw PluginError("plugin file " + name + " was built for plugin ABI version " +
-                              std::string(abi) + ", but this migrator supports versions 1 to " +
-                              std::to_string(MIGRATOR_ABI_VERSION) + "; rebuild it");
-    }
+    const bool numeric = !abi.empty() && abi.size() <= 9 &&
+                         abi.find_first_not_of("0123456789") == std::string_view::npos;
+    if (!numeric) throw fail("the ABI version '" + std::string(abi) + "' is not a number");
+    const unsigned long version = std::stoul(std::string(abi));
+    if (version < 1 || version > MIGRATOR_ABI_VERSION)
+        throw PluginError(abi_refusal("plugin file " + name, version));
 
     Revision revision;
+    revision.abi = static_cast<unsigned>(version);
+    // Informational (show, verify): a plugin of ABI 1 has neither; what a value means is not
+    // judged here, the platform is judged against the file's ELF header by the reader.
+    revision.plugin_api = std::string(optional("api"));
+    revision.platform = std::string(optional("platform"));
     const std::string_view id = required("id");
     if (!is_valid_id(id))
         throw fail("the revision id '" + std::string(id) +
@@ -178,10 +185,23 @@ PluginFile read_open_plugin(const detail::OpenFile& open, std::string path, Perm
     if (check == PermissionCheck::enforce)
         check_permissions(path, TrustedPath::plugin_file, status.st_mode, status.st_uid,
                           effective_uid);
-    const std::string section = read_elf_section(
-        open.fd(), static_cast<std::uint64_t>(status.st_size), path, MIGRATOR_METADATA_SECTION);
+    ElfPlatform platform;
+    const std::string section =
+        read_elf_section(open.fd(), static_cast<std::uint64_t>(status.st_size), path,
+                         MIGRATOR_METADATA_SECTION, platform);
     PluginFile plugin;
     plugin.revision = parse_metadata(section, path);
+    // Before anything is loaded, and on every command that reads plugins (history too): a
+    // foreign plugin is refused here, by the platform it names, not later by the dynamic loader.
+    try {
+        check_plugin_platform(plugin.revision, platform, path);
+    } catch (const PluginError&) {
+        // One damaged byte of the header can look like another machine: a file whose seal does
+        // not match is called corrupt, as the loader's checks would call it.
+        detail::refuse_if_corrupt(open.fd(), static_cast<std::uint64_t>(status.st_size), path);
+        throw;
+    }
+    if (plugin.revision.platform.empty()) plugin.revision.platform = platform.name();
     plugin.path = std::move(path);
     plugin.identity = detail::identity_of(status);
     plugin.permission_check = check;

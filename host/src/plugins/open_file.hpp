@@ -69,6 +69,11 @@ void check_directories_on_path(const std::string& path, TrustedPath kind,
 /// trusted.
 void check_reopened(const PluginFile& file, const OpenFile& open);
 
+/// Throws the "is corrupt or was modified after it was built" PluginError when the file open as
+/// `fd` (`size` bytes) carries a seal that does not match its content (integrity.cpp); a missing
+/// seal is left to check_plugin_image.
+void refuse_if_corrupt(int fd, std::uint64_t size, const std::string& file);
+
 /// The ELF part of check_plugin_image: throws PluginError unless the file open as `fd` could be
 /// loaded as a shared library of this process and defines `entry_symbol`. (Object-format-specific:
 /// it lives with the ELF reader.)

@@ -370,6 +370,9 @@ RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
 
                 char error[4096] = {0};
                 changes_kept = marked;
+                // The session is shared by the run's steps; its calls mean what this plugin's ABI
+                // says they mean (a row callback's return value, for one).
+                session.serve_plugin_abi(plugin.abi_version());
                 const int status = [&] {
                     // Guards the plugin call alone: a commit after it is never cut short.
                     const detail::StepGuard guard(
