@@ -2,7 +2,8 @@
 //
 //   migrator_bench_measure [--stdin FILE] [--stdout FILE] [--stderr FILE] -- COMMAND [ARG...]
 //
-// Prints one line, "<wall seconds> <peak RSS KiB> <exit status>", on its own stdout. The command's
+// Prints one line, "<wall seconds> <peak RSS KiB> <exit status> <CPU seconds, user+sys>", on its
+// own stdout (the CPU time counts the descendants the command waited for). The command's
 // stdout goes to /dev/null and its stderr to the terminal unless redirected. An exit status of
 // 128+N means the command was killed by signal N. bench/run uses this instead of /usr/bin/time,
 // which a fresh Debian machine does not have.
@@ -95,6 +96,10 @@ int main(int argc, char** argv) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    std::printf("%.6f %ld %d\n", seconds, usage_of_child.ru_maxrss, code);
+    // CPU time of the child and of every descendant it waited for (a compiler driver's cc1plus,
+    // as and ld): what a build costs on a loaded machine, where wall time mostly measures others.
+    const auto cpu = [](const timeval& t) { return double(t.tv_sec) + double(t.tv_usec) / 1e6; };
+    std::printf("%.6f %ld %d %.6f\n", seconds, usage_of_child.ru_maxrss, code,
+                cpu(usage_of_child.ru_utime) + cpu(usage_of_child.ru_stime));
     return 0;
 }

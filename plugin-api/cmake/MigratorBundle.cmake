@@ -12,7 +12,9 @@
 # migrator_add_revision() writes into VERSIONS_DIR (plugins built elsewhere, such as test
 # fixtures, stay out), then fills <dir>/bin/migrator, <dir>/lib/migrator/ (its backend modules)
 # and <dir>/versions/ (with the schema.sql that migrator_add_schema_file() copies there, if any),
-# and writes the archive (holding bin/, lib/ and versions/ at its top). The bundled migrator finds
+# and writes the archive (holding bin/, lib/ and versions/ at its top). The bundled copies carry
+# no debug information (the build tree's keep their own): the plugins are stripped, then sealed
+# again, since strip drops the seal the build appended. The bundled migrator finds
 # versions/ beside its own folder, so the bundle works from any directory once moved or unpacked.
 #
 # The migrator copied is the target migrator::migrator (this repository's own build, or the
@@ -57,6 +59,16 @@ function(migrator_add_bundle)
                         "call find_package(migrator) first")
   endif()
 
+  # The bundled copies are stripped of their debug information (assemble_bundle.cmake); a
+  # toolchain that names no strip program falls back to the one on the PATH.
+  set(strip "${CMAKE_STRIP}")
+  if(NOT strip)
+    find_program(MIGRATOR_STRIP_PROGRAM NAMES strip)
+    if(MIGRATOR_STRIP_PROGRAM)
+      set(strip "${MIGRATOR_STRIP_PROGRAM}")
+    endif()
+  endif()
+
   # The plugin list is read at generate time from a target property, so that revisions added
   # after this call (in later subdirectories) are bundled too.
   set(manifest "${CMAKE_CURRENT_BINARY_DIR}/${ARG_NAME}_bundle_$<CONFIG>.cmake")
@@ -85,7 +97,7 @@ set(PLUGINS [==[$<GENEX_EVAL:$<TARGET_PROPERTY:${ARG_NAME},MIGRATOR_BUNDLE_PLUGI
 set(FILES [==[$<TARGET_PROPERTY:${ARG_NAME},MIGRATOR_BUNDLE_FILES>]==])
 set(DESTINATION [==[${destination}]==])
 set(ARCHIVE [==[${archive}]==])
-set(STRIP [==[${CMAKE_STRIP}]==])
+set(STRIP [==[${strip}]==])
 ")
 endfunction()
 

@@ -28,7 +28,9 @@ include("${CMAKE_CURRENT_LIST_DIR}/MigratorBundle.cmake")
 function(migrator_add_revision source)
   set(MIGRATOR_REVISION_CMAKE_DIR "${CMAKE_CURRENT_FUNCTION_LIST_DIR}")
   cmake_parse_arguments(ARG "" "TARGET;OUTPUT_DIRECTORY" "" ${ARGN})
-  get_filename_component(source "${source}" ABSOLUTE)
+  # Relative to the list file that calls this (CMAKE_CURRENT_LIST_DIR is the caller's here), so
+  # that a revision's CMakeLists.txt works both add_subdirectory()'d and include()d.
+  get_filename_component(source "${source}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_LIST_DIR}")
   get_filename_component(stem "${source}" NAME_WE)
   if(NOT ARG_TARGET)
     set(ARG_TARGET "${stem}")

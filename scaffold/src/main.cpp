@@ -1,7 +1,10 @@
 // scaffold: stamps new revision projects (scaffold new "message", or --autogenerate from the
 // database and schema.sql) under revisions/, merge revisions (scaffold merge heads), and
 // standalone plugin projects (scaffold init DIR).
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -46,6 +49,22 @@ std::optional<fs::path> installed_prefix() {
     return prefix;
 }
 
+/// Whether `program` is an executable file in a folder of $PATH.
+bool on_path(const std::string& program) {
+    const std::string path = environment("PATH");
+    std::size_t start = 0;
+    while (start <= path.size()) {
+        const std::size_t end = std::min(path.find(':', start), path.size());
+        const fs::path candidate = fs::path(path.substr(start, end - start)) / program;
+        std::error_code error;
+        if (end > start && fs::is_regular_file(candidate, error) &&
+            ::access(candidate.c_str(), X_OK) == 0)
+            return true;
+        start = end + 1;
+    }
+    return false;
+}
+
 int run_init(const std::string& dir_text) {
     const fs::path dir = fs::absolute(dir_text).lexically_normal();
     const fs::path folder = dir.has_filename() ? dir : dir.parent_path();
@@ -65,7 +84,10 @@ int run_init(const std::string& dir_text) {
     const std::vector<std::pair<std::string, std::string>> steps{
         {"cd " + folder.string(), ""},
         {bin + "scaffold new \"create account\"", "a revision under revisions/"},
-        {"cmake -S . -B build" + prefix_option, ""},
+        // Ninja regenerates a project of a thousand revisions several times faster than Make
+        // when a new revision joins it, and its no-op build is instant.
+        {"cmake -S . -B build" + std::string(on_path("ninja") ? " -G Ninja" : "") + prefix_option,
+         ""},
         {"cmake --build build", "every revision -> build/versions/"},
         {bin + "migrator --url sqlite:///local.db upgrade head", "versions_dir: migrator.ini"},
         {"cmake --build build --target bundle", "build/bundle/, build/" + name + "-bundle.tar.gz"},

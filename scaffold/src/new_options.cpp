@@ -22,9 +22,15 @@ void add_new_options(CLI::App& command, NewCommandLine& line) {
                        "Label for the branch this revision starts (repeatable)");
     command.add_option("--depends-on", line.options.depends_on,
                        "Revision on another branch to apply first (repeatable)");
-    command.add_flag("--autogenerate", line.autogenerate,
-                     "Write upgrade/downgrade from the difference between the database (at head) "
-                     "and the schema file (default: schema.sql in the revisions folder)");
+    auto* raw_sql = command.add_flag(
+        "--raw-sql", line.options.raw_sql,
+        "Stamp upgrade/downgrade as SQL statements (ctx.execute) instead of portable operations "
+        "(migrator::Operations, rendered for the database's dialect)");
+    command
+        .add_flag("--autogenerate", line.autogenerate,
+                  "Write upgrade/downgrade from the difference between the database (at head) "
+                  "and the schema file (default: schema.sql in the revisions folder)")
+        ->excludes(raw_sql);
 }
 
 }  // namespace migrator::scaffold

@@ -109,7 +109,9 @@ void create_revision(const NewOptions& options, std::ostream& out) {
     // The sources are the single source of truth: the parent is read back from them, so a
     // revision not yet built still counts.
     const RevisionGraph graph(read_revision_sources(dir));
-    write_revision(dir, prepare_revision(graph, dir, options), out);
+    NewRevision revision = prepare_revision(graph, dir, options);
+    if (!options.raw_sql && options.merge.empty()) revision.code = operations_example_code();
+    write_revision(dir, revision, out);
     out << "Build it with `cmake --build build`; the plugin appears in build/versions/.\n";
 }
 

@@ -9,15 +9,23 @@ namespace migrator::scaffold {
 namespace fs = std::filesystem;
 namespace {
 
-// Kept in step with this repository's revisions/CMakeLists.txt: a folder that `scaffold new`
-// creates joins the next build by itself (CONFIGURE_DEPENDS).
+// Like this repository's revisions/CMakeLists.txt, a folder that `scaffold new` creates joins the
+// next build by itself (CONFIGURE_DEPENDS); unlike it, each revision's CMakeLists.txt is
+// include()d rather than add_subdirectory()'d: one CMake directory per revision is what made
+// adding the 1,001st revision of a large project slow (a Makefile, a cmake_install.cmake and
+// their bookkeeping per folder, written at every re-glob).
 const char* const cmake_lists_template =
     R"(# @PROJECT@: database migrations run by migrator, one compiled plugin per revision.
 #
-#   cmake -S . -B build -DCMAKE_PREFIX_PATH=<where migrator is installed>
+#   cmake -S . -B build [-G Ninja] -DCMAKE_PREFIX_PATH=<where migrator is installed>
 #   cmake --build build                   every revision -> build/versions/<id>_<slug>.so
-#   cmake --build build --target bundle   build/bundle/ (bin/migrator + versions/*.so) and
+#   cmake --build build --target bundle   build/bundle/ (bin/migrator + versions/*.so, stripped
+#                                         of debug information) and
 #                                         build/@PROJECT@-bundle.tar.gz, to ship with a release
+#
+# Ninja (Debian: ninja-build) keeps a project of thousands of revisions quick to rebuild when a
+# revision is added; Make works too. The plugins in build/versions/ keep their debug information
+# (RelWithDebInfo, the default) for debugging; the bundled copies carry none.
 cmake_minimum_required(VERSION 3.17)
 project(@PROJECT@ LANGUAGES CXX)
 
@@ -34,17 +42,13 @@ find_package(migrator REQUIRED)
 set(MIGRATOR_VERSIONS_OUTPUT_DIR "${CMAKE_BINARY_DIR}/versions")
 
 # Every folder under revisions/ holding a CMakeLists.txt is one revision (`scaffold new` makes
-# them); CONFIGURE_DEPENDS makes a new folder part of the next build with no edit.
-add_custom_target(revision_plugins ALL)
+# them); CONFIGURE_DEPENDS makes a new folder part of the next build with no edit. The lists are
+# include()d, all in this one CMake directory: with thousands of revisions, a directory each
+# would make every re-glob slow. A revision's file names its source relative to its own folder.
 add_compile_options(-Wall -Wextra)
 file(GLOB revision_lists CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/revisions/*/CMakeLists.txt")
 foreach(list IN LISTS revision_lists)
-  get_filename_component(folder "${list}" DIRECTORY)
-  add_subdirectory("${folder}")
-  get_property(targets DIRECTORY "${folder}" PROPERTY BUILDSYSTEM_TARGETS)
-  if(targets)
-    add_dependencies(revision_plugins ${targets})
-  endif()
+  include("${list}")
 endforeach()
 
 # The release bundle: the installed migrator beside every plugin of build/versions/.

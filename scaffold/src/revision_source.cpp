@@ -118,6 +118,28 @@ std::string new_revision_id() {
     return id;
 }
 
+RevisionCode operations_example_code() {
+    RevisionCode code;
+    code.includes = {"migrator/operations.hpp"};
+    code.preamble =
+        "using namespace migrator::schema;  // Table, Column, Type, Index, ForeignKey\n";
+    code.upgrade =
+        "    migrator::Operations op(ctx);\n"
+        "    // op.create_table(Table(\"account\")\n"
+        "    //                     .column(Column(\"id\", Type::integer()).auto_increment())\n"
+        "    //                     .column(Column(\"name\", Type::varchar(80)).not_null())\n"
+        "    //                     .primary_key({\"id\"}));\n"
+        "    //\n"
+        "    // Operations are rendered for the database's dialect (SQLite or PostgreSQL) by\n"
+        "    // migrator. SQL of your own runs as it is written, beside them or instead:\n"
+        "    // ctx.execute(\"CREATE INDEX ix_account_name ON account (name)\");\n";
+    code.downgrade =
+        "    migrator::Operations op(ctx);\n"
+        "    // op.drop_table(\"account\");\n";
+    code.uses_context = true;
+    return code;
+}
+
 std::string revision_source_text(const NewRevision& revision) {
     const std::string stem = revision_stem(revision.id, revision.message);
     const auto comma_list = [](const std::vector<std::string>& names) {

@@ -42,6 +42,12 @@ struct RevisionCode {
     bool uses_context = false;
 };
 
+/// The bodies `scaffold new` stamps by default: a migrator::Operations (portable operations,
+/// rendered by migrator for the database's dialect) and commented-out examples of create_table
+/// and drop_table, with ctx.execute() shown as the raw-SQL way. RevisionCode{} is the raw-SQL
+/// template (`--raw-sql`, and merges).
+RevisionCode operations_example_code();
+
 /// What a new revision project is made of.
 struct NewRevision {
     std::string id;

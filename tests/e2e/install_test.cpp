@@ -29,13 +29,49 @@ fs::path generated_source(const std::string& scaffold_output) {
     return match[1].str();
 }
 
-/// Makes the revision in `source` create `table` on upgrade and drop it on downgrade.
+/// Makes the raw-SQL revision in `source` (scaffold new --raw-sql) create `table` on upgrade and
+/// drop it on downgrade.
 void create_table_in(const fs::path& source, const std::string& table) {
     replace_in_file(
         source, "    // ctx.execute(\"CREATE TABLE ...\");",
         "    ctx.execute(\"CREATE TABLE " + table + " (id INTEGER PRIMARY KEY, name TEXT)\");");
     replace_in_file(source, "    // ctx.execute(\"DROP TABLE ...\");",
                     "    ctx.execute(\"DROP TABLE " + table + "\");");
+}
+
+/// The same with the portable operations of the revision scaffold new stamps by default.
+void create_table_with_operations_in(const fs::path& source, const std::string& table) {
+    replace_in_file(source, "    migrator::Operations op(ctx);\n    // op.create_table(",
+                    "    migrator::Operations op(ctx);\n"
+                    "    op.create_table(Table(\"" +
+                        table +
+                        "\")\n"
+                        "                        .column(Column(\"id\", Type::integer()))\n"
+                        "                        .column(Column(\"name\", Type::text()))\n"
+                        "                        .primary_key({\"id\"}));\n"
+                        "    // op.create_table(");
+    replace_in_file(source, "    // op.drop_table(\"account\");",
+                    "    op.drop_table(\"" + table + "\");");
+}
+
+/// The names of the ELF sections of `file`, as readelf (binutils) lists them.
+std::vector<std::string> section_names(const fs::path& file) {
+    const auto listed =
+        run_process({"/usr/bin/readelf", "--section-headers", "--wide", file.string()});
+    REQUIRE(listed.exit_code == 0);
+    std::vector<std::string> names;
+    const std::regex row(R"(\[\s*[0-9]+\]\s+(\S+))");
+    for (std::sregex_iterator it(listed.out.begin(), listed.out.end(), row), end; it != end; ++it)
+        names.push_back((*it)[1].str());
+    REQUIRE_FALSE(names.empty());
+    return names;
+}
+
+/// Whether `file` has a .debug_* section (DWARF debug information).
+bool has_debug_info(const fs::path& file) {
+    for (const auto& name : section_names(file))
+        if (name.rfind(".debug_", 0) == 0) return true;
+    return false;
 }
 
 }  // namespace
@@ -79,8 +115,9 @@ TEST_CASE("an installed migrator builds and bundles an outside project made by s
 
     // scaffold new works inside it as it does in this repository.
     const std::string scaffold = (prefix / "bin" / "scaffold").string();
-    const auto first = run_process({scaffold, "new", "create customer", "--rev-id", "c0ffee000001"},
-                                   {}, project.string());
+    const auto first =
+        run_process({scaffold, "new", "create customer", "--rev-id", "c0ffee000001", "--raw-sql"},
+                    {}, project.string());
     REQUIRE(first.exit_code == 0);
     const auto second = run_process({scaffold, "new", "create orders", "--rev-id", "c0ffee000002"},
                                     {}, project.string());
@@ -89,7 +126,7 @@ TEST_CASE("an installed migrator builds and bundles an outside project made by s
     const fs::path orders = generated_source(second.out);
     CHECK_THAT(read_file(orders), Contains("MIGRATOR_DOWN_REVISION(\"c0ffee000001\")"));
     create_table_in(customer, "customer");
-    create_table_in(orders, "orders");
+    create_table_with_operations_in(orders, "orders");
     // The declared schema travels with the plugins: into build/versions and the bundle.
     std::ofstream(project / "schema.sql")
         << "CREATE TABLE customer (id INTEGER PRIMARY KEY, name TEXT);\n"
@@ -128,6 +165,17 @@ TEST_CASE("an installed migrator builds and bundles an outside project made by s
     CHECK_THAT(listing.out, Contains("versions/c0ffee000001_create_customer.so"));
     CHECK_THAT(listing.out, Contains("versions/c0ffee000002_create_orders.so"));
     CHECK_THAT(listing.out, Contains("versions/schema.sql"));
+
+    // The build tree's plugins keep their debug information (RelWithDebInfo, the template's
+    // default); the bundled copies carry none, and are sealed again after stripping (verify and
+    // upgrade below refuse a plugin whose seal does not match).
+    for (const char* name : {"c0ffee000001_create_customer.so", "c0ffee000002_create_orders.so"}) {
+        INFO(name);
+        CHECK(has_debug_info(build / "versions" / name));
+        CHECK_FALSE(has_debug_info(build / "bundle" / "versions" / name));
+        CHECK(fs::file_size(build / "bundle" / "versions" / name) <
+              fs::file_size(build / "versions" / name));
+    }
 
     // The bundle stands alone: moved away, with the installation and the project build gone.
     ScratchDir elsewhere;

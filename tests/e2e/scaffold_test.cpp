@@ -28,11 +28,18 @@ TEST_CASE("scaffold new creates a revision on the head that the next build picks
     CHECK_THAT(text, Contains("MIGRATOR_REVISION_ID(\"" + id + "\")"));
     CHECK_THAT(text, Contains("MIGRATOR_DOWN_REVISION(\"ae1027a6acf2\")"));
     CHECK_THAT(text, Contains("MIGRATOR_MESSAGE(\"add email to account\")"));
+    // The portable operations by default, with raw SQL shown beside them.
+    CHECK_THAT(text, Contains("#include <migrator/operations.hpp>"));
+    CHECK_THAT(text, Contains("    migrator::Operations op(ctx);\n    // op.create_table(Table("));
+    CHECK_THAT(text, Contains("    // op.drop_table("));
+    CHECK_THAT(text, Contains("// ctx.execute(\""));
 
-    replace_in_file(source, "    // ctx.execute(\"CREATE TABLE ...\");",
-                    "    ctx.execute(\"ALTER TABLE account ADD COLUMN email VARCHAR(255)\");");
-    replace_in_file(source, "    // ctx.execute(\"DROP TABLE ...\");",
-                    "    ctx.execute(\"ALTER TABLE account DROP COLUMN email\");");
+    replace_in_file(source, "    migrator::Operations op(ctx);\n    // op.create_table(",
+                    "    migrator::Operations op(ctx);\n"
+                    "    op.add_column(\"account\", Column(\"email\", Type::varchar(255)));\n"
+                    "    // op.create_table(");
+    replace_in_file(source, "    // op.drop_table(\"account\");",
+                    "    op.drop_column(\"account\", \"email\");");
 
     // No re-configure: the build notices the new folder by itself.
     const auto build = project.cmake({"--build", "build", "-j2"});
@@ -53,12 +60,40 @@ TEST_CASE("scaffold new creates a revision on the head that the next build picks
     REQUIRE(sandbox.migrator({"downgrade", "-1"}).exit_code == 0);
     CHECK_FALSE(sandbox.has_column("account", "email"));
 
-    {  // The next revision's parent is read back from the sources, built or not.
-        const auto next = project.scaffold({"new", "-m", "add phone", "--rev-id", "0123456789ab"});
+    {  // The next revision's parent is read back from the sources, built or not. --raw-sql
+        // stamps SQL statements instead of operations; that revision builds and runs too.
+        const auto next =
+            project.scaffold({"new", "-m", "add phone", "--rev-id", "0123456789ab", "--raw-sql"});
         REQUIRE(next.exit_code == 0);
-        CHECK_THAT(read_file(project.revisions() / "0123456789ab_add_phone" /
-                             "0123456789ab_add_phone.cpp"),
-                   Contains("MIGRATOR_DOWN_REVISION(\"" + id + "\")"));
+        const fs::path phone =
+            project.revisions() / "0123456789ab_add_phone" / "0123456789ab_add_phone.cpp";
+        const std::string raw = read_file(phone);
+        CHECK_THAT(raw, Contains("MIGRATOR_DOWN_REVISION(\"" + id + "\")"));
+        CHECK_THAT(raw, !Contains("operations.hpp"));
+        CHECK_THAT(raw, !Contains("Operations op"));
+        replace_in_file(phone, "    // ctx.execute(\"CREATE TABLE ...\");",
+                        "    ctx.execute(\"ALTER TABLE account ADD COLUMN phone VARCHAR(32)\");");
+        replace_in_file(phone, "    // ctx.execute(\"DROP TABLE ...\");",
+                        "    ctx.execute(\"ALTER TABLE account DROP COLUMN phone\");");
+        const auto rebuilt = project.cmake({"--build", "build", "-j2"});
+        INFO(rebuilt.out + rebuilt.err);
+        REQUIRE(rebuilt.exit_code == 0);
+        const auto up_both = sandbox.migrator({"upgrade", "head"});
+        INFO(up_both.out + up_both.err);
+        REQUIRE(up_both.exit_code == 0);
+        CHECK(sandbox.version_rows() == std::vector<std::string>{"0123456789ab"});
+        CHECK(sandbox.has_column("account", "email"));
+        CHECK(sandbox.has_column("account", "phone"));
+        REQUIRE(sandbox.migrator({"downgrade", "-1"}).exit_code == 0);
+        CHECK_FALSE(sandbox.has_column("account", "phone"));
+        CHECK(sandbox.has_column("account", "email"));
+        REQUIRE(sandbox.migrator({"downgrade", "-1"}).exit_code == 0);
+        CHECK_FALSE(sandbox.has_column("account", "email"));
+
+        // --raw-sql and --autogenerate exclude each other (autogenerate writes operations).
+        const auto both = project.scaffold({"new", "x", "--raw-sql", "--autogenerate"});
+        CHECK(both.exit_code == 2);
+        CHECK_THAT(both.err, Contains("excludes"));
     }
     {  // --head must name a head unless --splice is given.
         const auto refused = project.scaffold({"new", "from the middle", "--head", "27c6"});

@@ -22,6 +22,9 @@ struct NewOptions {
     std::string rev_id;         ///< empty: a random id
     std::string revisions_dir;  ///< empty: ./revisions
     bool splice = false;
+    /// Stamp the raw-SQL template (ctx.execute) instead of the portable operations one
+    /// (migrator::Operations). Merges always get the raw one: they usually change nothing.
+    bool raw_sql = false;
     std::vector<std::string> branch_labels;
     std::vector<std::string> depends_on;
     std::vector<std::string> merge;  ///< `scaffold merge`: the revisions to join
@@ -39,8 +42,9 @@ struct NewCommandLine {
 void add_revision_options(CLI::App& command, NewOptions& options);
 
 /// Adds `new`'s arguments to `command`: those of add_revision_options, [message], --head,
-/// --splice, --branch-label, --depends-on and --autogenerate. Where the database and the schema
-/// file come from is the caller's (scaffold's own flags, or migrator's global options).
+/// --splice, --branch-label, --depends-on, --raw-sql and --autogenerate (which excludes --raw-sql).
+/// Where the database and the schema file come from is the caller's (scaffold's own flags, or
+/// migrator's global options).
 void add_new_options(CLI::App& command, NewCommandLine& line);
 
 /// Where autogenerate reads the two schemas it compares.
