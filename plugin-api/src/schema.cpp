@@ -1,5 +1,6 @@
-// The bodies of the schema model (schema.hpp), compiled once into the plugin-api support library
-// instead of into every revision that builds a table.
+// The bodies of the schema model (schema.hpp) a revision builds values with, compiled once into
+// the plugin-api support library instead of into every revision that builds a table. What only
+// the host uses (assignment, comparison, the vector overloads) is in schema_values.cpp.
 #include <migrator/schema.hpp>
 #include <utility>
 
@@ -20,8 +21,6 @@ Type::Type() = default;
 Type::~Type() = default;
 Type::Type(const Type&) = default;
 Type::Type(Type&&) noexcept = default;
-Type& Type::operator=(const Type&) = default;
-Type& Type::operator=(Type&&) noexcept = default;
 
 Type Type::integer() { return of(TypeKind::integer); }
 Type Type::big_integer() { return of(TypeKind::big_integer); }
@@ -51,17 +50,10 @@ Type Type::of(TypeKind kind, int length, int precision, int scale) {
     return t;
 }
 
-bool operator==(const Type& a, const Type& b) {
-    return a.kind == b.kind && a.length == b.length && a.precision == b.precision &&
-           a.scale == b.scale && a.sql == b.sql;
-}
-
 Column::Column() = default;
 Column::~Column() = default;
 Column::Column(const Column&) = default;
 Column::Column(Column&&) noexcept = default;
-Column& Column::operator=(const Column&) = default;
-Column& Column::operator=(Column&&) noexcept = default;
 
 Column::Column(std::string_view column_name, const Type& column_type)
     : name(column_name), type(column_type) {}
@@ -81,20 +73,13 @@ Column& Column::auto_increment() {
     return *this;
 }
 
-bool operator==(const Column& a, const Column& b) {
-    return a.name == b.name && a.type == b.type && a.nullable == b.nullable &&
-           a.default_sql == b.default_sql && a.autoincrement == b.autoincrement;
-}
-
 ColumnChange::ColumnChange() = default;
 ColumnChange::~ColumnChange() = default;
 ColumnChange::ColumnChange(const ColumnChange&) = default;
 ColumnChange::ColumnChange(ColumnChange&&) noexcept = default;
-ColumnChange& ColumnChange::operator=(const ColumnChange&) = default;
-ColumnChange& ColumnChange::operator=(ColumnChange&&) noexcept = default;
 
 ColumnChange& ColumnChange::type(const Type& t) {
-    new_type = t;
+    new_type.emplace(t);
     return *this;
 }
 
@@ -117,8 +102,6 @@ ForeignKey::ForeignKey() = default;
 ForeignKey::~ForeignKey() = default;
 ForeignKey::ForeignKey(const ForeignKey&) = default;
 ForeignKey::ForeignKey(ForeignKey&&) noexcept = default;
-ForeignKey& ForeignKey::operator=(const ForeignKey&) = default;
-ForeignKey& ForeignKey::operator=(ForeignKey&&) noexcept = default;
 
 ForeignKey::ForeignKey(std::string_view key_name, Names key_columns, std::string_view referred,
                        Names referred_key, std::string_view delete_action,
@@ -136,31 +119,10 @@ ForeignKey ForeignKey::make(std::string_view key_name, Names key_columns, std::s
     return ForeignKey(key_name, key_columns, referred, referred_key, delete_action, update_action);
 }
 
-ForeignKey ForeignKey::make(std::string_view key_name, const std::vector<std::string>& key_columns,
-                            std::string_view referred, const std::vector<std::string>& referred_key,
-                            std::string_view delete_action, std::string_view update_action) {
-    ForeignKey key;
-    key.name = std::string(key_name);
-    key.columns = key_columns;
-    key.referred_table = std::string(referred);
-    key.referred_columns = referred_key;
-    key.on_delete = std::string(delete_action);
-    key.on_update = std::string(update_action);
-    return key;
-}
-
-bool ForeignKey::same_as(const ForeignKey& other) const {
-    return columns == other.columns && referred_table == other.referred_table &&
-           referred_columns == other.referred_columns && on_delete == other.on_delete &&
-           on_update == other.on_update;
-}
-
 UniqueConstraint::UniqueConstraint() = default;
 UniqueConstraint::~UniqueConstraint() = default;
 UniqueConstraint::UniqueConstraint(const UniqueConstraint&) = default;
 UniqueConstraint::UniqueConstraint(UniqueConstraint&&) noexcept = default;
-UniqueConstraint& UniqueConstraint::operator=(const UniqueConstraint&) = default;
-UniqueConstraint& UniqueConstraint::operator=(UniqueConstraint&&) noexcept = default;
 
 UniqueConstraint::UniqueConstraint(std::string_view constraint_name, Names names)
     : name(constraint_name), columns(names_of(names)) {}
@@ -169,27 +131,13 @@ UniqueConstraint UniqueConstraint::make(std::string_view constraint_name, Names 
     return UniqueConstraint(constraint_name, names);
 }
 
-UniqueConstraint UniqueConstraint::make(std::string_view constraint_name,
-                                        const std::vector<std::string>& names) {
-    UniqueConstraint constraint;
-    constraint.name = std::string(constraint_name);
-    constraint.columns = names;
-    return constraint;
-}
-
 Index::Index() = default;
 Index::~Index() = default;
 Index::Index(const Index&) = default;
 Index::Index(Index&&) noexcept = default;
-Index& Index::operator=(const Index&) = default;
-Index& Index::operator=(Index&&) noexcept = default;
 
 Index::Index(std::string_view index_name, std::string_view table_name, Names index_columns)
     : name(index_name), table(table_name), columns(names_of(index_columns)) {}
-
-Index::Index(std::string_view index_name, std::string_view table_name,
-             const std::vector<std::string>& index_columns)
-    : name(index_name), table(table_name), columns(index_columns) {}
 
 Index& Index::make_unique() {
     unique = true;
@@ -200,8 +148,6 @@ Table::Table() = default;
 Table::~Table() = default;
 Table::Table(const Table&) = default;
 Table::Table(Table&&) noexcept = default;
-Table& Table::operator=(const Table&) = default;
-Table& Table::operator=(Table&&) noexcept = default;
 
 Table::Table(std::string_view table_name) : name(table_name) {}
 
@@ -215,11 +161,6 @@ Table& Table::primary_key(Names column_names) {
     return *this;
 }
 
-Table& Table::primary_key(const std::vector<std::string>& column_names) {
-    primary_key_columns = column_names;
-    return *this;
-}
-
 Table& Table::unique(const UniqueConstraint& constraint) {
     unique_constraints.push_back(constraint);
     return *this;
@@ -228,12 +169,6 @@ Table& Table::unique(const UniqueConstraint& constraint) {
 Table& Table::foreign_key(const ForeignKey& key) {
     foreign_keys.push_back(key);
     return *this;
-}
-
-const Column* Table::find_column(std::string_view column_name) const {
-    for (const auto& c : columns)
-        if (c.name == column_name) return &c;
-    return nullptr;
 }
 
 }  // namespace migrator::schema
