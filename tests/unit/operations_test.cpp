@@ -1,9 +1,17 @@
-// Tests of operations.hpp and sql.hpp: the SQL text of each operation per dialect, without a
-// database, and the SQLite table rebuild run for real inside a transaction.
+// Tests of the portable operations and sql.hpp: the SQL text of each operation per dialect,
+// without a database, and the operations run for real, from the revision-side builders through
+// the encoding and the host's session (the SQLite table rebuild inside a transaction).
 #include <catch2/catch.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <migrator/database_url.hpp>
+#include <migrator/db.hpp>
+#include <migrator/host_session.hpp>
 #include <migrator/introspection.hpp>
 #include <migrator/operations.hpp>
+#include <migrator/schema_operations.hpp>
 #include <migrator/sql.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -450,9 +458,11 @@ TEST_CASE("operations refuse a SQLite rebuild offline, naming the table and the 
                        &Offline::execute,
                        &Offline::query,
                        &Offline::last_error,
-                       &Offline::log};
+                       &Offline::log,
+                       nullptr};
     migrator::Context ctx(&host);
-    migrator::Operations op(ctx);
+    // The host's side of the operations, over an offline host of its own making.
+    migrator::SchemaOperations op(ctx);
     op.add_column("item", Column("memo", Type::text()));
     op.rename_column("item", "memo", "note");
     op.create_index(Index("ix_item_note", "item", {"note"}));
@@ -505,4 +515,52 @@ TEST_CASE("operations run for real on PostgreSQL, unnamed constraints dropped by
     REQUIRE(after);
     CHECK(after->unique_constraints.size() == 1);
     CHECK(after->foreign_keys.empty());
+}
+
+TEST_CASE("operations tell a revision when its host cannot run operations as data",
+          "[operations]") {
+    // An ABI 1 host: its struct ends before run_operation, which the revision must not read.
+    struct Old {
+        static int execute(void*, const char*) { return MIGRATOR_OK; }
+        static int query(void*, const char*, migrator_row_fn, void*) { return MIGRATOR_OK; }
+        static const char* last_error(void*) { return ""; }
+        static void log(void*, int, const char*) {}
+    };
+    migrator_host host{1, static_cast<std::uint32_t>(offsetof(migrator_host, run_operation)),
+                       nullptr, "sqlite", 0, &Old::execute, &Old::query, &Old::last_error,
+                       &Old::log,
+                       // Garbage where an ABI 1 host's struct has ended: never called.
+                       reinterpret_cast<int (*)(void*, const void*, size_t)>(1)};
+    migrator::Context ctx(&host);
+    migrator::Operations op(ctx);
+    CHECK_THROWS_WITH(op.drop_table("item"),
+                      "this migrator cannot run portable operations (its plugin ABI is 1); "
+                      "upgrade migrator");
+}
+
+TEST_CASE("operations run through the host session print their SQL offline and refuse a rebuild",
+          "[operations]") {
+    const std::string dialect = GENERATE("sqlite", "postgresql");
+    std::ostringstream printed;
+    const auto db = migrator::open_offline_database(
+        migrator::DatabaseUrl::parse(dialect == "sqlite" ? "sqlite:///x.db" : "postgresql://h/app"),
+        {}, {}, printed);
+    std::vector<std::string> log;
+    migrator::HostSession session(*db, [&](const std::string& line) { log.push_back(line); });
+    migrator::Context ctx(session.host());
+    migrator::Operations op(ctx);
+    op.create_index(Index("ix_item_note", "item", {"note"}).make_unique());
+    op.rename_table("item", "thing");
+    if (dialect == "sqlite")
+        CHECK_THROWS_WITH(op.drop_column("thing", "note"),
+                          "SQLite cannot drop column note from table thing in place, and the "
+                          "table rebuild that does it must read the table, which an offline run "
+                          "(--sql) cannot: run this revision against the database instead");
+    else
+        CHECK_NOTHROW(op.drop_column("thing", "note"));
+    const std::string sql = printed.str();
+    CHECK_THAT(sql, Catch::Contains("CREATE UNIQUE INDEX \"ix_item_note\" ON \"item\" (\"note\")"));
+    CHECK_THAT(sql, Catch::Contains("ALTER TABLE \"item\" RENAME TO \"thing\""));
+    CHECK((dialect == "sqlite") !=
+          (sql.find("ALTER TABLE \"thing\" DROP COLUMN \"note\"") != std::string::npos));
 }

@@ -5,6 +5,7 @@
 #include <migrator/plugin_abi.h>
 
 #include <cstdint>
+#include <cstddef>
 #include <exception>
 #include <functional>
 #include <migrator/db.hpp>
@@ -45,6 +46,9 @@ private:
     static int query(void* session, const char* sql, migrator_row_fn on_row, void* user);
     static const char* last_error(void* session);
     static void log(void* session, int level, const char* message);
+    /// Decodes one portable operation (untrusted bytes from the plugin), renders it for the
+    /// session's dialect and runs it through execute/query above (so --sql prints it).
+    static int run_operation(void* session, const void* operation, std::size_t operation_size);
 
     Database& db_;
     LogLine log_;

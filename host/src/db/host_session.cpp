@@ -1,6 +1,9 @@
 // The host side of migrator_host: routes a plugin's (or introspection's) calls to a Database.
 #include <migrator/errors.hpp>
 #include <migrator/host_session.hpp>
+#include <migrator/operation_decoding.hpp>
+#include <migrator/revision.hpp>
+#include <migrator/schema_operations.hpp>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -18,6 +21,7 @@ HostSession::HostSession(Database& db, LogLine log)
     host_.query = &HostSession::query;
     host_.last_error = &HostSession::last_error;
     host_.log = &HostSession::log;
+    host_.run_operation = &HostSession::run_operation;
 }
 
 int HostSession::execute(void* opaque, const char* sql) {
@@ -55,6 +59,21 @@ int HostSession::query(void* opaque, const char* sql, migrator_row_fn on_row, vo
         if (!row_failed) return MIGRATOR_OK;
         session.last_error_ = "the revision stopped reading rows with an error";
         return MIGRATOR_ERROR;
+    } catch (const std::exception& e) {
+        session.failed(e);
+    }
+    return MIGRATOR_ERROR;
+}
+
+int HostSession::run_operation(void* opaque, const void* operation, std::size_t operation_size) {
+    auto& session = *static_cast<HostSession*>(opaque);
+    try {
+        const Operation decoded = decode_operation(operation, operation_size);
+        // The rendered statements go through this session's own execute/query, exactly as the
+        // revision's own SQL does: same transaction, same offline printing, same error handling.
+        Context context(&session.host_);
+        SchemaOperations(context).run(decoded);
+        return MIGRATOR_OK;
     } catch (const std::exception& e) {
         session.failed(e);
     }

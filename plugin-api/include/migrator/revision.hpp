@@ -1,16 +1,15 @@
-// migrator revision authoring layer: header-only C++ over plugin_abi.h, compiled into each plugin.
+// migrator revision authoring layer: a thin C++ layer over plugin_abi.h (bodies in
+// src/revision.cpp).
 #ifndef MIGRATOR_REVISION_HPP
 #define MIGRATOR_REVISION_HPP
 
 #include <migrator/plugin_abi.h>
 
-#include <cstring>
-#include <exception>
+#include <cstddef>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 namespace migrator {
@@ -34,45 +33,25 @@ struct Row {
     std::vector<std::optional<std::string>> values;
 
     /// Value of the named column; throws std::out_of_range if there is no such column.
-    const std::optional<std::string>& operator[](std::string_view column) const {
-        for (std::size_t i = 0; i < columns.size(); ++i)
-            if (columns[i] == column) return values[i];
-        throw std::out_of_range("no column named '" + std::string(column) + "' in the result");
-    }
+    const std::optional<std::string>& operator[](std::string_view column) const;
 };
 
-/// The database as a revision sees it during upgrade() or downgrade().
+/// The database as a revision sees it during upgrade() or downgrade(). The bodies live in the
+/// plugin-api support library (src/revision.cpp), compiled once, not into every revision.
 class Context {
 public:
     explicit Context(const migrator_host* host) : host_(host) {}
 
     /// Runs one or more SQL statements; throws SqlError with the database's message.
-    void execute(std::string_view sql) const {
-        const std::string text(sql);
-        if (host_->execute(host_->session, text.c_str()) != MIGRATOR_OK)
-            throw SqlError(host_->last_error(host_->session));
-    }
+    void execute(std::string_view sql) const;
 
     /// Runs a query and returns every row; throws SqlError with the database's message, and
-    /// OfflineQueryError in an offline run.
-    std::vector<Row> query(std::string_view sql) const {
-        RowSink sink;
-        const std::string text(sql);
-        if (host_->query(host_->session, text.c_str(), &collect_row, &sink) != MIGRATOR_OK) {
-            // A row the plugin failed to take (out of memory) fails the query, never loses rows.
-            if (sink.failure) std::rethrow_exception(sink.failure);
-            if (offline()) throw OfflineQueryError(host_->last_error(host_->session));
-            throw SqlError(host_->last_error(host_->session));
-        }
-        return std::move(sink.rows);
-    }
+    /// OfflineQueryError in an offline run. A row the plugin fails to take (out of memory) fails
+    /// the query with that error (MIGRATOR_ROW_FAILED): no row is ever silently lost.
+    std::vector<Row> query(std::string_view sql) const;
 
     /// First column of the first row, std::nullopt for no row or NULL; throws SqlError.
-    std::optional<std::string> scalar(std::string_view sql) const {
-        auto rows = query(sql);
-        if (rows.empty() || rows.front().values.empty()) return std::nullopt;
-        return rows.front().values.front();
-    }
+    std::optional<std::string> scalar(std::string_view sql) const;
 
     /// "sqlite" or "postgresql": lets one revision write dialect-specific SQL.
     std::string_view dialect() const { return host_->dialect; }
@@ -81,56 +60,20 @@ public:
     bool offline() const { return host_->offline != 0; }
 
     /// Writes a line to the migrator output under the running step.
-    void log(std::string_view message) const {
-        const std::string text(message);
-        host_->log(host_->session, MIGRATOR_LOG_INFO, text.c_str());
-    }
+    void log(std::string_view message) const;
 
     /// Hands one encoded portable operation to the host (operations.hpp builds the encoding);
     /// throws SqlError with the host's message, or if the host predates operations as data.
-    void run_operation(const void* operation, std::size_t size) const {
-        if (!MIGRATOR_HOST_HAS(host_, run_operation) || host_->run_operation == nullptr)
-            throw SqlError("this migrator cannot run portable operations (its plugin ABI is " +
-                           std::to_string(host_->abi_version) + "); upgrade migrator");
-        if (host_->run_operation(host_->session, operation, size) != MIGRATOR_OK)
-            throw SqlError(host_->last_error(host_->session));
-    }
+    void run_operation(const void* operation, std::size_t size) const;
 
 private:
-    struct RowSink {
-        std::vector<Row> rows;
-        std::exception_ptr failure;
-    };
-
-    static int collect_row(void* user, int count, const char* const* values,
-                           const char* const* names) {
-        // Runs inside the host's query loop: must not throw across the C boundary.
-        auto& sink = *static_cast<RowSink*>(user);
-        try {
-            Row row;
-            for (int i = 0; i < count; ++i) {
-                row.columns.emplace_back(names[i] ? names[i] : "");
-                row.values.emplace_back(values[i] ? std::optional<std::string>(values[i])
-                                                  : std::nullopt);
-            }
-            sink.rows.push_back(std::move(row));
-            return MIGRATOR_ROW_NEXT;
-        } catch (...) {
-            sink.failure = std::current_exception();
-            return MIGRATOR_ROW_FAILED;
-        }
-    }
-
     const migrator_host* host_;
 };
 
 namespace detail {
 
-inline void copy_error(char* error, std::size_t size, const char* text) {
-    if (error == nullptr || size == 0) return;
-    std::strncpy(error, text, size - 1);
-    error[size - 1] = '\0';
-}
+/// Copies `text` into the host's error buffer, truncated and NUL-terminated.
+void copy_error(char* error, std::size_t size, const char* text) noexcept;
 
 /// Adapts `void fn(Context&)` to the C step signature; no exception leaves the plugin.
 template <void (*Fn)(Context&)>

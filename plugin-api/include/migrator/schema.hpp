@@ -1,17 +1,24 @@
 // migrator schema model: tables, columns, portable types, keys and indexes, as plain values.
-// Header-only and standard-library-only: revisions build them for the portable operations
-// (operations.hpp), introspection (introspection.hpp) returns them, the host diffs them.
+// One definition for both sides: revisions build them for the portable operations (operations.hpp
+// encodes them for the host), the host's introspection returns them and its schema diff compares
+// them. Declarations only: every body lives in the plugin-api support library (src/schema.cpp),
+// so a revision compiles none of the containers' code.
 #ifndef MIGRATOR_SCHEMA_HPP
 #define MIGRATOR_SCHEMA_HPP
 
+#include <initializer_list>
 #include <optional>
 #include <string>
-#include <utility>
+#include <string_view>
 #include <vector>
 
 namespace migrator::schema {
 
-/// The portable type set; `raw` carries a dialect-specific type as written.
+/// Column names as a revision writes them: {"customer_id", "number"}.
+using Names = std::initializer_list<std::string_view>;
+
+/// The portable type set; `raw` carries a dialect-specific type as written. The values are part
+/// of the operation encoding (plugin-api/operation_encoding.md): only ever append.
 enum class TypeKind {
     integer,
     big_integer,
@@ -28,7 +35,7 @@ enum class TypeKind {
     raw,
 };
 
-/// A column type: a portable kind with its parameters, rendered per dialect by operations.hpp.
+/// A column type: a portable kind with its parameters, rendered per dialect by the host.
 struct Type {
     TypeKind kind = TypeKind::text;
     int length = 0;     ///< varchar(length)
@@ -36,77 +43,37 @@ struct Type {
     int scale = 0;
     std::string sql;  ///< TypeKind::raw: the type as the dialect writes it
 
-    static Type integer() { return of(TypeKind::integer); }
-    static Type big_integer() { return of(TypeKind::big_integer); }
-    static Type text() { return of(TypeKind::text); }
-    static Type varchar(int length) { return of(TypeKind::varchar, length); }
-    static Type boolean() { return of(TypeKind::boolean); }
-    static Type real() { return of(TypeKind::real); }
-    static Type double_precision() { return of(TypeKind::double_precision); }
-    static Type numeric(int precision, int scale) {
-        return of(TypeKind::numeric, 0, precision, scale);
-    }
-    static Type date() { return of(TypeKind::date); }
-    static Type timestamp() { return of(TypeKind::timestamp); }
-    static Type blob() { return of(TypeKind::blob); }
-    static Type json() { return of(TypeKind::json); }
-    /// A type outside the portable set, passed to the database as written (e.g. "uuid").
-    static Type raw(std::string sql_text) {
-        Type t = of(TypeKind::raw);
-        t.sql = std::move(sql_text);
-        return t;
-    }
-    /// A type of the given kind and parameters.
-    static Type of(TypeKind kind, int length = 0, int precision = 0, int scale = 0) {
-        Type t;
-        t.kind = kind;
-        t.length = length;
-        t.precision = precision;
-        t.scale = scale;
-        return t;
-    }
+    Type();
+    ~Type();
+    Type(const Type&);
+    Type(Type&&) noexcept;
+    Type& operator=(const Type&);
+    Type& operator=(Type&&) noexcept;
 
-    friend bool operator==(const Type& a, const Type& b) {
-        return a.kind == b.kind && a.length == b.length && a.precision == b.precision &&
-               a.scale == b.scale && a.sql == b.sql;
-    }
+    static Type integer();
+    static Type big_integer();
+    static Type text();
+    static Type varchar(int length);
+    static Type boolean();
+    static Type real();
+    static Type double_precision();
+    static Type numeric(int precision, int scale);
+    static Type date();
+    static Type timestamp();
+    static Type blob();
+    static Type json();
+    /// A type outside the portable set, passed to the database as written (e.g. "uuid").
+    static Type raw(std::string_view sql_text);
+    /// A type of the given kind and parameters.
+    static Type of(TypeKind kind, int length = 0, int precision = 0, int scale = 0);
+
+    friend bool operator==(const Type& a, const Type& b);
     friend bool operator!=(const Type& a, const Type& b) { return !(a == b); }
 };
 
 /// The portable spelling of a type, for people ("VARCHAR(20)", "NUMERIC(10, 2)"); a raw type
-/// as written. What a dialect's SQL says is sql.hpp's render_type.
-inline std::string portable_name(const Type& type) {
-    switch (type.kind) {
-        case TypeKind::integer:
-            return "INTEGER";
-        case TypeKind::big_integer:
-            return "BIGINT";
-        case TypeKind::text:
-            return "TEXT";
-        case TypeKind::varchar:
-            return "VARCHAR(" + std::to_string(type.length) + ")";
-        case TypeKind::boolean:
-            return "BOOLEAN";
-        case TypeKind::real:
-            return "REAL";
-        case TypeKind::double_precision:
-            return "DOUBLE PRECISION";
-        case TypeKind::numeric:
-            return "NUMERIC(" + std::to_string(type.precision) + ", " + std::to_string(type.scale) +
-                   ")";
-        case TypeKind::date:
-            return "DATE";
-        case TypeKind::timestamp:
-            return "TIMESTAMP";
-        case TypeKind::blob:
-            return "BLOB";
-        case TypeKind::json:
-            return "JSON";
-        case TypeKind::raw:
-            return type.sql;
-    }
-    return type.sql;
-}
+/// as written. What a dialect's SQL says is the host's sql::render_type.
+std::string portable_name(const Type& type);
 
 /// One column. `default_sql` is an SQL expression as the dialect writes it ("0", "'new'",
 /// "CURRENT_TIMESTAMP"), not a value.
@@ -118,26 +85,19 @@ struct Column {
     /// SQLite: the INTEGER PRIMARY KEY rowid alias; PostgreSQL: an identity (or serial) column.
     bool autoincrement = false;
 
-    Column() = default;
-    Column(std::string column_name, Type column_type)
-        : name(std::move(column_name)), type(std::move(column_type)) {}
-    Column& not_null() {
-        nullable = false;
-        return *this;
-    }
-    Column& default_value(std::string sql_expression) {
-        default_sql = std::move(sql_expression);
-        return *this;
-    }
-    Column& auto_increment() {
-        autoincrement = true;
-        return *this;
-    }
+    Column();
+    ~Column();
+    Column(const Column&);
+    Column(Column&&) noexcept;
+    Column& operator=(const Column&);
+    Column& operator=(Column&&) noexcept;
+    Column(std::string_view column_name, const Type& column_type);
 
-    friend bool operator==(const Column& a, const Column& b) {
-        return a.name == b.name && a.type == b.type && a.nullable == b.nullable &&
-               a.default_sql == b.default_sql && a.autoincrement == b.autoincrement;
-    }
+    Column& not_null();
+    Column& default_value(std::string_view sql_expression);
+    Column& auto_increment();
+
+    friend bool operator==(const Column& a, const Column& b);
     friend bool operator!=(const Column& a, const Column& b) { return !(a == b); }
 };
 
@@ -148,22 +108,17 @@ struct ColumnChange {
     /// Set to std::nullopt inside to drop the default.
     std::optional<std::optional<std::string>> new_default;
 
-    ColumnChange& type(Type t) {
-        new_type = std::move(t);
-        return *this;
-    }
-    ColumnChange& nullable(bool allow_null) {
-        new_nullable = allow_null;
-        return *this;
-    }
-    ColumnChange& default_value(std::string sql_expression) {
-        new_default = std::optional<std::string>(std::move(sql_expression));
-        return *this;
-    }
-    ColumnChange& drop_default() {
-        new_default = std::optional<std::string>();
-        return *this;
-    }
+    ColumnChange();
+    ~ColumnChange();
+    ColumnChange(const ColumnChange&);
+    ColumnChange(ColumnChange&&) noexcept;
+    ColumnChange& operator=(const ColumnChange&);
+    ColumnChange& operator=(ColumnChange&&) noexcept;
+
+    ColumnChange& type(const Type& t);
+    ColumnChange& nullable(bool allow_null);
+    ColumnChange& default_value(std::string_view sql_expression);
+    ColumnChange& drop_default();
 };
 
 /// A foreign key. `name` may be empty (the database picks one; SQLite does not report it).
@@ -177,27 +132,30 @@ struct ForeignKey {
     std::string on_delete;
     std::string on_update;
 
+    ForeignKey();
+    ~ForeignKey();
+    ForeignKey(const ForeignKey&);
+    ForeignKey(ForeignKey&&) noexcept;
+    ForeignKey& operator=(const ForeignKey&);
+    ForeignKey& operator=(ForeignKey&&) noexcept;
+    /// ForeignKey{"fk_a_t", {"t_id"}, "t", {"id"}, "CASCADE", ""}, as make() below.
+    ForeignKey(std::string_view key_name, Names key_columns, std::string_view referred,
+               Names referred_key, std::string_view delete_action = {},
+               std::string_view update_action = {});
+
     /// A foreign key in one expression: ForeignKey::make("fk_a_t", {"t_id"}, "t", {"id"},
     /// "CASCADE"). Empty referred columns mean the referred table's primary key.
-    static ForeignKey make(std::string key_name, std::vector<std::string> key_columns,
-                           std::string referred, std::vector<std::string> referred_key,
-                           std::string delete_action = "", std::string update_action = "") {
-        ForeignKey key;
-        key.name = std::move(key_name);
-        key.columns = std::move(key_columns);
-        key.referred_table = std::move(referred);
-        key.referred_columns = std::move(referred_key);
-        key.on_delete = std::move(delete_action);
-        key.on_update = std::move(update_action);
-        return key;
-    }
+    static ForeignKey make(std::string_view key_name, Names key_columns, std::string_view referred,
+                           Names referred_key, std::string_view delete_action = {},
+                           std::string_view update_action = {});
+    /// The same with the columns in vectors.
+    static ForeignKey make(std::string_view key_name, const std::vector<std::string>& key_columns,
+                           std::string_view referred, const std::vector<std::string>& referred_key,
+                           std::string_view delete_action = {},
+                           std::string_view update_action = {});
 
     /// Same constraint, names aside (SQLite does not keep foreign key names).
-    bool same_as(const ForeignKey& other) const {
-        return columns == other.columns && referred_table == other.referred_table &&
-               referred_columns == other.referred_columns && on_delete == other.on_delete &&
-               on_update == other.on_update;
-    }
+    bool same_as(const ForeignKey& other) const;
 };
 
 /// A UNIQUE constraint declared with the table (not a unique index). `name` may be empty.
@@ -205,13 +163,20 @@ struct UniqueConstraint {
     std::string name;
     std::vector<std::string> columns;
 
+    UniqueConstraint();
+    ~UniqueConstraint();
+    UniqueConstraint(const UniqueConstraint&);
+    UniqueConstraint(UniqueConstraint&&) noexcept;
+    UniqueConstraint& operator=(const UniqueConstraint&);
+    UniqueConstraint& operator=(UniqueConstraint&&) noexcept;
+    /// UniqueConstraint{"uq_t_a", {"a"}}, as make() below.
+    UniqueConstraint(std::string_view constraint_name, Names names);
+
     /// A unique constraint in one expression: UniqueConstraint::make("uq_t_a", {"a"}).
-    static UniqueConstraint make(std::string constraint_name, std::vector<std::string> names) {
-        UniqueConstraint constraint;
-        constraint.name = std::move(constraint_name);
-        constraint.columns = std::move(names);
-        return constraint;
-    }
+    static UniqueConstraint make(std::string_view constraint_name, Names names);
+    /// The same with the columns in a vector.
+    static UniqueConstraint make(std::string_view constraint_name,
+                                 const std::vector<std::string>& names);
 };
 
 /// An index created with CREATE [UNIQUE] INDEX (not one backing a key or UNIQUE constraint).
@@ -221,15 +186,17 @@ struct Index {
     std::vector<std::string> columns;
     bool unique = false;
 
-    Index() = default;
-    Index(std::string index_name, std::string table_name, std::vector<std::string> index_columns)
-        : name(std::move(index_name)),
-          table(std::move(table_name)),
-          columns(std::move(index_columns)) {}
-    Index& make_unique() {
-        unique = true;
-        return *this;
-    }
+    Index();
+    ~Index();
+    Index(const Index&);
+    Index(Index&&) noexcept;
+    Index& operator=(const Index&);
+    Index& operator=(Index&&) noexcept;
+    Index(std::string_view index_name, std::string_view table_name, Names index_columns);
+    Index(std::string_view index_name, std::string_view table_name,
+          const std::vector<std::string>& index_columns);
+
+    Index& make_unique();
 };
 
 /// A table: columns in order, its primary key (column names, empty for none), and the
@@ -241,31 +208,22 @@ struct Table {
     std::vector<UniqueConstraint> unique_constraints;
     std::vector<ForeignKey> foreign_keys;
 
-    Table() = default;
-    explicit Table(std::string table_name) : name(std::move(table_name)) {}
-    Table& column(Column c) {
-        columns.push_back(std::move(c));
-        return *this;
-    }
-    Table& primary_key(std::vector<std::string> column_names) {
-        primary_key_columns = std::move(column_names);
-        return *this;
-    }
-    Table& unique(UniqueConstraint constraint) {
-        unique_constraints.push_back(std::move(constraint));
-        return *this;
-    }
-    Table& foreign_key(ForeignKey key) {
-        foreign_keys.push_back(std::move(key));
-        return *this;
-    }
+    Table();
+    ~Table();
+    Table(const Table&);
+    Table(Table&&) noexcept;
+    Table& operator=(const Table&);
+    Table& operator=(Table&&) noexcept;
+    explicit Table(std::string_view table_name);
+
+    Table& column(const Column& c);
+    Table& primary_key(Names column_names);
+    Table& primary_key(const std::vector<std::string>& column_names);
+    Table& unique(const UniqueConstraint& constraint);
+    Table& foreign_key(const ForeignKey& key);
 
     /// The named column, or nullptr.
-    const Column* find_column(const std::string& column_name) const {
-        for (const auto& c : columns)
-            if (c.name == column_name) return &c;
-        return nullptr;
-    }
+    const Column* find_column(std::string_view column_name) const;
 };
 
 /// A whole schema as introspection sees it: the application's tables and their indexes, each
@@ -274,11 +232,15 @@ struct Schema {
     std::vector<Table> tables;
     std::vector<Index> indexes;
 
-    const Table* find_table(const std::string& table_name) const {
-        for (const auto& t : tables)
-            if (t.name == table_name) return &t;
-        return nullptr;
-    }
+    Schema();
+    ~Schema();
+    Schema(const Schema&);
+    Schema(Schema&&) noexcept;
+    Schema& operator=(const Schema&);
+    Schema& operator=(Schema&&) noexcept;
+
+    /// The named table, or nullptr.
+    const Table* find_table(std::string_view table_name) const;
 };
 
 }  // namespace migrator::schema

@@ -1,6 +1,7 @@
 // migrator SQL text per dialect: quoting and the portable types, pure functions over schema.hpp.
-// Header-only and standard-library-only; operations.hpp and introspection.hpp build on it, and
-// tests compare its text without a database.
+// Host-only (a revision never compiles it: its operations cross the boundary as data); the
+// portable operations (schema_operations.hpp) and introspection build on it, and tests compare
+// its text without a database.
 #ifndef MIGRATOR_SQL_HPP
 #define MIGRATOR_SQL_HPP
 

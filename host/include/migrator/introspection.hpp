@@ -1,6 +1,7 @@
 // migrator introspection: reads tables, keys and indexes back from the catalog into schema.hpp
-// values, over a Context. Header-only; the one piece of introspection code in migrator, used by the
-// SQLite table rebuild of operations.hpp and by the host, which builds a Context over its database.
+// values, over a Context. Host-only; the one piece of introspection code in migrator, used by the
+// SQLite table rebuild of schema_operations.hpp and by schema comparison, each over a Context on
+// the host's own session.
 #ifndef MIGRATOR_INTROSPECTION_HPP
 #define MIGRATOR_INTROSPECTION_HPP
 

@@ -1,0 +1,37 @@
+// The bodies of the revision authoring layer (revision.hpp): compiled once into the plugin-api
+// support library that every plugin links, so a revision compiles only its own code. Queries are
+// in revision_query.cpp, an object file of its own that a revision which never queries leaves out.
+#include <cstring>
+#include <migrator/revision.hpp>
+
+namespace migrator {
+
+void Context::execute(std::string_view sql) const {
+    const std::string text(sql);
+    if (host_->execute(host_->session, text.c_str()) != MIGRATOR_OK)
+        throw SqlError(host_->last_error(host_->session));
+}
+
+void Context::log(std::string_view message) const {
+    const std::string text(message);
+    host_->log(host_->session, MIGRATOR_LOG_INFO, text.c_str());
+}
+
+void Context::run_operation(const void* operation, std::size_t size) const {
+    if (!MIGRATOR_HOST_HAS(host_, run_operation) || host_->run_operation == nullptr)
+        throw SqlError("this migrator cannot run portable operations (its plugin ABI is " +
+                       std::to_string(host_->abi_version) + "); upgrade migrator");
+    if (host_->run_operation(host_->session, operation, size) != MIGRATOR_OK)
+        throw SqlError(host_->last_error(host_->session));
+}
+
+namespace detail {
+
+void copy_error(char* error, std::size_t size, const char* text) noexcept {
+    if (error == nullptr || size == 0) return;
+    std::strncpy(error, text, size - 1);
+    error[size - 1] = '\0';
+}
+
+}  // namespace detail
+}  // namespace migrator
