@@ -4,8 +4,8 @@
 
 #include <migrator/plugin_abi.h>
 
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <migrator/db.hpp>

@@ -103,11 +103,14 @@ extern "C" {
 #define MIGRATOR_PLATFORM \
     MIGRATOR_PLATFORM_MACHINE "-" MIGRATOR_PLATFORM_CLASS "-" MIGRATOR_PLATFORM_BYTE_ORDER
 
-/* What a row callback returns. */
-#define MIGRATOR_ROW_NEXT 0   /* receive the next row */
-#define MIGRATOR_ROW_STOP 1   /* stop early; the query still returns MIGRATOR_OK */
-#define MIGRATOR_ROW_FAILED 2 /* ABI 2: fail the query (MIGRATOR_ERROR); for an ABI 1 plugin, any
-                                 non-zero value means MIGRATOR_ROW_STOP */
+/*
+ * What a row callback returns: NEXT receives the next row; STOP stops early, and the query still
+ * returns MIGRATOR_OK; FAILED (ABI 2) fails the query, which returns MIGRATOR_ERROR. For a plugin
+ * built for ABI 1, any non-zero value means STOP.
+ */
+#define MIGRATOR_ROW_NEXT 0
+#define MIGRATOR_ROW_STOP 1
+#define MIGRATOR_ROW_FAILED 2
 
 /*
  * Called once per result row. values[i] is NULL for an SQL NULL; every value is text.
@@ -143,7 +146,7 @@ typedef struct migrator_host {
 
 /* True when the host that handed over `host` has the named field (it is ABI 2 or later for a
    field added in ABI 2): read a field added after version 1 only where this holds. */
-#define MIGRATOR_HOST_HAS(host, field)                                                          \
+#define MIGRATOR_HOST_HAS(host, field) \
     ((host)->struct_size >= offsetof(migrator_host, field) + sizeof((host)->field))
 
 /*
