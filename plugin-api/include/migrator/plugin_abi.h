@@ -18,7 +18,9 @@
  * A plugin file carries two things:
  *   1. a read-only ELF section named MIGRATOR_METADATA_SECTION holding the metadata text
  *      (see below); the host reads it from the file without loading the plugin;
- *   2. one exported function, MIGRATOR_ENTRY_SYMBOL, returning a migrator_plugin.
+ *   2. one exported function, MIGRATOR_ENTRY_SYMBOL, returning a migrator_plugin whose metadata
+ *      points at that section (which also keeps the section in a plugin linked with
+ *      --gc-sections, as migrator_add_revision links them).
  *
  * Metadata text: NUL-terminated UTF-8, one "key=value" per line, first line
  * MIGRATOR_METADATA_MAGIC.
