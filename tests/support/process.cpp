@@ -150,4 +150,12 @@ std::vector<std::string> lines_of(const std::string& text) {
     return lines;
 }
 
+std::size_t count_of(const std::string& text, const std::string& needle) {
+    std::size_t count = 0;
+    for (auto at = text.find(needle); at != std::string::npos && !needle.empty();
+         at = text.find(needle, at + needle.size()))
+        ++count;
+    return count;
+}
+
 }  // namespace testing

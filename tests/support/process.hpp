@@ -58,6 +58,9 @@ private:
 /// Lines of `text`, without the trailing newline characters.
 std::vector<std::string> lines_of(const std::string& text);
 
+/// How many times `needle` occurs in `text` (not overlapping).
+std::size_t count_of(const std::string& text, const std::string& needle);
+
 }  // namespace testing
 
 #endif  // MIGRATOR_TEST_PROCESS_HPP

@@ -10,14 +10,16 @@
 namespace migrator::detail {
 namespace {
 
-/// Runs `action`, prefixing the sentence of any DatabaseError with `context` (a LockError or a
-/// DatabaseStorageError stays one, so that the CLI and the runner still tell them apart).
+/// Runs `action`, prefixing the sentence of any DatabaseError with `context` (a
+/// DatabaseStorageError stays one, so that the CLI and the runner still tell them apart). A
+/// LockError passes unchanged: its sentence already names the database, the holder and what to do,
+/// and the table being read is not what the user waited for.
 template <typename Action>
 decltype(auto) with_context(const std::string& context, Action&& action) {
     try {
         return std::forward<Action>(action)();
-    } catch (const LockError& e) {
-        throw LockError(context + ": " + e.what());
+    } catch (const LockError&) {
+        throw;
     } catch (const DatabaseStorageError& e) {
         throw DatabaseStorageError(context + ": " + e.what());
     } catch (const DatabaseError& e) {
