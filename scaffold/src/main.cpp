@@ -1,6 +1,7 @@
 // scaffold: stamps new revision projects (scaffold new "message", or --autogenerate from the
 // database and schema.sql) under revisions/, merge revisions (scaffold merge heads), and
 // standalone plugin projects (scaffold init DIR).
+#include <migrator/plugin_abi.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -8,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <migrator/command_line_errors.hpp>
 #include <migrator/database_url.hpp>
 #include <migrator/errors.hpp>
 #include <migrator/scaffold.hpp>
@@ -107,6 +109,8 @@ int run_init(const std::string& dir_text) {
 
 int main(int argc, char** argv) {
     CLI::App app{"scaffold: stamps new migrator revision projects"};
+    app.set_version_flag("--version", std::string("scaffold " MIGRATOR_VERSION ", plugin-api ") +
+                                          MIGRATOR_PLUGIN_API_VERSION);
     app.require_subcommand(1);
 
     scaffold::NewCommandLine line;
@@ -137,7 +141,7 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e) == 0 ? 0 : 2;
+        return migrator::report_command_line_error(app, e, "scaffold");
     }
     if (init->parsed()) {
         try {

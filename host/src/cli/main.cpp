@@ -2,8 +2,10 @@
 #include <migrator/plugin_abi.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <functional>
 #include <iostream>
+#include <migrator/command_line_errors.hpp>
 #include <migrator/database_url.hpp>
 #include <migrator/errors.hpp>
 #include <migrator/plugins.hpp>
@@ -85,10 +87,20 @@ int main(int argc, char** argv) {
         "--version-table-schema", options.version_schema,
         "Schema of the version and history tables (PostgreSQL; default: the connection's "
         "current schema)");
+    // The options in seconds: a number, 0 or more (CLI11's NonNegativeNumber names its range
+    // with the largest double in full).
+    const CLI::Validator seconds(
+        [](const std::string& text) {
+            double value = -1;
+            return CLI::detail::lexical_cast(text, value) && value >= 0
+                       ? std::string()
+                       : "'" + text + "' is not a number of seconds (0 or more)";
+        },
+        "SECONDS");
     auto* lock_timeout =
         app.add_option("--lock-timeout", options.lock_timeout_seconds,
                        "Seconds to wait for another migrator's lock before giving up (default 60)")
-            ->check(CLI::NonNegativeNumber);
+            ->check(seconds);
     bool no_permission_check = false;
     app.add_flag("--no-permission-check", no_permission_check,
                  "Load plugins even if they or the versions directory are writable by group or "
@@ -97,12 +109,12 @@ int main(int argc, char** argv) {
         app.add_option("--statement-timeout", options.statement_timeout_seconds,
                        "Seconds one SQL statement may run before it fails, rolling its revision "
                        "back (default 0: no limit)")
-            ->check(CLI::NonNegativeNumber);
+            ->check(seconds);
     auto* step_timeout =
         app.add_option("--step-timeout", options.step_timeout_seconds,
                        "Seconds one revision may run before migrator stops with status 10, "
                        "without committing it (default 0: no limit)")
-            ->check(CLI::NonNegativeNumber);
+            ->check(seconds);
     std::string config_file;
     app.add_option("--config", config_file,
                    "Settings file (default: $MIGRATOR_CONFIG, then ./migrator.ini if present)");
@@ -234,8 +246,20 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        const int status = app.exit(e);
-        return status == 0 ? exit_ok : exit_usage;
+        return report_command_line_error(app, e, "migrator") == 0 ? exit_ok : exit_usage;
+    }
+    // --json where a command has no JSON output is refused, never silently ignored.
+    if (options.json) {
+        const std::vector<std::string> json_commands{"history",  "current", "heads",
+                                                     "branches", "show",    "check"};
+        for (const CLI::App* sub : app.get_subcommands()) {
+            if (std::find(json_commands.begin(), json_commands.end(), sub->get_name()) ==
+                json_commands.end()) {
+                std::cerr << "error: --json is not available for '" << sub->get_name()
+                          << "'; it is for history, current, heads, branches, show and check\n";
+                return exit_usage;
+            }
+        }
     }
     return report_errors([&] {
         const GivenOnCommandLine given{version_table->count() > 0,     version_schema->count() > 0,
