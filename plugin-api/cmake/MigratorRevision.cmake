@@ -24,6 +24,7 @@
 # a bundle of that versions directory carries it too.
 
 include("${CMAKE_CURRENT_LIST_DIR}/MigratorBundle.cmake")
+include("${CMAKE_CURRENT_LIST_DIR}/sign_plugins.cmake")  # MIGRATOR_SIGNING_KEY: sign each build
 
 function(migrator_add_revision source)
   set(MIGRATOR_REVISION_CMAKE_DIR "${CMAKE_CURRENT_FUNCTION_LIST_DIR}")
@@ -68,6 +69,7 @@ function(migrator_add_revision source)
     VERBATIM)
 
   _migrator_record_versions_target(${ARG_TARGET} "${ARG_OUTPUT_DIRECTORY}")
+  migrator_sign_revision(${ARG_TARGET} "${ARG_OUTPUT_DIRECTORY}")  # sign_plugins.cmake
 endfunction()
 
 function(migrator_add_schema_file file)
