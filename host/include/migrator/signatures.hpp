@@ -113,6 +113,7 @@ private:
     std::string dir_;
     std::vector<SignatureFile> files_;
     std::vector<std::string> file_names_;
+    std::vector<std::string> signers_;  ///< the base64 of each file's key
     /// Where a plugin name is listed: (index in files_, index in its entries).
     using Place = std::pair<std::size_t, std::size_t>;
     std::unordered_map<std::string, Place> trusted_;

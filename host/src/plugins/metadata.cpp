@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <exception>
+#include <future>
 #include <map>
 #include <memory>
 #include <migrator/errors.hpp>
@@ -285,6 +286,20 @@ std::vector<PluginFile> scan_versions_dir(const std::filesystem::path& dir, Perm
                           std::strerror(errno) + ")");
     open.release();  // closedir closes it now
     const int dir_fd = ::dirfd(listing.get());
+
+    // With trusted keys, the signature files are read and checked (one signature over a file of
+    // about 190 bytes per plugin) on another thread while this one lists the directory.
+    std::future<std::unique_ptr<DirectorySignatures>> pending_signatures;
+    const auto read_signatures = [&] {
+        return std::make_unique<DirectorySignatures>(dir_fd, absolute_dir.string(), trusted_keys);
+    };
+    if (!trusted_keys.empty()) {
+        try {
+            pending_signatures = std::async(std::launch::async, read_signatures);
+        } catch (const std::system_error&) {
+            pending_signatures = std::async(std::launch::deferred, read_signatures);
+        }
+    }
 
     std::vector<std::string> names;
     while (true) {

@@ -291,6 +291,7 @@ DirectorySignatures::DirectorySignatures(int dir_fd, const std::string& dir,
                               "was signed");
         const bool is_trusted =
             std::find(trusted.begin(), trusted.end(), parsed.key) != trusted.end();
+        signers_.push_back(parsed.key.base64());
         files_.push_back(std::move(parsed));
         file_names_.push_back(path);
         const std::size_t index = files_.size() - 1;
@@ -317,7 +318,7 @@ PluginSignature DirectorySignatures::find(const std::string& name) const {
         const auto [file, entry] = found->second;
         result.entry = &files_[file].entries[entry];
         result.signature_file = file_names_[file];
-        result.signer = files_[file].key.base64();
+        result.signer = signers_[file];
     } else if (const auto other = untrusted_.find(name); other != untrusted_.end()) {
         result.signature_file = file_names_[other->second.first];
         result.untrusted_signer = files_[other->second.first].key.base64();
@@ -339,7 +340,7 @@ std::string DirectorySignatures::require_signed(const std::string& name, const s
                           " lists it (a plugin added or renamed after signing; sign it with "
                           "scaffold sign, or remove it)");
     }
-    if (sha256_hex(section) != signature.entry->metadata_sha256)
+    if (signature.entry->metadata_sha256 != sha256_hex(section))
         throw PluginError("plugin file " + path +
                           " does not match its signature: its metadata differ from the metadata "
                           "signed for it in " +
