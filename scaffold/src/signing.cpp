@@ -61,7 +61,7 @@ SignedEntry entry_of(const fs::path& plugin) {
         const auto size = static_cast<std::uint64_t>(status.st_size);
         entry.file_sha256 = read_plugin_seal(fd, size, name);
         const std::string section = read_elf_section(fd, size, name, MIGRATOR_METADATA_SECTION);
-        entry.metadata_sha256 = sha256_hex(section);
+        entry.metadata_digest = metadata_digest_hex(section);
         entry.revision_id = parse_metadata(section, name).id;
     } catch (...) {
         ::close(fd);

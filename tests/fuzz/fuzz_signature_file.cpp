@@ -16,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const migrator::SignatureFile parsed = migrator::parse_signature_file(text, "fuzz");
         for (const auto& entry : parsed.entries) {
             // Every accepted entry is well formed: what the host compares and names in messages.
-            if (entry.file_sha256.size() != 64 || entry.metadata_sha256.size() != 64 ||
+            if (entry.file_sha256.size() != 64 || entry.metadata_digest.size() != 64 ||
                 entry.name.empty() || entry.name.find('/') != std::string::npos ||
                 entry.name.find('\n') != std::string::npos) {
                 std::fprintf(stderr, "a malformed entry was accepted\n");

@@ -28,7 +28,7 @@ TEST_CASE("a signature file signed with a key pair verifies with its public key 
     REQUIRE(parsed.entries.size() == 2);
     CHECK(parsed.entries[1].name == "b2 with a space.so");
     CHECK(parsed.entries[1].revision_id == "b2b2b2b2b2b2");
-    CHECK(parsed.entries[0].metadata_sha256 == hex('b'));
+    CHECK(parsed.entries[0].metadata_digest == hex('b'));
 }
 
 TEST_CASE("any changed byte of a signature file's signed part fails its signature",

@@ -55,7 +55,9 @@ KeyPairText generate_key_pair();
 /// One plugin a signature file vouches for.
 struct SignedEntry {
     std::string file_sha256;  ///< the digest its integrity seal records (of every byte before it)
-    std::string metadata_sha256;  ///< SHA-256 of its metadata section, as read_elf_section reads it
+    /// BLAKE2b-256 (hexadecimal) of its metadata section, as read_elf_section reads it: checked
+    /// for every plugin a command reads, so the fastest hash libsodium has.
+    std::string metadata_digest;
     std::string revision_id;
     std::string name;  ///< its file name in the versions directory (no '/')
 };
@@ -79,6 +81,10 @@ std::string render_signature_file(const std::vector<SignedEntry>& entries,
 
 /// SHA-256 of `bytes` in lowercase hexadecimal.
 std::string sha256_hex(std::string_view bytes);
+
+/// The metadata digest of a signature file's entries: BLAKE2b-256 of `section`, in lowercase
+/// hexadecimal.
+std::string metadata_digest_hex(std::string_view section);
 
 /// What a versions directory's signature files, checked against the trusted keys, say of one
 /// plugin file name.

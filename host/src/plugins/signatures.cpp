@@ -159,6 +159,17 @@ std::string sha256_hex(std::string_view bytes) {
     return std::string(hex, 2 * crypto_hash_sha256_BYTES);
 }
 
+std::string metadata_digest_hex(std::string_view section) {
+    init_sodium();
+    unsigned char digest[32];
+    crypto_generichash(digest, sizeof digest,
+                       reinterpret_cast<const unsigned char*>(section.data()), section.size(),
+                       nullptr, 0);
+    char hex[2 * sizeof digest + 1];
+    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+    return std::string(hex, 2 * sizeof digest);
+}
+
 SignatureFile parse_signature_file(std::string_view text, const std::string& file) {
     init_sodium();
     const auto malformed = [&file](const std::string& what) {
@@ -199,7 +210,7 @@ SignatureFile parse_signature_file(std::string_view text, const std::string& fil
     while (!rest.empty()) {
         const std::string_view line = next_line("a final newline");
         ++line_number;
-        // "<file sha256> <metadata sha256> <revision id> <file name>"; the name is the rest.
+        // "<file sha256> <metadata BLAKE2b-256> <revision id> <file name>"; the name is the rest.
         const auto where = " (line " + std::to_string(line_number) + ")";
         const std::size_t first = line.find(' ');
         const std::size_t second =
@@ -207,14 +218,14 @@ SignatureFile parse_signature_file(std::string_view text, const std::string& fil
         const std::size_t third =
             second == std::string_view::npos ? second : line.find(' ', second + 1);
         if (third == std::string_view::npos)
-            throw malformed("a plugin line is not '<sha256> <metadata sha256> <id> <file>'" +
+            throw malformed("a plugin line is not '<sha256> <metadata blake2b> <id> <file>'" +
                             where);
         SignedEntry entry;
         entry.file_sha256 = std::string(line.substr(0, first));
-        entry.metadata_sha256 = std::string(line.substr(first + 1, second - first - 1));
+        entry.metadata_digest = std::string(line.substr(first + 1, second - first - 1));
         entry.revision_id = std::string(line.substr(second + 1, third - second - 1));
         entry.name = std::string(line.substr(third + 1));
-        if (!is_hex64(entry.file_sha256) || !is_hex64(entry.metadata_sha256))
+        if (!is_hex64(entry.file_sha256) || !is_hex64(entry.metadata_digest))
             throw malformed("a digest is not 64 lowercase hexadecimal digits" + where);
         if (!is_revision_id(entry.revision_id))
             throw malformed("a revision id is not 1 to 32 characters of [0-9A-Za-z_]" + where);
@@ -242,7 +253,7 @@ std::string render_signature_file(const std::vector<SignedEntry>& entries,
     crypto_sign_ed25519_sk_to_pk(key.bytes.data(), secret_key);
     std::string body;
     for (const auto& entry : entries)
-        body += entry.file_sha256 + " " + entry.metadata_sha256 + " " + entry.revision_id + " " +
+        body += entry.file_sha256 + " " + entry.metadata_digest + " " + entry.revision_id + " " +
                 entry.name + "\n";
     const std::string key_line = "key " + key.base64();
     const std::string message = signed_message(key_line, body);
@@ -303,7 +314,7 @@ DirectorySignatures::DirectorySignatures(int dir_fd, const std::string& dir,
             if (inserted || !is_trusted) continue;
             const SignedEntry& other = files_[found->second.first].entries[found->second.second];
             if (other.file_sha256 != entry.file_sha256 ||
-                other.metadata_sha256 != entry.metadata_sha256)
+                other.metadata_digest != entry.metadata_digest)
                 throw PluginError("plugin file " + prefix + entry.name +
                                   " is listed differently by signature files " +
                                   file_names_[found->second.first] + " and " + path +
@@ -340,7 +351,7 @@ std::string DirectorySignatures::require_signed(const std::string& name, const s
                           " lists it (a plugin added or renamed after signing; sign it with "
                           "scaffold sign, or remove it)");
     }
-    if (signature.entry->metadata_sha256 != sha256_hex(section))
+    if (signature.entry->metadata_digest != metadata_digest_hex(section))
         throw PluginError("plugin file " + path +
                           " does not match its signature: its metadata differ from the metadata "
                           "signed for it in " +
