@@ -21,6 +21,7 @@
 #include <iostream>
 #include <iterator>
 #include <migrator/plugins.hpp>
+#include <migrator/signatures.hpp>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -147,10 +148,22 @@ void write_clones(const fs::path& template_file, const fs::path& out, std::uint6
                                  " exactly once");
     fs::create_directories(out);
     std::string copy = bytes;
+    // A sealed template gives sealed copies: each seal is computed anew over the copy's bytes,
+    // so the copies load and can be signed (bench/signing).
+    const std::string seal_magic = "\n" MIGRATOR_SEAL_MAGIC;
+    const std::size_t seal_size = seal_magic.size() + 64 + 1;
+    const bool sealed = bytes.size() > seal_size &&
+                        bytes.compare(bytes.size() - seal_size, seal_magic.size(), seal_magic) == 0;
     for (std::uint64_t i = first; i <= last; ++i) {
         const std::string text = rewritten_metadata(original, i);
         std::copy(text.begin(), text.end(), copy.begin() + static_cast<std::ptrdiff_t>(at));
-        write_all(out / (stem(i) + ".so"), copy);
+        if (sealed) {
+            const std::string_view body(copy.data(), copy.size() - seal_size);
+            write_all(out / (stem(i) + ".so"),
+                      std::string(body) + seal_magic + migrator::sha256_hex(body) + "\n");
+        } else {
+            write_all(out / (stem(i) + ".so"), copy);
+        }
     }
 }
 

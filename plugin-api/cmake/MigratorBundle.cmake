@@ -69,6 +69,13 @@ function(migrator_add_bundle)
     endif()
   endif()
 
+  # With a signing key (sign_plugins.cmake), the bundled plugins are signed after they are resealed.
+  _migrator_signing_key(signing_key)
+  set(signing_program "")
+  if(signing_key)
+    _migrator_scaffold_program(signing_program signing_target)
+  endif()
+
   # The plugin list is read at generate time from a target property, so that revisions added
   # after this call (in later subdirectories) are bundled too.
   set(manifest "${CMAKE_CURRENT_BINARY_DIR}/${ARG_NAME}_bundle_$<CONFIG>.cmake")
@@ -79,6 +86,9 @@ function(migrator_add_bundle)
     VERBATIM)
   if(program_target)
     add_dependencies(${ARG_NAME} ${program_target})
+  endif()
+  if(signing_key AND signing_target)
+    add_dependencies(${ARG_NAME} ${signing_target})
   endif()
   set_target_properties(${ARG_NAME} PROPERTIES
     MIGRATOR_BUNDLE_VERSIONS_DIR "${versions_dir}"
@@ -98,6 +108,8 @@ set(FILES [==[$<TARGET_PROPERTY:${ARG_NAME},MIGRATOR_BUNDLE_FILES>]==])
 set(DESTINATION [==[${destination}]==])
 set(ARCHIVE [==[${archive}]==])
 set(STRIP [==[${strip}]==])
+set(SIGNING_KEY [==[${signing_key}]==])
+set(SCAFFOLD [==[${signing_program}]==])
 ")
 endfunction()
 

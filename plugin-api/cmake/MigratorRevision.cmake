@@ -24,6 +24,7 @@
 # a bundle of that versions directory carries it too.
 
 include("${CMAKE_CURRENT_LIST_DIR}/MigratorBundle.cmake")
+include("${CMAKE_CURRENT_LIST_DIR}/sign_plugins.cmake")  # MIGRATOR_SIGNING_KEY: sign each build
 
 # How revision plugins are linked, decided once per build folder (cached):
 # - --gc-sections drops every function of the support library (compiled one per section) that the
@@ -99,6 +100,7 @@ function(migrator_add_revision source)
     VERBATIM)
 
   _migrator_record_versions_target(${ARG_TARGET} "${ARG_OUTPUT_DIRECTORY}")
+  migrator_sign_revision(${ARG_TARGET} "${ARG_OUTPUT_DIRECTORY}")  # sign_plugins.cmake
 endfunction()
 
 function(migrator_add_schema_file file)

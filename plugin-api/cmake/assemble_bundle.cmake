@@ -70,6 +70,14 @@ endif()
 if(FILES)
   file(COPY ${FILES} DESTINATION "${DESTINATION}/versions")
 endif()
+# Last: the signature file lists the bytes that ship (sign_plugins.cmake).
+if(SIGNING_KEY AND count GREATER 0)
+  execute_process(COMMAND "${SCAFFOLD}" sign --key "${SIGNING_KEY}" ${bundled_plugins}
+                  RESULT_VARIABLE status ERROR_VARIABLE sign_error OUTPUT_QUIET)
+  if(NOT status EQUAL 0)
+    message(FATAL_ERROR "cannot sign the bundled revision plugins: ${sign_error}")
+  endif()
+endif()
 
 get_filename_component(archive_dir "${ARCHIVE}" DIRECTORY)
 file(MAKE_DIRECTORY "${archive_dir}")

@@ -16,6 +16,7 @@
 #include <optional>
 
 #include "project_template.hpp"
+#include "signing.hpp"
 
 namespace {
 
@@ -138,6 +139,26 @@ int main(int argc, char** argv) {
         "init", "Create a standalone revision project that builds against the installed migrator");
     init->add_option("dir", init_dir, "Folder to create (new or empty)")->required();
 
+    std::string keygen_dir;
+    auto* keygen = app.add_subcommand(
+        "keygen",
+        "Write an Ed25519 key pair for signing revisions: DIR/migrator-signing.key "
+        "(secret, mode 0600) and DIR/migrator-signing.pub (trust it in migrator)");
+    keygen->add_option("dir", keygen_dir, "Folder to write the two files into")->required();
+    std::string key_file = environment("MIGRATOR_SIGNING_KEY");
+    std::string signature_name;
+    std::vector<std::string> sign_paths;
+    auto* sign = app.add_subcommand(
+        "sign", "Sign prebuilt plugins: writes the signature file of their directory");
+    sign->add_option("--key", key_file,
+                     "Secret key file from scaffold keygen (default: $MIGRATOR_SIGNING_KEY)");
+    sign->add_option("--output", signature_name,
+                     "Name of the signature file in that directory (default: "
+                     "migrator.signatures; it must end in .signatures)");
+    sign->add_option("paths", sign_paths,
+                     "A versions directory (every .so in it), or plugin files of one directory")
+        ->required();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -146,6 +167,26 @@ int main(int argc, char** argv) {
     if (init->parsed()) {
         try {
             return run_init(init_dir);
+        } catch (const std::exception& e) {
+            std::cerr << "error: " << e.what() << '\n';
+            return 1;
+        }
+    }
+    if (keygen->parsed() || sign->parsed()) {
+        try {
+            if (keygen->parsed()) {
+                for (const auto& path : scaffold::write_key_pair(keygen_dir))
+                    std::cout << "Wrote " << path.string() << '\n';
+                return 0;
+            }
+            if (key_file.empty()) {
+                std::cerr << "error: scaffold sign needs a secret key: pass --key FILE or set "
+                             "MIGRATOR_SIGNING_KEY\n";
+                return 2;
+            }
+            scaffold::sign_plugins(key_file, {sign_paths.begin(), sign_paths.end()}, signature_name,
+                                   &std::cout);
+            return 0;
         } catch (const std::exception& e) {
             std::cerr << "error: " << e.what() << '\n';
             return 1;

@@ -90,8 +90,9 @@ TEST_CASE("an installed migrator builds and bundles an outside project made by s
     CHECK_THAT(read_file(prefix / "share" / "man" / "man1" / "migrator.1"),
                Contains("Seconds to wait for another migrator"));  // from migrator --help
     CHECK(fs::exists(prefix / "share" / "man" / "man1" / "scaffold.1"));
-    for (const char* file : {"migratorConfig.cmake", "migratorConfigVersion.cmake",
-                             "MigratorRevision.cmake", "source_sha256.cmake", "revision.map"})
+    for (const char* file :
+         {"migratorConfig.cmake", "migratorConfigVersion.cmake", "MigratorRevision.cmake",
+          "source_sha256.cmake", "revision.map", "sign_plugins.cmake"})
         CHECK(fs::exists(prefix / "lib" / "cmake" / "migrator" / file));
     // Tests, fixtures and the host's private headers stay out of an installation.
     CHECK_FALSE(fs::exists(prefix / "bin" / "e2e_tests"));
@@ -134,9 +135,12 @@ TEST_CASE("an installed migrator builds and bundles an outside project made by s
     std::ofstream(project / "CMakeLists.txt", std::ios::app)
         << "migrator_add_schema_file(schema.sql)\n";
 
+    // Signed at build time (sign_plugins.cmake), with the test-only key of tests/fixtures/keys.
+    const fs::path keys = MIGRATOR_TEST_KEYS_DIR;
     const fs::path build = project / "build";
     const auto configured = cmake(
-        {"-S", project.string(), "-B", build.string(), "-DCMAKE_PREFIX_PATH=" + prefix.string()});
+        {"-S", project.string(), "-B", build.string(), "-DCMAKE_PREFIX_PATH=" + prefix.string(),
+         "-DMIGRATOR_SIGNING_KEY=" + (keys / "test-signing.key").string()});
     INFO(configured.out + configured.err);
     REQUIRE(configured.exit_code == 0);
     const auto built = cmake({"--build", build.string(), "-j2"});
@@ -145,6 +149,8 @@ TEST_CASE("an installed migrator builds and bundles an outside project made by s
     CHECK(fs::exists(build / "versions" / "c0ffee000001_create_customer.so"));
     CHECK(fs::exists(build / "versions" / "c0ffee000002_create_orders.so"));
     CHECK(fs::exists(build / "versions" / "schema.sql"));
+    CHECK_THAT(read_file(build / "versions" / "migrator.signatures"),
+               Contains(" c0ffee000002 c0ffee000002_create_orders.so\n"));
 
     // Inside the project, migrator.ini points the installed migrator at build/versions.
     const auto history = run_process({(prefix / "bin" / "migrator").string(), "history"},
@@ -165,6 +171,7 @@ TEST_CASE("an installed migrator builds and bundles an outside project made by s
     CHECK_THAT(listing.out, Contains("versions/c0ffee000001_create_customer.so"));
     CHECK_THAT(listing.out, Contains("versions/c0ffee000002_create_orders.so"));
     CHECK_THAT(listing.out, Contains("versions/schema.sql"));
+    CHECK_THAT(listing.out, Contains("versions/migrator.signatures"));
 
     // The build tree's plugins keep their debug information (RelWithDebInfo, the template's
     // default); the bundled copies carry none, and are sealed again after stripping (verify and
@@ -186,11 +193,16 @@ TEST_CASE("an installed migrator builds and bundles an outside project made by s
 
     Sandbox sandbox("sqlite", release / "versions");
     const std::string migrator = (release / "bin" / "migrator").string();
-    const auto verified = run_process({migrator, "verify"}, Sandbox::clean_environment(), "/");
+    // The bundle's signatures list the stripped, resealed copies it ships.
+    const std::string trust = "--trusted-keys=" + (keys / "test-signing.pub").string();
+    const auto verified =
+        run_process({migrator, trust, "verify"}, Sandbox::clean_environment(), "/");
+    INFO(verified.err);
     CHECK(verified.exit_code == 0);
     CHECK_THAT(verified.out,
                Contains("OK: 2 revision plugins in " + (release / "versions").string()));
-    const auto up = run_process({migrator, "--url", sandbox.url(), "upgrade", "head"},
+    CHECK_THAT(verified.out, Contains("signed: c0ffee000001_create_customer.so (c0ffee000001)"));
+    const auto up = run_process({migrator, trust, "--url", sandbox.url(), "upgrade", "head"},
                                 Sandbox::clean_environment(), "/");
     INFO(up.out + up.err);
     REQUIRE(up.exit_code == 0);
@@ -208,7 +220,7 @@ TEST_CASE("an installed migrator builds and bundles an outside project made by s
 
     // Its PostgreSQL backend came along: the module is loaded from the bundle's lib/migrator/.
     Sandbox postgresql("postgresql", release / "versions");
-    const auto pg_up = run_process({migrator, "--url", postgresql.url(), "upgrade", "head"},
+    const auto pg_up = run_process({migrator, trust, "--url", postgresql.url(), "upgrade", "head"},
                                    Sandbox::clean_environment(), "/");
     INFO(pg_up.out + pg_up.err);
     REQUIRE(pg_up.exit_code == 0);

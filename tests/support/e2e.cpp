@@ -115,7 +115,8 @@ std::map<std::string, std::string> Sandbox::clean_environment() {
     return {{"MIGRATOR_DATABASE_URL", ""},
             {"SQLALCHEMY_DATABASE_URL", ""},
             {"MIGRATOR_VERSIONS_DIR", ""},
-            {"MIGRATOR_SCHEMA_FILE", ""}};
+            {"MIGRATOR_SCHEMA_FILE", ""},
+            {"MIGRATOR_TRUSTED_KEYS", ""}};
 }
 
 std::vector<std::string> Sandbox::migrator_command(const std::vector<std::string>& args,

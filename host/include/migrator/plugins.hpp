@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 #include <migrator/graph.hpp>
+#include <migrator/signatures.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +48,11 @@ struct PluginFile {
     FileIdentity identity;  ///< the file (a symlink's target) the metadata was read from
     /// The rule the file passed when it was read, and must pass again when it is loaded.
     PermissionCheck permission_check = PermissionCheck::enforce;
+    /// When trusted keys are configured: the whole-file digest a trusted signature file lists for
+    /// it, which the seal of the file loaded must record; empty otherwise.
+    std::string signed_sha256;
+    /// The base64 of the key that signed it; empty when no keys are trusted.
+    std::string signer;
 };
 
 /// What check_permissions judges; its messages name it.
@@ -55,6 +61,7 @@ enum class TrustedPath {
     versions_dir,
     config_file,  ///< a config file that turns the check off must itself pass it
     schema_file,  ///< the declared schema of `check --schema`: SQL run on the target database
+    key_file,     ///< a file of trusted public keys: whoever writes it decides what code runs
 };
 
 /// OpenSSH's rule for key files, applied to the code migrator runs: a file (or directory) may be
@@ -121,7 +128,15 @@ std::string read_elf_section(int fd, std::uint64_t size, const std::string& file
 /// MIGRATOR_ENTRY_SYMBOL. Throws PluginError naming `file` and the check that failed: "... is
 /// corrupt or was modified after it was built: its content does not match the digest its build
 /// embedded" before any other, so a damaged file is called so; a missing seal last.
-void check_plugin_image(int fd, std::uint64_t size, const std::string& file);
+/// When `signed_sha256` is not empty (the plugin was read under trusted keys), the file's seal
+/// must also record that digest: "... does not match its signature" otherwise.
+void check_plugin_image(int fd, std::uint64_t size, const std::string& file,
+                        const std::string& signed_sha256 = {});
+
+/// The digest the integrity seal of the file open as `fd` records, after checking that it is the
+/// SHA-256 of every byte before the seal (what a signature file lists for the file). Throws
+/// PluginError naming `file` when the seal is missing or does not match.
+std::string read_plugin_seal(int fd, std::uint64_t size, const std::string& file);
 
 /// Opens `file.path` again and makes, without loading it, every check LoadedPlugin makes before
 /// it loads a plugin: the same file as was read, still trusted (unless file.permission_check is
@@ -155,8 +170,15 @@ PluginFile read_plugin_file(const std::filesystem::path& file,
 /// by up to four threads, each holding one file open at a time. Throws PluginError when `dir`
 /// cannot be used or a `.so` is not a valid plugin or cannot be trusted (the first such file by
 /// name).
+///
+/// When `trusted_keys` is not empty, signatures are required: the directory's signature files
+/// (signatures.hpp) are read first, and each `.so` must be listed by one signed with a trusted
+/// key, under its file name, with the metadata section it holds; its file digest is recorded as
+/// PluginFile::signed_sha256 for the loader. A plugin that is not is refused before its metadata
+/// are parsed.
 std::vector<PluginFile> scan_versions_dir(const std::filesystem::path& dir,
-                                          PermissionCheck check = PermissionCheck::enforce);
+                                          PermissionCheck check = PermissionCheck::enforce,
+                                          const std::vector<PublicKey>& trusted_keys = {});
 
 /// Raises this process's soft limit on open files (RLIMIT_NOFILE) to its hard limit, since every
 /// LoadedPlugin keeps its file open. Call once at start. Returns the soft limit now in force; a

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <migrator/signatures.hpp>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,11 @@ struct GlobalOptions {
     std::string schema_file;          ///< --schema-file: the declared schema of `check --schema`
     std::string config_schema_file;   ///< `schema_file` from the config file, made absolute
 
+    /// --trusted-keys files (each of public key lines); when any key is trusted, every plugin must
+    /// be signed by one (see resolve_trusted_keys).
+    std::vector<std::string> trusted_key_files;
+    std::vector<std::string> config_trusted_key_files;  ///< `trusted_keys`, made absolute
+
     /// How long one SQL statement, and one revision, may run; 0: no limit.
     double statement_timeout_seconds = 0;
     double step_timeout_seconds = 0;
@@ -87,6 +93,17 @@ std::filesystem::path resolve_versions_dir(const GlobalOptions& options);
 /// is off) when it is owned by another user or writable by group or others, as a plugin would be.
 std::filesystem::path resolve_schema_file(const GlobalOptions& options,
                                           const std::filesystem::path& versions_dir);
+
+/// The public keys plugins must be signed with: those of the files of --trusted-keys, else of
+/// $MIGRATOR_TRUSTED_KEYS (files separated by ':'), else of `trusted_keys` in the config file
+/// (files separated by ','), and always the release keys this program was built with
+/// (MIGRATOR_RELEASE_PUBLIC_KEY). Empty: signatures are not required. Each file must pass the
+/// permission check (unless it is off). Throws ConfigError naming a file that is missing, not
+/// trusted or holds no valid key line.
+std::vector<PublicKey> resolve_trusted_keys(const GlobalOptions& options);
+
+/// The public key lines compiled into this program (CMake's MIGRATOR_RELEASE_PUBLIC_KEY), or "".
+const char* compiled_release_keys();
 
 /// `history` options: a range (`A:B`, `:B`, `A:`, `current:`), Alembic's -v and -i.
 struct HistoryOptions {

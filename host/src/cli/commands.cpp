@@ -45,7 +45,8 @@ std::vector<Revision> take_revisions(std::vector<PluginFile>& files) {
 Scripts load_scripts(const GlobalOptions& options) {
     auto dir = resolve_versions_dir(options);
     auto files = scan_versions_dir(
-        dir, options.permission_check ? PermissionCheck::enforce : PermissionCheck::skip);
+        dir, options.permission_check ? PermissionCheck::enforce : PermissionCheck::skip,
+        resolve_trusted_keys(options));
     RevisionGraph graph(take_revisions(files));
     return Scripts{std::move(dir), std::move(files), std::move(graph)};
 }
@@ -441,6 +442,19 @@ int run_verify(const GlobalOptions& options, bool allow_multiple_heads) {
     const Scripts scripts = load_scripts(options);
     for (const auto& file : scripts.files) check_plugin_file(file);
     const auto heads = scripts.graph.heads();
+    // The signature state of every plugin (the scan refused any that is not signed by a trusted
+    // key, so each is signed when keys are trusted).
+    if (!options.quiet) {
+        const bool signed_required = !resolve_trusted_keys(options).empty();
+        for (const auto& file : scripts.files) {
+            const std::string name = std::filesystem::path(file.path).filename().string();
+            if (signed_required)
+                std::cout << "signed: " << name << " (" << file.revision.id << ") by key "
+                          << file.signer << "\n";
+        }
+        if (!signed_required)
+            std::cout << "signatures: not checked (no trusted keys; see --trusted-keys)\n";
+    }
     if (heads.size() > 1 && !allow_multiple_heads)
         throw RevisionError("the versions directory " + scripts.dir.string() + " has " +
                             std::to_string(heads.size()) + " heads (" + join(heads) +

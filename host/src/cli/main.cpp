@@ -105,6 +105,10 @@ int main(int argc, char** argv) {
     app.add_flag("--no-permission-check", no_permission_check,
                  "Load plugins even if they or the versions directory are writable by group or "
                  "others or owned by another user (default: refuse them)");
+    app.add_option("--trusted-keys", options.trusted_key_files,
+                   "File of public keys (scaffold keygen's .pub lines); when keys are trusted, "
+                   "every plugin must be signed by one (default: $MIGRATOR_TRUSTED_KEYS, then "
+                   "trusted_keys in the config file)");
     auto* statement_timeout =
         app.add_option("--statement-timeout", options.statement_timeout_seconds,
                        "Seconds one SQL statement may run before it fails, rolling its revision "

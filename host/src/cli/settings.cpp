@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <cerrno>
 #include <cstdlib>
@@ -19,19 +20,26 @@ namespace {
 /// What an unknown key in the config file is told about.
 constexpr const char* known_keys =
     "url, versions_dir, schema_file, version_table, version_table_schema, lock_timeout, "
-    "statement_timeout, step_timeout, permission_check";
+    "statement_timeout, step_timeout, permission_check, trusted_keys";
 
 std::string environment(const char* name) {
     const char* value = std::getenv(name);
     return value ? value : "";
 }
 
+std::string trim_text(const std::string& text) {
+    const auto first = text.find_first_not_of(" \t");
+    if (first == std::string::npos) return {};
+    return text.substr(first, text.find_last_not_of(" \t") - first + 1);
+}
+
 /// Throws ConfigError unless `file` passes check_permissions as a `kind`.
 void require_trusted(const std::string& file, TrustedPath kind) {
     struct stat status {};
     if (::stat(file.c_str(), &status) != 0)
-        throw ConfigError(std::string(kind == TrustedPath::schema_file
-                                          ? "cannot read schema file "
+        throw ConfigError(std::string(kind == TrustedPath::schema_file ? "cannot read schema file "
+                                      : kind == TrustedPath::key_file
+                                          ? "cannot read key file "
                                           : "cannot read config file ") +
                           file + ": " + std::strerror(errno));
     try {
@@ -73,6 +81,44 @@ std::filesystem::path resolve_versions_dir(const GlobalOptions& options) {
     throw PluginError("no versions directory found (looked for " + in_working_dir.string() +
                       " and " + beside_program.string() +
                       "); pass --versions-dir or set MIGRATOR_VERSIONS_DIR");
+}
+
+std::vector<PublicKey> resolve_trusted_keys(const GlobalOptions& options) {
+    std::vector<std::string> files = options.trusted_key_files;
+    std::string origin = "--trusted-keys";
+    if (files.empty()) {
+        const std::string from_environment = environment("MIGRATOR_TRUSTED_KEYS");
+        std::size_t start = 0;
+        while (start < from_environment.size()) {
+            const std::size_t end =
+                std::min(from_environment.find(':', start), from_environment.size());
+            if (end > start) files.push_back(from_environment.substr(start, end - start));
+            start = end + 1;
+        }
+        origin = "MIGRATOR_TRUSTED_KEYS";
+    }
+    if (files.empty()) {
+        files = options.config_trusted_key_files;
+        origin = "trusted_keys in the config file";
+    }
+    std::vector<PublicKey> keys;
+    const std::string compiled = compiled_release_keys();
+    if (!compiled.empty()) keys = parse_public_keys(compiled, "compiled into this migrator");
+    for (const auto& file : files) {
+        std::error_code ignored;
+        if (!std::filesystem::is_regular_file(file, ignored))
+            throw ConfigError("key file " + file + " (named by " + origin +
+                              ") does not exist or is not a file");
+        // Whoever may write a trusted key file may sign the code migrator runs.
+        if (options.permission_check) require_trusted(file, TrustedPath::key_file);
+        try {
+            for (const auto& key : read_public_keys(file))
+                if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+        } catch (const PluginError& e) {
+            throw ConfigError(std::string(e.what()) + " (named by " + origin + ")");
+        }
+    }
+    return keys;
 }
 
 std::filesystem::path resolve_schema_file(const GlobalOptions& options,
@@ -174,6 +220,16 @@ void apply_config_file(const std::string& config_flag, const GivenOnCommandLine&
             seconds(given.statement_timeout, options.statement_timeout_seconds);
         } else if (key == "step_timeout") {
             seconds(given.step_timeout, options.step_timeout_seconds);
+        } else if (key == "trusted_keys") {
+            std::size_t start = 0;
+            while (start < value.size()) {
+                const std::size_t end = std::min(value.find(',', start), value.size());
+                const std::string one(trim_text(value.substr(start, end - start)));
+                if (!one.empty())
+                    options.config_trusted_key_files.push_back(
+                        (folder / one).lexically_normal().string());
+                start = end + 1;
+            }
         } else if (key == "permission_check") {
             const bool on = value == "true" || value == "yes" || value == "on" || value == "1";
             const bool off = value == "false" || value == "no" || value == "off" || value == "0";

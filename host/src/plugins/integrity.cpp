@@ -55,7 +55,9 @@ std::string sha256_hex(int fd, std::uint64_t size, const std::string& file) {
     return std::string(hex, digest_hex_size);
 }
 
-Seal check_seal(int fd, std::uint64_t size, const std::string& file) {
+/// Judges the seal; an intact seal's digest is stored into `digest`.
+Seal check_seal(int fd, std::uint64_t size, const std::string& file,
+                std::string* digest = nullptr) {
     if (size < seal_size) return Seal::missing;
     const std::uint64_t body = size - seal_size;
     std::string seal(seal_size, '\0');
@@ -64,7 +66,9 @@ Seal check_seal(int fd, std::uint64_t size, const std::string& file) {
     if (seal.back() != '\n') return Seal::mismatch;
     const std::string_view recorded =
         std::string_view(seal).substr(seal_magic.size(), digest_hex_size);
-    return sha256_hex(fd, body, file) == recorded ? Seal::intact : Seal::mismatch;
+    if (sha256_hex(fd, body, file) != recorded) return Seal::mismatch;
+    if (digest != nullptr) *digest = std::string(recorded);
+    return Seal::intact;
 }
 
 PluginError corrupt(const std::string& file) {
@@ -83,11 +87,34 @@ void refuse_if_corrupt(int fd, std::uint64_t size, const std::string& file) {
 
 }  // namespace detail
 
-void check_plugin_image(int fd, std::uint64_t size, const std::string& file) {
+std::string read_plugin_seal(int fd, std::uint64_t size, const std::string& file) {
+    std::string digest;
+    const Seal seal = check_seal(fd, size, file, &digest);
+    if (seal == Seal::mismatch) throw corrupt(file);
+    if (seal == Seal::missing)
+        throw PluginError("plugin file " + file +
+                          " carries no integrity seal; seal it (seal_plugin.cmake) before signing "
+                          "it");
+    return digest;
+}
+
+void check_plugin_image(int fd, std::uint64_t size, const std::string& file,
+                        const std::string& signed_sha256) {
     // The seal first: a file that changed after its build is called corrupt, whatever else a
     // damaged byte makes it look like.
-    const Seal seal = check_seal(fd, size, file);
+    std::string digest;
+    const Seal seal = check_seal(fd, size, file, &digest);
     if (seal == Seal::mismatch) throw corrupt(file);
+    // The seal's digest was just computed from this descriptor's bytes: when it is the digest a
+    // trusted signature file lists, the file is the file that was signed.
+    if (!signed_sha256.empty() && seal == Seal::intact && digest != signed_sha256)
+        throw PluginError("plugin file " + file +
+                          " does not match its signature: its content differs from the content "
+                          "signed for it (it was modified or replaced after signing)");
+    if (!signed_sha256.empty() && seal == Seal::missing)
+        throw PluginError("plugin file " + file +
+                          " does not match its signature: it carries no integrity seal (it was "
+                          "rewritten after signing)");
     detail::check_loadable_elf(fd, size, file, MIGRATOR_ENTRY_SYMBOL);
     if (seal == Seal::missing)
         throw PluginError("plugin file " + file +

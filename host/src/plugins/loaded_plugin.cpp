@@ -126,7 +126,7 @@ void check_reopened(const PluginFile& file, const OpenFile& open) {
 void check_plugin_file(const PluginFile& file) {
     const detail::OpenFile open(AT_FDCWD, file.path.c_str());
     detail::check_reopened(file, open);
-    check_plugin_image(open.fd(), file.identity.size, file.path);
+    check_plugin_image(open.fd(), file.identity.size, file.path, file.signed_sha256);
 }
 
 LoadedPlugin::LoadedPlugin(const PluginFile& file) : file_(file), library_(new Library) {
@@ -135,7 +135,7 @@ LoadedPlugin::LoadedPlugin(const PluginFile& file) : file_(file), library_(new L
         detail::OpenFile open(AT_FDCWD, name.c_str());
         detail::check_reopened(file_, open);
         // From the descriptor that is loaded below: the bytes checked are the bytes loaded.
-        check_plugin_image(open.fd(), file_.identity.size, name);
+        check_plugin_image(open.fd(), file_.identity.size, name, file_.signed_sha256);
         library_->fd = unclaimed_descriptor(open.release());
         if (library_->fd < 0) {
             if (errno == EMFILE || errno == ENFILE) throw too_many_files(name);

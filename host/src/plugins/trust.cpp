@@ -107,6 +107,8 @@ TrustedPathWords words_of(TrustedPath kind) {
                     "someone else could add or replace the plugins migrator runs"};
         case TrustedPath::config_file:
             return {"config file ", "its permission_check = false may not be yours"};
+        case TrustedPath::key_file:
+            return {"key file ", "someone else could make migrator trust their signatures"};
         case TrustedPath::schema_file:
             return {"schema file ",
                     "someone else could change the SQL migrator runs on your database"};
