@@ -320,11 +320,10 @@ std::vector<PluginFile> scan_versions_dir(const std::filesystem::path& dir, Perm
     }
 
     std::sort(names.begin(), names.end());
-    // One signature check for the whole directory, before any plugin is read.
+    // One signature check for the whole directory, before any plugin is read: the one started
+    // above (its errors are thrown here).
     std::unique_ptr<DirectorySignatures> signatures;
-    if (!trusted_keys.empty())
-        signatures =
-            std::make_unique<DirectorySignatures>(dir_fd, absolute_dir.string(), trusted_keys);
+    if (pending_signatures.valid()) signatures = pending_signatures.get();
     std::vector<PluginFile> plugins(names.size());
     const uid_t effective_uid = ::geteuid();
     // Reads names[begin, end) into plugins; one file open at a time per reader, so a versions
