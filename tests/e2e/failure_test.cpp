@@ -34,13 +34,27 @@ void hand_over(const fs::path& path, mode_t mode) {
 /// Runs `script` (sh) in a mount namespace of its own, where it may mount file systems that
 /// vanish with it; "$1" is the sandbox's folder and "$@" after a `shift` migrator's command line
 /// (on the sandbox's database, whose file is in that folder).
+/// The script unmounts what it mounted on "$1" when it ends, so that nothing outlives it even
+/// where its mounts propagate (see below).
 ProcessResult in_mount_namespace(const Sandbox& sandbox, const std::string& script) {
-    std::vector<std::string> argv{"/usr/bin/unshare", "--mount"};
-    if (geteuid() != 0) argv.push_back("--map-root-user");
-    argv.insert(argv.end(), {"sh", "-c", script, "sh", sandbox.dir().string()});
-    const auto command = sandbox.migrator_command({});
-    argv.insert(argv.end(), command.begin(), command.end());
-    return run_process(argv, Sandbox::clean_environment(), "/");
+    const auto run = [&](bool private_mounts) {
+        std::vector<std::string> argv{"/usr/bin/unshare", "--mount"};
+        if (!private_mounts) argv.insert(argv.end(), {"--propagation", "unchanged"});
+        if (geteuid() != 0) argv.push_back("--map-root-user");
+        argv.insert(argv.end(), {"sh", "-c", "trap 'umount -l \"$1\" 2>/dev/null' EXIT\n" + script,
+                                 "sh", sandbox.dir().string()});
+        const auto command = sandbox.migrator_command({});
+        argv.insert(argv.end(), command.begin(), command.end());
+        return run_process(argv, Sandbox::clean_environment(), "/");
+    };
+    auto result = run(true);
+    // In a chroot (a fresh root made with debootstrap, say) "/" is no mount point, so unshare
+    // cannot make the new namespace's mounts private, and fails before running anything. There,
+    // as root, the mounts keep the propagation they have, and the trap above unmounts them.
+    if (result.exit_code != 0 && geteuid() == 0 &&
+        result.err.find("cannot change root filesystem propagation") != std::string::npos)
+        result = run(false);
+    return result;
 }
 
 }  // namespace
@@ -107,6 +121,11 @@ TEST_CASE("upgrade +1 runs exactly one revision and loads exactly one plugin", "
 TEST_CASE("a database the user cannot write is a database failure that says what to fix",
           "[e2e][failure]") {
     Sandbox sandbox("sqlite", fixture_dir("chain"));
+    // The plugins where the unprivileged user can read them: the build tree may be in a home
+    // folder only its owner may read, as /root is.
+    const auto versions = sandbox.dir() / "versions";
+    fs::copy(fixture_dir("chain"), versions, fs::copy_options::recursive);
+    sandbox.set_versions_dir(versions);
     REQUIRE(sandbox.migrator({"upgrade", a1}).exit_code == 0);
     const auto db = sandbox.dir() / "test.db";
     std::string expected;
