@@ -133,6 +133,13 @@ std::string read_elf_section(int fd, std::uint64_t size, const std::string& file
 void check_plugin_image(int fd, std::uint64_t size, const std::string& file,
                         const std::string& signed_sha256 = {});
 
+/// Whether `id` is a revision id: 1 to 32 characters of [0-9A-Za-z_] (Alembic's version_num is
+/// VARCHAR(32)).
+bool is_revision_id(std::string_view id);
+
+/// Whether `text` is a SHA-256 (or other 32-byte digest) in 64 lowercase hexadecimal digits.
+bool is_sha256_hex(std::string_view text);
+
 /// The digest the integrity seal of the file open as `fd` records, after checking that it is the
 /// SHA-256 of every byte before the seal (what a signature file lists for the file). Throws
 /// PluginError naming `file` when the seal is missing or does not match.

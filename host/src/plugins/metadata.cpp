@@ -28,20 +28,6 @@ namespace {
 constexpr std::size_t max_id_length = 32;  // Alembic's version_num is VARCHAR(32)
 constexpr std::size_t sha256_hex_length = 64;
 
-bool is_valid_id(std::string_view id) {
-    if (id.empty() || id.size() > max_id_length) return false;
-    return std::all_of(id.begin(), id.end(), [](char c) {
-        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-               c == '_';
-    });
-}
-
-bool is_sha256_hex(std::string_view text) {
-    return text.size() == sha256_hex_length && std::all_of(text.begin(), text.end(), [](char c) {
-               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-           });
-}
-
 std::string_view trim_spaces(std::string_view text) {
     const auto first = text.find_first_not_of(" \t");
     if (first == std::string_view::npos) return {};
@@ -62,6 +48,20 @@ bool has_plugin_extension(std::string_view name) {
 std::string_view until_nul(std::string_view text) { return text.substr(0, text.find('\0')); }
 
 }  // namespace
+
+bool is_revision_id(std::string_view id) {
+    if (id.empty() || id.size() > max_id_length) return false;
+    return std::all_of(id.begin(), id.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+               c == '_';
+    });
+}
+
+bool is_sha256_hex(std::string_view text) {
+    return text.size() == sha256_hex_length && std::all_of(text.begin(), text.end(), [](char c) {
+               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+           });
+}
 
 std::string abi_refusal(const std::string& subject, unsigned long version) {
     return subject + " was built for plugin ABI version " + std::to_string(version) +
@@ -128,7 +128,7 @@ Revision parse_metadata(std::string_view text, const std::string& file) {
     revision.plugin_api = std::string(optional("api"));
     revision.platform = std::string(optional("platform"));
     const std::string_view id = required("id");
-    if (!is_valid_id(id))
+    if (!is_revision_id(id))
         throw fail("the revision id '" + std::string(id) +
                    "' is not 1 to 32 characters of [0-9A-Za-z_]");
     revision.id = std::string(id);
@@ -141,7 +141,7 @@ Revision parse_metadata(std::string_view text, const std::string& file) {
         while (true) {
             const std::size_t comma = rest.find(',');
             const std::string_view item = trim_spaces(rest.substr(0, comma));
-            if (!is_valid_id(item))
+            if (!is_revision_id(item))
                 throw fail("the " + std::string(what) + " '" + std::string(item) + "' in '" +
                            std::string(key) + "=" + std::string(list) +
                            "' is not 1 to 32 characters of [0-9A-Za-z_]");

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <memory>
 #include <migrator/errors.hpp>
+#include <migrator/plugins.hpp>
 #include <migrator/signatures.hpp>
 #include <sstream>
 #include <string>
@@ -23,7 +24,6 @@ namespace {
 
 constexpr std::size_t max_key_file_size = 64 * 1024;
 constexpr std::size_t max_name_size = 255;  // NAME_MAX
-constexpr std::size_t max_id_size = 32;
 
 void init_sodium() {
     // Thread-safe and idempotent; fails only when the system offers no randomness.
@@ -46,19 +46,6 @@ bool from_base64(std::string_view text, unsigned char* into, std::size_t size) {
                           sodium_base64_VARIANT_ORIGINAL) != 0)
         return false;
     return decoded == size && end == text.data() + text.size();
-}
-
-bool is_hex64(std::string_view text) {
-    return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
-               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-           });
-}
-
-bool is_revision_id(std::string_view id) {
-    return !id.empty() && id.size() <= max_id_size && std::all_of(id.begin(), id.end(), [](char c) {
-        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-               c == '_';
-    });
 }
 
 bool is_plugin_name(std::string_view name) {
@@ -225,7 +212,7 @@ SignatureFile parse_signature_file(std::string_view text, const std::string& fil
         entry.metadata_digest = std::string(line.substr(first + 1, second - first - 1));
         entry.revision_id = std::string(line.substr(second + 1, third - second - 1));
         entry.name = std::string(line.substr(third + 1));
-        if (!is_hex64(entry.file_sha256) || !is_hex64(entry.metadata_digest))
+        if (!is_sha256_hex(entry.file_sha256) || !is_sha256_hex(entry.metadata_digest))
             throw malformed("a digest is not 64 lowercase hexadecimal digits" + where);
         if (!is_revision_id(entry.revision_id))
             throw malformed("a revision id is not 1 to 32 characters of [0-9A-Za-z_]" + where);
