@@ -242,6 +242,14 @@ TEST_CASE("with trusted keys, every tampered, added, renamed or replaced plugin 
         write_bytes(file, text);
         check_refused(chain, backend, upgrade, file, "does not verify with the key it names");
     }
+    SECTION("a signature file that does not verify is named before a plugin's own fault") {
+        // The plugins' sections are read while the signature files are checked; the check's
+        // verdict comes first, whichever finishes first.
+        set_mode(chain / "a1_create_item.so", 0666);
+        replace_in_file(chain / "migrator.signatures", "b2_add_price.so", "b2_add_prize.so");
+        check_refused(chain, backend, history, chain / "migrator.signatures",
+                      "does not verify with the key it names");
+    }
     SECTION("a downgrade to an older signed build") {
         // An older release, signed with the same trusted key: b2 built from an edited source.
         const fs::path older = chain.scratch() / "older";

@@ -68,8 +68,10 @@ TEST_CASE("a malformed signature file is refused with one sentence naming it", "
         return std::string("accepted");
     };
     CHECK_THAT(refusal(""), Contains("signature file /v/x.signatures is malformed"));
-    CHECK_THAT(refusal("migrator-signatures-v2\n"), Contains("does not start with the line"));
+    CHECK_THAT(refusal("migrator-signatures-v3\n"), Contains("does not start with the line"));
     CHECK_THAT(refusal("migrator-signatures-v1\nkey abc\nsignature x\n"),
+               Contains("in the format of an earlier migrator build (migrator-signatures-v1)"));
+    CHECK_THAT(refusal("migrator-signatures-v2\nkey abc\nsignature x\n"),
                Contains("second line is not 'key <base64 of 32 bytes>'"));
     CHECK_THAT(refusal(good.substr(0, good.size() - 1)), Contains("a final newline is missing"));
     std::string slash = good;

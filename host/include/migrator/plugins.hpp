@@ -179,10 +179,11 @@ PluginFile read_plugin_file(const std::filesystem::path& file,
 /// name).
 ///
 /// When `trusted_keys` is not empty, signatures are required: the directory's signature files
-/// (signatures.hpp) are read first, and each `.so` must be listed by one signed with a trusted
-/// key, under its file name, with the metadata section it holds; its file digest is recorded as
-/// PluginFile::signed_sha256 for the loader. A plugin that is not is refused before its metadata
-/// are parsed.
+/// (signatures.hpp) are checked (while the plugins' metadata sections are read; a failing
+/// signature file is reported before any plugin), and each `.so` must be listed by one signed
+/// with a trusted key, under its file name, with the metadata section it holds; its file digest
+/// is recorded as PluginFile::signed_sha256 for the loader. A plugin that is not is refused
+/// before its metadata are parsed.
 std::vector<PluginFile> scan_versions_dir(const std::filesystem::path& dir,
                                           PermissionCheck check = PermissionCheck::enforce,
                                           const std::vector<PublicKey>& trusted_keys = {});

@@ -18,8 +18,8 @@ namespace migrator {
 inline constexpr std::string_view public_key_word = "migrator-ed25519";
 /// The first word of a secret key file's line: "migrator-ed25519-secret <base64 of 64 bytes>".
 inline constexpr std::string_view secret_key_word = "migrator-ed25519-secret";
-/// The first line of a signature file.
-inline constexpr std::string_view signature_file_magic = "migrator-signatures-v1";
+/// The first line of a signature file. (v1 signed the entries themselves; v2 their BLAKE2b-512.)
+inline constexpr std::string_view signature_file_magic = "migrator-signatures-v2";
 /// Signature files are the files of a versions directory whose names end so.
 inline constexpr std::string_view signature_file_extension = ".signatures";
 /// The signature file `scaffold sign` writes unless told another name.
@@ -86,16 +86,6 @@ std::string sha256_hex(std::string_view bytes);
 /// hexadecimal.
 std::string metadata_digest_hex(std::string_view section);
 
-/// What a versions directory's signature files, checked against the trusted keys, say of one
-/// plugin file name.
-struct PluginSignature {
-    const SignedEntry* entry = nullptr;  ///< signed by a trusted key; null if no such entry
-    std::string signature_file;          ///< the file that lists it
-    std::string signer;                  ///< the base64 of the key that signed it
-    /// Set when no trusted key signed it but some other key did: that key's base64.
-    std::string untrusted_signer;
-};
-
 /// The signature files of one versions directory, checked against the trusted keys.
 class DirectorySignatures {
 public:
@@ -105,13 +95,10 @@ public:
     /// `trusted` list the same plugin file name differently.
     DirectorySignatures(int dir_fd, const std::string& dir, const std::vector<PublicKey>& trusted);
 
-    /// What the signature files say of the plugin file `name`.
-    PluginSignature find(const std::string& name) const;
-
     /// Throws PluginError unless the plugin `path` (file name `name`), whose metadata section is
-    /// `section` and parsed revision id `id`, is listed by a trusted signature file with these
-    /// metadata; returns the entry's file digest, which the seal of the file loaded must record.
-    /// Sets `signer` to the base64 of the key that signed it.
+    /// `section`, is listed by a trusted signature file with these metadata; returns the entry's
+    /// file digest, which the seal of the file loaded must record. Sets `signer` to the base64 of
+    /// the key that signed it.
     std::string require_signed(const std::string& name, const std::string& path,
                                std::string_view section, std::string& signer) const;
 
@@ -120,10 +107,11 @@ private:
     std::vector<SignatureFile> files_;
     std::vector<std::string> file_names_;
     std::vector<std::string> signers_;  ///< the base64 of each file's key
-    /// Where a plugin name is listed: (index in files_, index in its entries).
+    /// Where a plugin name is listed: (index in files_, index in its entries). The names are
+    /// the entries' own (an entries vector keeps its elements in place when files_ grows).
     using Place = std::pair<std::size_t, std::size_t>;
-    std::unordered_map<std::string, Place> trusted_;
-    std::unordered_map<std::string, Place> untrusted_;
+    std::unordered_map<std::string_view, Place> trusted_;
+    std::unordered_map<std::string_view, Place> untrusted_;
 };
 
 }  // namespace migrator

@@ -4,9 +4,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -58,9 +60,18 @@ bool is_revision_id(std::string_view id) {
 }
 
 bool is_sha256_hex(std::string_view text) {
-    return text.size() == sha256_hex_length && std::all_of(text.begin(), text.end(), [](char c) {
-               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-           });
+    // Called for every digest of a signature file and every plugin's metadata: one table look-up
+    // a character.
+    static const auto lowercase_hex = [] {
+        std::array<bool, 256> table{};
+        for (const char c : std::string_view("0123456789abcdef"))
+            table[static_cast<unsigned char>(c)] = true;
+        return table;
+    }();
+    if (text.size() != sha256_hex_length) return false;
+    bool all = true;
+    for (const char c : text) all &= lowercase_hex[static_cast<unsigned char>(c)];
+    return all;
 }
 
 std::string abi_refusal(const std::string& subject, unsigned long version) {
@@ -176,43 +187,66 @@ Revision parse_metadata(std::string_view text, const std::string& file) {
 
 namespace {
 
-/// Reads the plugin file open as `open`, which `path` (absolute) names: its type and
-/// permissions first, then its metadata, from that open file.
-/// With `signatures`, the plugin must be listed under `name` by a trusted signature file with the
-/// metadata section it holds, before that section is parsed.
-PluginFile read_open_plugin(const detail::OpenFile& open, std::string path, PermissionCheck check,
-                            uid_t effective_uid, const DirectorySignatures* signatures = nullptr,
-                            const std::string& name = {}) {
-    if (!open.is_open()) detail::throw_cannot_open("plugin file " + path, open.error());
-    const struct stat& status = open.status();
-    detail::require_regular_file(path, status);
-    if (check == PermissionCheck::enforce)
-        check_permissions(path, TrustedPath::plugin_file, status.st_mode, status.st_uid,
-                          effective_uid);
+/// A plugin file read as far as its metadata section: nothing in it is judged or parsed yet.
+struct SectionOfFile {
+    std::string path;
+    std::string section;
     ElfPlatform platform;
-    const std::string section =
-        read_elf_section(open.fd(), static_cast<std::uint64_t>(status.st_size), path,
-                         MIGRATOR_METADATA_SECTION, platform);
+    struct stat status {};
+};
+
+/// Step one of reading a plugin: the file open as `open`, which `path` (absolute) names, is judged
+/// by its type and permissions, then its metadata section is read from that open file.
+SectionOfFile read_section_of(const detail::OpenFile& open, std::string path, PermissionCheck check,
+                              uid_t effective_uid) {
+    if (!open.is_open()) detail::throw_cannot_open("plugin file " + path, open.error());
+    SectionOfFile read;
+    read.status = open.status();
+    detail::require_regular_file(path, read.status);
+    if (check == PermissionCheck::enforce)
+        check_permissions(path, TrustedPath::plugin_file, read.status.st_mode, read.status.st_uid,
+                          effective_uid);
+    read.section = read_elf_section(open.fd(), static_cast<std::uint64_t>(read.status.st_size),
+                                    path, MIGRATOR_METADATA_SECTION, read.platform);
+    read.path = std::move(path);
+    return read;
+}
+
+/// Step two: the section becomes a plugin. With `signatures`, the plugin must be listed under
+/// `name` by a trusted signature file with the metadata section it holds, before that section is
+/// parsed. When the platform is refused, `refuse_if_corrupt` is called first: one damaged byte of
+/// the header can look like another machine, and a file whose seal does not match is called
+/// corrupt, as the loader's checks would call it.
+PluginFile plugin_of(SectionOfFile read, PermissionCheck check,
+                     const DirectorySignatures* signatures, const std::string& name,
+                     const std::function<void(const SectionOfFile&)>& refuse_if_corrupt) {
     PluginFile plugin;
     // Not one byte of an unsigned or modified plugin's metadata reaches the graph.
     if (signatures != nullptr)
-        plugin.signed_sha256 = signatures->require_signed(name, path, section, plugin.signer);
-    plugin.revision = parse_metadata(section, path);
+        plugin.signed_sha256 =
+            signatures->require_signed(name, read.path, read.section, plugin.signer);
+    plugin.revision = parse_metadata(read.section, read.path);
     // Before anything is loaded, and on every command that reads plugins (history too): a
     // foreign plugin is refused here, by the platform it names, not later by the dynamic loader.
     try {
-        check_plugin_platform(plugin.revision, platform, path);
+        check_plugin_platform(plugin.revision, read.platform, read.path);
     } catch (const PluginError&) {
-        // One damaged byte of the header can look like another machine: a file whose seal does
-        // not match is called corrupt, as the loader's checks would call it.
-        detail::refuse_if_corrupt(open.fd(), static_cast<std::uint64_t>(status.st_size), path);
+        refuse_if_corrupt(read);
         throw;
     }
-    if (plugin.revision.platform.empty()) plugin.revision.platform = platform.name();
-    plugin.path = std::move(path);
-    plugin.identity = detail::identity_of(status);
+    if (plugin.revision.platform.empty()) plugin.revision.platform = read.platform.name();
+    plugin.identity = detail::identity_of(read.status);
+    plugin.path = std::move(read.path);
     plugin.permission_check = check;
     return plugin;
+}
+
+/// plugin_of's seal check for a file still open as `open`.
+std::function<void(const SectionOfFile&)> seal_check_of(const detail::OpenFile& open) {
+    return [&open](const SectionOfFile& read) {
+        detail::refuse_if_corrupt(open.fd(), static_cast<std::uint64_t>(read.status.st_size),
+                                  read.path);
+    };
 }
 
 /// Whether `entry`, of the directory open as `dir_fd`, is a regular file or a symlink to one.
@@ -247,7 +281,8 @@ PluginFile read_plugin_file(const std::filesystem::path& file, PermissionCheck c
         detail::check_directories_on_path(path.string(), TrustedPath::plugin_file, judged);
     }
     const detail::OpenFile open(AT_FDCWD, path.c_str());
-    return read_open_plugin(open, path.string(), check, ::geteuid());
+    return plugin_of(read_section_of(open, path.string(), check, ::geteuid()), check, nullptr, {},
+                     seal_check_of(open));
 }
 
 std::vector<PluginFile> scan_versions_dir(const std::filesystem::path& dir, PermissionCheck check,
@@ -288,16 +323,18 @@ std::vector<PluginFile> scan_versions_dir(const std::filesystem::path& dir, Perm
     const int dir_fd = ::dirfd(listing.get());
 
     // With trusted keys, the signature files are read and checked (one signature over a file of
-    // about 190 bytes per plugin) on another thread while this one lists the directory.
-    std::future<std::unique_ptr<DirectorySignatures>> pending_signatures;
+    // about 190 bytes per plugin) on another thread while this one lists the directory and the
+    // readers read the plugins' metadata sections; no section is judged or parsed before the
+    // check is done.
+    std::shared_future<std::unique_ptr<DirectorySignatures>> pending_signatures;
     const auto read_signatures = [&] {
         return std::make_unique<DirectorySignatures>(dir_fd, absolute_dir.string(), trusted_keys);
     };
     if (!trusted_keys.empty()) {
         try {
-            pending_signatures = std::async(std::launch::async, read_signatures);
+            pending_signatures = std::async(std::launch::async, read_signatures).share();
         } catch (const std::system_error&) {
-            pending_signatures = std::async(std::launch::deferred, read_signatures);
+            pending_signatures = std::async(std::launch::deferred, read_signatures).share();
         }
     }
 
@@ -320,20 +357,52 @@ std::vector<PluginFile> scan_versions_dir(const std::filesystem::path& dir, Perm
     }
 
     std::sort(names.begin(), names.end());
-    // One signature check for the whole directory, before any plugin is read: the one started
-    // above (its errors are thrown here).
-    std::unique_ptr<DirectorySignatures> signatures;
-    if (pending_signatures.valid()) signatures = pending_signatures.get();
     std::vector<PluginFile> plugins(names.size());
     const uid_t effective_uid = ::geteuid();
-    // Reads names[begin, end) into plugins; one file open at a time per reader, so a versions
-    // directory of 10,000 revisions never holds 10,000 descriptors.
+    // A file whose platform is refused after it was closed is opened again for its seal, if it
+    // is still the file read.
+    const auto seal_check_again = [dir_fd](const std::string& file_name) {
+        return [dir_fd, &file_name](const SectionOfFile& read) {
+            const detail::OpenFile again(dir_fd, file_name.c_str());
+            if (again.is_open() &&
+                detail::identity_of(again.status()) == detail::identity_of(read.status))
+                detail::refuse_if_corrupt(
+                    again.fd(), static_cast<std::uint64_t>(read.status.st_size), read.path);
+        };
+    };
+    // Reads names[begin, end) into plugins, one file open at a time per reader, so a versions
+    // directory of 10,000 revisions never holds 10,000 descriptors. With signatures, every
+    // metadata section is read first, while the signature files are checked, and each is judged
+    // and parsed once the check is done; a failure in the first step is reported after the files
+    // before it have taken the second, so the first failing file in name order is the one
+    // reported.
     const auto read_range = [&](std::size_t begin, std::size_t end) {
-        for (std::size_t i = begin; i < end; ++i) {
-            const detail::OpenFile plugin(dir_fd, names[i].c_str());
-            plugins[i] = read_open_plugin(plugin, prefix + names[i], check, effective_uid,
-                                          signatures.get(), names[i]);
+        const bool with_signatures = pending_signatures.valid();
+        std::vector<SectionOfFile> sections;
+        if (with_signatures) sections.reserve(end - begin);
+        std::exception_ptr failure;
+        for (std::size_t i = begin; i < end && !failure; ++i) {
+            try {
+                const detail::OpenFile plugin(dir_fd, names[i].c_str());
+                SectionOfFile read =
+                    read_section_of(plugin, prefix + names[i], check, effective_uid);
+                if (with_signatures)
+                    sections.push_back(std::move(read));
+                else
+                    plugins[i] =
+                        plugin_of(std::move(read), check, nullptr, names[i], seal_check_of(plugin));
+            } catch (...) {
+                failure = std::current_exception();
+            }
         }
+        if (with_signatures) {
+            const DirectorySignatures& signatures = *pending_signatures.get();
+            for (std::size_t k = 0; k < sections.size(); ++k)
+                plugins[begin + k] =
+                    plugin_of(std::move(sections[k]), check, &signatures, names[begin + k],
+                              seal_check_again(names[begin + k]));
+        }
+        if (failure) std::rethrow_exception(failure);
     };
     // The cost is system calls (open, fstat, pread, close: ~10 us each file on this kind of
     // machine), which run in parallel on other cores: large directories are read by up to four
@@ -361,6 +430,8 @@ std::vector<PluginFile> scan_versions_dir(const std::filesystem::path& dir, Perm
     run_reader(0);
     for (std::size_t reader = threads.size() + 1; reader < readers; ++reader) run_reader(reader);
     for (auto& thread : threads) thread.join();
+    // A signature file's failure comes first: no plugin is judged without the check.
+    if (pending_signatures.valid()) pending_signatures.get();
     for (const auto& failure : failures)
         if (failure) std::rethrow_exception(failure);
     return plugins;

@@ -78,14 +78,45 @@ std::string read_bounded(int fd, const struct stat& status, std::uint64_t limit,
     return text;
 }
 
-/// The message a signature covers: the whole file but its "signature ..." line.
+/// The message a signature covers: the first two lines of the file and the BLAKE2b-512 of its
+/// entries (every line after the "signature ..." line). Ed25519 hashes its message with SHA-512,
+/// which libsodium computes about six times slower than BLAKE2b: the entries of 10,000 plugins
+/// (2 MB) are hashed once, with the faster function.
 std::string signed_message(std::string_view key_line, std::string_view entries) {
+    unsigned char digest[crypto_generichash_BYTES_MAX];
+    crypto_generichash(digest, sizeof digest,
+                       reinterpret_cast<const unsigned char*>(entries.data()), entries.size(),
+                       nullptr, 0);
     std::string message(signature_file_magic);
     message += '\n';
     message += key_line;
     message += '\n';
-    message += entries;
+    message.append(reinterpret_cast<const char*>(digest), sizeof digest);
     return message;
+}
+
+/// A 32-byte digest.
+using Digest = std::array<unsigned char, 32>;
+
+/// BLAKE2b-256 of a metadata section.
+Digest metadata_digest(std::string_view section) {
+    init_sodium();
+    Digest digest;
+    crypto_generichash(digest.data(), digest.size(),
+                       reinterpret_cast<const unsigned char*>(section.data()), section.size(),
+                       nullptr, 0);
+    return digest;
+}
+
+/// Whether `hex` (lowercase, as a parsed entry holds it) spells `digest`: compared without
+/// building a string, since every plugin of a signed directory is checked so.
+bool equals_hex(const Digest& digest, std::string_view hex) {
+    static constexpr char digits[] = "0123456789abcdef";
+    if (hex.size() != 2 * digest.size()) return false;
+    for (std::size_t i = 0; i < digest.size(); ++i)
+        if (hex[2 * i] != digits[digest[i] >> 4] || hex[2 * i + 1] != digits[digest[i] & 0xF])
+            return false;
+    return true;
 }
 
 }  // namespace
@@ -147,14 +178,10 @@ std::string sha256_hex(std::string_view bytes) {
 }
 
 std::string metadata_digest_hex(std::string_view section) {
-    init_sodium();
-    unsigned char digest[32];
-    crypto_generichash(digest, sizeof digest,
-                       reinterpret_cast<const unsigned char*>(section.data()), section.size(),
-                       nullptr, 0);
-    char hex[2 * sizeof digest + 1];
-    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-    return std::string(hex, 2 * sizeof digest);
+    const Digest digest = metadata_digest(section);
+    char hex[2 * digest.size() + 1];
+    sodium_bin2hex(hex, sizeof hex, digest.data(), digest.size());
+    return std::string(hex, 2 * digest.size());
 }
 
 SignatureFile parse_signature_file(std::string_view text, const std::string& file) {
@@ -173,7 +200,14 @@ SignatureFile parse_signature_file(std::string_view text, const std::string& fil
         rest = rest.substr(end + 1);
         return line;
     };
-    if (next_line("the first line") != signature_file_magic)
+    const std::string_view first_line = next_line("the first line");
+    if (first_line == "migrator-signatures-v1")
+        throw PluginError("signature file " + file +
+                          " is in the format of an earlier migrator build (" +
+                          std::string(first_line) +
+                          "), which this one does not read; sign the "
+                          "plugins again with scaffold sign");
+    if (first_line != signature_file_magic)
         throw malformed("it does not start with the line '" + std::string(signature_file_magic) +
                         "'");
     const std::string_view key_line = next_line("the key line");
@@ -193,6 +227,9 @@ SignatureFile parse_signature_file(std::string_view text, const std::string& fil
                                  signature, reinterpret_cast<const unsigned char*>(message.data()),
                                  message.size(), parsed.key.bytes.data()) == 0;
 
+    // The shortest plugin line: two digests, a one-character id and name, three spaces, '\n'.
+    constexpr std::size_t shortest_line = 64 + 1 + 64 + 1 + 1 + 1 + 1 + 1;
+    parsed.entries.reserve(rest.size() / shortest_line);
     std::size_t line_number = 3;
     while (!rest.empty()) {
         const std::string_view line = next_line("a final newline");
@@ -294,9 +331,10 @@ DirectorySignatures::DirectorySignatures(int dir_fd, const std::string& dir,
         file_names_.push_back(path);
         const std::size_t index = files_.size() - 1;
         const auto& entries = files_.back().entries;
+        auto& table = is_trusted ? trusted_ : untrusted_;
+        table.reserve(table.size() + entries.size());
         for (std::size_t i = 0; i < entries.size(); ++i) {
             const SignedEntry& entry = entries[i];
-            auto& table = is_trusted ? trusted_ : untrusted_;
             const auto [found, inserted] = table.emplace(entry.name, Place{index, i});
             if (inserted || !is_trusted) continue;
             const SignedEntry& other = files_[found->second.first].entries[found->second.second];
@@ -310,42 +348,30 @@ DirectorySignatures::DirectorySignatures(int dir_fd, const std::string& dir,
     }
 }
 
-PluginSignature DirectorySignatures::find(const std::string& name) const {
-    PluginSignature result;
-    if (const auto found = trusted_.find(name); found != trusted_.end()) {
-        const auto [file, entry] = found->second;
-        result.entry = &files_[file].entries[entry];
-        result.signature_file = file_names_[file];
-        result.signer = signers_[file];
-    } else if (const auto other = untrusted_.find(name); other != untrusted_.end()) {
-        result.signature_file = file_names_[other->second.first];
-        result.untrusted_signer = files_[other->second.first].key.base64();
-    }
-    return result;
-}
-
 std::string DirectorySignatures::require_signed(const std::string& name, const std::string& path,
                                                 std::string_view section,
                                                 std::string& signer) const {
-    const PluginSignature signature = find(name);
-    if (signature.entry == nullptr) {
-        if (!signature.untrusted_signer.empty())
-            throw PluginError("plugin file " + path + " is signed (in " + signature.signature_file +
-                              ") by key " + signature.untrusted_signer +
+    const auto found = trusted_.find(name);
+    if (found == trusted_.end()) {
+        if (const auto other = untrusted_.find(name); other != untrusted_.end())
+            throw PluginError("plugin file " + path + " is signed (in " +
+                              file_names_[other->second.first] + ") by key " +
+                              files_[other->second.first].key.base64() +
                               ", which is not a trusted key");
         throw PluginError("plugin file " + path +
                           " is not signed: no signature file of the versions directory " + dir_ +
                           " lists it (a plugin added or renamed after signing; sign it with "
                           "scaffold sign, or remove it)");
     }
-    if (signature.entry->metadata_digest != metadata_digest_hex(section))
+    const auto [file, index] = found->second;
+    const SignedEntry& entry = files_[file].entries[index];
+    if (!equals_hex(metadata_digest(section), entry.metadata_digest))
         throw PluginError("plugin file " + path +
                           " does not match its signature: its metadata differ from the metadata "
                           "signed for it in " +
-                          signature.signature_file +
-                          " (it was modified or replaced after signing)");
-    signer = signature.signer;
-    return signature.entry->file_sha256;
+                          file_names_[file] + " (it was modified or replaced after signing)");
+    signer = signers_[file];
+    return entry.file_sha256;
 }
 
 }  // namespace migrator
