@@ -82,7 +82,7 @@ TEST_CASE("the --json flag is refused where a command has no JSON output", "[e2e
         CHECK(result.exit_code == 2);
         CHECK_THAT(result.err, StartsWith("error: --json is not available for '"));
         CHECK_THAT(result.err,
-                   Contains("it is for history, current, heads, branches, show and check"));
+                   Contains("it is for history, current, heads, branches, show, check and log"));
     }
     CHECK_FALSE(sandbox.touched());  // nothing ran
 }

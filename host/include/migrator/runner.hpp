@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <memory>
 #include <migrator/db.hpp>
 #include <migrator/graph.hpp>
@@ -122,6 +123,18 @@ void refuse_if_dirty(Database& db);
 /// dirty for another revision than `revision`, DatabaseError when the version rows no longer
 /// match the dirty step.
 HistoryRecord resolve_dirty(Database& db, const std::string& revision, bool applied);
+
+/// The source checksum each revision was last applied from, per the history `rows`: the latest
+/// successful upgrade, resolve as applied or accepted edit of it that recorded one.
+std::map<std::string, std::string> applied_source_checksums(const std::vector<HistoryRecord>& rows);
+
+/// Accepts an intended edit of the applied revision `revision` (its source changed after it was
+/// applied, e.g. a comment fixed): records an "accept-edit" history row carrying `source_sha256`,
+/// the checksum its plugin has now, which applied_source_checksums gives from then on; the row
+/// names the checksum it was applied from (`applied_sha256`, empty when none was recorded). The
+/// version rows do not change.
+void accept_edit(Database& db, const std::string& revision, const std::string& applied_sha256,
+                 const std::string& source_sha256);
 
 /// Sets the version rows to `target` without running any revision (Alembic's stamp), recording
 /// it in the history table. Loads no plugin.

@@ -4,12 +4,17 @@
 
 #include <filesystem>
 #include <functional>
+#include <memory>
+#include <migrator/db.hpp>
 #include <migrator/signatures.hpp>
 #include <string>
 #include <vector>
 
 namespace CLI {
 class App;
+}
+namespace boost::json {
+class value;
 }
 
 namespace migrator::cli {
@@ -105,6 +110,13 @@ std::vector<PublicKey> resolve_trusted_keys(const GlobalOptions& options);
 /// The public key lines compiled into this program (CMake's MIGRATOR_RELEASE_PUBLIC_KEY), or "".
 const char* compiled_release_keys();
 
+/// The database the settings name (URL precedence of resolve_database_url); `read_only`: never
+/// created, nothing written.
+std::unique_ptr<Database> open(const GlobalOptions& options, bool read_only);
+
+/// Prints one JSON document on its own line.
+void print_json(const boost::json::value& document);
+
 /// `history` options: a range (`A:B`, `:B`, `A:`, `current:`), Alembic's -v and -i.
 struct HistoryOptions {
     std::string range;
@@ -151,6 +163,24 @@ void add_revision_command(CLI::App& app, const GlobalOptions& options,
 int run_scaffold(const std::string& command, const std::vector<std::string>& args);
 int run_stamp(const GlobalOptions& options, std::vector<std::string> revisions, bool purge,
               bool sql);
+
+/// Accepts an intended edit of each applied revision of `revisions` (ids or prefixes): `check`
+/// compares its plugin with the source SHA-256 it has now; recorded in the run history. Refuses
+/// (exit_revision) a revision that is not applied or whose plugin records no checksum, before
+/// anything is written; a revision that matches already is reported and left.
+int run_accept_edit(const GlobalOptions& options, const std::vector<std::string>& revisions);
+
+/// `log` options: which rows of the run history (the history table) to show.
+struct LogOptions {
+    std::string revision;       ///< -r: only steps of revisions whose id starts so
+    std::size_t limit = 0;      ///< -n: the newest N of those (0: all)
+    bool failed = false;        ///< --failed: only steps that failed or left the database dirty
+    bool oldest_first = false;  ///< --reverse: oldest first (default: newest first, as git log)
+};
+/// Prints the run history: every step migrator ran on the database (upgrade, downgrade, stamp,
+/// resolve, accepted edits), when, by whom, from which version rows to which, and its error.
+/// Needs no plugins: the revisions of the history may be gone from the versions directory.
+int run_log(const GlobalOptions& options, const LogOptions& log);
 
 }  // namespace migrator::cli
 

@@ -69,16 +69,6 @@ DatabaseOptions database_options(const GlobalOptions& options, bool read_only) {
     return db_options;
 }
 
-std::unique_ptr<Database> open(const GlobalOptions& options, bool read_only) {
-    return open_database(DatabaseUrl::parse(resolve_database_url(options)),
-                         database_options(options, read_only));
-}
-
-/// Prints one JSON document on its own line.
-void print_json(const boost::json::value& document) {
-    std::cout << boost::json::serialize(document) << '\n';
-}
-
 /// The JSON array of the given revisions.
 boost::json::array revisions_json(const RevisionGraph& graph, const std::vector<std::string>& ids,
                                   const std::set<std::string>& current) {
@@ -273,6 +263,15 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
 }
 
 }  // namespace
+
+std::unique_ptr<Database> open(const GlobalOptions& options, bool read_only) {
+    return open_database(DatabaseUrl::parse(resolve_database_url(options)),
+                         database_options(options, read_only));
+}
+
+void print_json(const boost::json::value& document) {
+    std::cout << boost::json::serialize(document) << '\n';
+}
 
 int run_history(const GlobalOptions& options, const HistoryOptions& history) {
     const Scripts scripts = load_scripts(options);
@@ -567,17 +566,6 @@ boost::json::array findings_json(const std::vector<Finding>& findings) {
     return array;
 }
 
-/// The source checksum each revision was last applied from, per the history table: the latest
-/// successful upgrade (or resolve as applied) of it that recorded one.
-std::map<std::string, std::string> applied_checksums(const std::vector<HistoryRecord>& history) {
-    std::map<std::string, std::string> checksums;
-    for (const auto& row : history)
-        if (row.success && (row.direction == "upgrade" || row.direction == "resolve") &&
-            !row.source_sha256.empty() && !row.dirty)
-            checksums[row.revision] = row.source_sha256;
-    return checksums;
-}
-
 }  // namespace
 
 int run_check(const GlobalOptions& options, const CheckOptions& check) {
@@ -611,7 +599,7 @@ int run_check(const GlobalOptions& options, const CheckOptions& check) {
              "the database is at revision " + id + ", which no plugin in " + dir + " provides"});
     }
 
-    const auto checksums = applied_checksums(history);
+    const auto checksums = applied_source_checksums(history);
     const auto applied_revisions = scripts.graph.ancestors_or_self(known);
     for (const auto& id : applied_revisions) {
         const Revision& revision = scripts.graph.at(id);
@@ -623,7 +611,9 @@ int run_check(const GlobalOptions& options, const CheckOptions& check) {
                  "revision " + id + " (" + revision.message + ") was applied from source SHA-256 " +
                      applied->second.substr(0, 12) + "..., but its plugin " + revision.path +
                      " was built from " + revision.source_sha256.substr(0, 12) +
-                     "...: its source was edited after it was applied"});
+                     "...: its source was edited after it was applied (an intended edit is "
+                     "accepted with `migrator accept-edit " +
+                     id + "`)"});
     }
 
     if (const auto dirty = dirty_step(*db))
@@ -690,6 +680,53 @@ int run_check(const GlobalOptions& options, const CheckOptions& check) {
     std::cout << "OK: " << db->describe() << " is at " << heads_text(scripts.graph, current) << "; "
               << applied_revisions.size() << " applied revisions match their plugins in " << dir
               << (check.schema ? "; its schema matches " + schema_file.string() : "") << ".\n";
+    return exit_ok;
+}
+
+int run_accept_edit(const GlobalOptions& options, const std::vector<std::string>& expressions) {
+    const Scripts scripts = load_scripts(options);
+    auto db = open(options, false);
+    const MigrationLock lock(*db, options);
+    const auto current = db->read_heads();
+    std::vector<std::string> known;
+    for (const auto& id : current)
+        if (scripts.graph.find(id) != nullptr) known.push_back(id);
+    const auto applied = scripts.graph.ancestors_or_self(known);
+    const auto checksums = applied_source_checksums(db->read_history(false));
+    // Every revision is judged before anything is written: all are accepted, or none.
+    std::vector<const Revision*> edited;
+    for (const auto& expression : expressions) {
+        const Revision& revision = scripts.graph.at(scripts.graph.resolve_id(expression));
+        if (std::find(applied.begin(), applied.end(), revision.id) == applied.end())
+            throw RevisionError("revision " + revision.id + " (" + revision.message +
+                                ") is not applied to " + db->describe() +
+                                ": only an applied revision's edit needs accepting");
+        if (revision.source_sha256.empty())
+            throw RevisionError("the plugin " + revision.path + " of revision " + revision.id +
+                                " records no source checksum: there is nothing to compare");
+        const auto recorded = checksums.find(revision.id);
+        if (recorded != checksums.end() && recorded->second == revision.source_sha256) {
+            if (!options.quiet)
+                std::cout << "Revision " << revision.id << " (" << printable(revision.message)
+                          << ") matches the source it was applied from: nothing to accept.\n";
+            continue;
+        }
+        if (std::find(edited.begin(), edited.end(), &revision) == edited.end())
+            edited.push_back(&revision);
+    }
+    if (edited.empty()) return exit_ok;
+    db->ensure_version_tables();
+    for (const Revision* revision : edited) {
+        const auto recorded = checksums.find(revision->id);
+        const std::string before = recorded == checksums.end() ? "" : recorded->second;
+        accept_edit(*db, revision->id, before, revision->source_sha256);
+        if (!options.quiet)
+            std::cout << "Accepted the edit of revision " << revision->id << " ("
+                      << printable(revision->message) << "): `check` now compares its plugin "
+                      << "with source SHA-256 " << revision->source_sha256.substr(0, 12) << "..."
+                      << (before.empty() ? "" : " (applied from " + before.substr(0, 12) + "...)")
+                      << ".\n";
+    }
     return exit_ok;
 }
 

@@ -124,7 +124,7 @@ int main(int argc, char** argv) {
                    "Settings file (default: $MIGRATOR_CONFIG, then ./migrator.ini if present)");
     app.add_flag("-q,--quiet", options.quiet, "upgrade/downgrade/stamp: print errors only");
     app.add_flag("--json", options.json,
-                 "history/current/heads/branches/show/check: print JSON (shape in README)");
+                 "history/current/heads/branches/show/check/log: print JSON (shape in README)");
 
     std::function<int()> command;
     std::string target;
@@ -236,6 +236,26 @@ int main(int argc, char** argv) {
     stamp->callback(
         [&] { command = [&] { return run_stamp(options, stamp_targets, purge, stamp_sql); }; });
 
+    std::vector<std::string> edited_revisions;
+    auto* accept = app.add_subcommand(
+        "accept-edit",
+        "Accept an intended edit of applied revisions (a comment fixed): check compares their "
+        "plugins with the sources they have now; recorded in the run history (see log)");
+    accept->add_option("revisions", edited_revisions, "Revision ids or prefixes")->required();
+    accept->callback([&] { command = [&] { return run_accept_edit(options, edited_revisions); }; });
+
+    LogOptions log_options;
+    auto* log = app.add_subcommand(
+        "log", "Show the run history: every step run on the database, newest first");
+    log->add_option("-r,--revision", log_options.revision,
+                    "Only steps of revisions whose id starts with this");
+    log->add_option("-n,--limit", log_options.limit, "Only the newest N steps")
+        ->check(CLI::PositiveNumber);
+    log->add_flag("--failed", log_options.failed,
+                  "Only steps that failed or left the database dirty");
+    log->add_flag("--reverse", log_options.oldest_first, "Oldest first");
+    log->callback([&] { command = [&] { return run_log(options, log_options); }; });
+
     // Alembic muscle memory: `migrator revision -m MSG [--autogenerate]` is scaffold's `new`, run
     // here by the library scaffold is made of.
     add_revision_command(app, options, command);
@@ -254,13 +274,14 @@ int main(int argc, char** argv) {
     }
     // --json where a command has no JSON output is refused, never silently ignored.
     if (options.json) {
-        const std::vector<std::string> json_commands{"history",  "current", "heads",
-                                                     "branches", "show",    "check"};
+        const std::vector<std::string> json_commands{"history", "current", "heads", "branches",
+                                                     "show",    "check",   "log"};
         for (const CLI::App* sub : app.get_subcommands()) {
             if (std::find(json_commands.begin(), json_commands.end(), sub->get_name()) ==
                 json_commands.end()) {
-                std::cerr << "error: --json is not available for '" << sub->get_name()
-                          << "'; it is for history, current, heads, branches, show and check\n";
+                std::cerr
+                    << "error: --json is not available for '" << sub->get_name()
+                    << "'; it is for history, current, heads, branches, show, check and log\n";
                 return exit_usage;
             }
         }

@@ -514,6 +514,37 @@ HistoryRecord resolve_dirty(Database& db, const std::string& revision, bool appl
     return dirty;
 }
 
+std::map<std::string, std::string> applied_source_checksums(
+    const std::vector<HistoryRecord>& rows) {
+    std::map<std::string, std::string> checksums;
+    for (const auto& row : rows)
+        if (row.success && !row.dirty && !row.source_sha256.empty() &&
+            (row.direction == "upgrade" || row.direction == "resolve" ||
+             row.direction == "accept-edit"))
+            checksums[row.revision] = row.source_sha256;
+    return checksums;
+}
+
+void accept_edit(Database& db, const std::string& revision, const std::string& applied_sha256,
+                 const std::string& source_sha256) {
+    in_transaction(db, [&] {
+        const std::string heads = join(db.read_heads());
+        HistoryRecord record;
+        record.direction = "accept-edit";
+        record.revision = revision;
+        record.heads_before = heads;
+        record.heads_after = heads;
+        record.started_at = utc_now_iso8601();
+        record.success = true;
+        record.source_sha256 = source_sha256;
+        record.error = "an edit of its source was accepted: applied from " +
+                       (applied_sha256.empty() ? std::string("a source of no recorded checksum")
+                                               : "source SHA-256 " + applied_sha256) +
+                       ", its plugin now built from " + source_sha256;
+        db.record_history(record);
+    });
+}
+
 void stamp(Database& db, const std::vector<std::string>& target) {
     in_transaction(db, [&] {
         const auto current = db.read_heads();
