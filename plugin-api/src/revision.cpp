@@ -25,6 +25,14 @@ void Context::run_operation(const void* operation, std::size_t size) const {
         throw SqlError(host_->last_error(host_->session));
 }
 
+std::optional<std::string> Context::argument(std::string_view key) const {
+    if (!MIGRATOR_HOST_HAS(host_, argument) || host_->argument == nullptr) return std::nullopt;
+    const std::string name(key);
+    const char* value = host_->argument(host_->session, name.c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+}
+
 namespace detail {
 
 void copy_error(char* error, std::size_t size, const char* text) noexcept {

@@ -77,6 +77,7 @@ void render(const migrator::Operation& op, const char* dialect) {
                        &OfflineHost::query,
                        &OfflineHost::last_error,
                        &OfflineHost::log,
+                       nullptr,
                        nullptr};
     migrator::Context ctx(&host);
     try {

@@ -459,6 +459,7 @@ TEST_CASE("operations refuse a SQLite rebuild offline, naming the table and the 
                        &Offline::query,
                        &Offline::last_error,
                        &Offline::log,
+                       nullptr,
                        nullptr};
     migrator::Context ctx(&host);
     // The host's side of the operations, over an offline host of its own making.
@@ -530,12 +531,15 @@ TEST_CASE("operations tell a revision when its host cannot run operations as dat
                        nullptr, "sqlite", 0, &Old::execute, &Old::query, &Old::last_error,
                        &Old::log,
                        // Garbage where an ABI 1 host's struct has ended: never called.
-                       reinterpret_cast<int (*)(void*, const void*, size_t)>(1)};
+                       reinterpret_cast<int (*)(void*, const void*, size_t)>(1),
+                       reinterpret_cast<const char* (*)(void*, const char*)>(1)};
     migrator::Context ctx(&host);
     migrator::Operations op(ctx);
     CHECK_THROWS_WITH(op.drop_table("item"),
                       "this migrator cannot run portable operations (its plugin ABI is 1); "
                       "upgrade migrator");
+    // Nor does -x exist for it: an argument reads as absent, the garbage pointer untouched.
+    CHECK_FALSE(ctx.argument("tenant").has_value());
 }
 
 TEST_CASE("operations run through the host session print their SQL offline and refuse a rebuild",

@@ -8,8 +8,10 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <map>
 #include <migrator/db.hpp>
 #include <string>
+#include <utility>
 
 namespace migrator {
 
@@ -35,6 +37,11 @@ public:
     /// MIGRATOR_ROW_FAILED fails the query; for ABI 1, any non-zero return stops it early.
     void serve_plugin_abi(std::uint32_t abi) { plugin_abi_ = abi; }
 
+    /// What Context::argument answers from now on: the run's `-x key=value` pairs.
+    void set_arguments(std::map<std::string, std::string> arguments) {
+        arguments_ = std::move(arguments);
+    }
+
     /// Rethrows the DatabaseStorageError a statement of the plugin met, if one did (a read-only
     /// file, a full disk): the run then fails as the database's fault, not the revision's.
     void rethrow_storage_failure() const;
@@ -49,12 +56,14 @@ private:
     /// Decodes one portable operation (untrusted bytes from the plugin), renders it for the
     /// session's dialect and runs it through execute/query above (so --sql prints it).
     static int run_operation(void* session, const void* operation, std::size_t operation_size);
+    static const char* argument(void* session, const char* key);
 
     Database& db_;
     LogLine log_;
     std::string dialect_;
     std::string last_error_;
     std::exception_ptr storage_failure_;
+    std::map<std::string, std::string> arguments_;
     std::uint32_t plugin_abi_ = MIGRATOR_ABI_VERSION;  ///< of the plugin being served
     migrator_host host_{};
 };

@@ -45,6 +45,8 @@ struct RunOptions {
     /// A step still running after this long ends the process (step_timeout_exit_status), its
     /// transaction uncommitted; zero: no limit.
     std::chrono::milliseconds step_timeout{0};
+    /// The `-x key=value` pairs every revision of the run can read (Context::argument).
+    std::map<std::string, std::string> arguments;
 };
 
 /// Computes the steps still needed to reach the run's target from the given version rows.

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <migrator/db.hpp>
 #include <migrator/signatures.hpp>
@@ -57,6 +58,10 @@ struct GlobalOptions {
     /// be signed by one (see resolve_trusted_keys).
     std::vector<std::string> trusted_key_files;
     std::vector<std::string> config_trusted_key_files;  ///< `trusted_keys`, made absolute
+
+    /// `-x key=value` (Alembic's -x): what revisions read with Context::argument; a key given
+    /// twice keeps its last value.
+    std::map<std::string, std::string> arguments;
 
     /// How long one SQL statement, and one revision, may run; 0: no limit.
     double statement_timeout_seconds = 0;

@@ -237,6 +237,7 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
     RunOptions run_options;
     run_options.single_transaction = migrate_options.single_transaction;
     run_options.step_timeout = milliseconds_of(options.step_timeout_seconds);
+    run_options.arguments = options.arguments;
     try {
         const auto summary =
             run_plan(plan, plan_from, scripts.graph, scripts.files, *db, listener, run_options);

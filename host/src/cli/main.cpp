@@ -123,6 +123,19 @@ int main(int argc, char** argv) {
     app.add_option("--config", config_file,
                    "Settings file (default: $MIGRATOR_CONFIG, then ./migrator.ini if present)");
     app.add_flag("-q,--quiet", options.quiet, "upgrade/downgrade/stamp: print errors only");
+    std::vector<std::string> x_arguments;
+    app.add_option("-x", x_arguments,
+                   "KEY=VALUE for revisions to read (ctx.argument(\"KEY\")), as Alembic's -x; "
+                   "repeatable")
+        ->allow_extra_args(false)
+        ->check(CLI::Validator(
+            [](const std::string& text) {
+                const auto equals = text.find('=');
+                return equals == std::string::npos || equals == 0
+                           ? "'" + text + "' is not KEY=VALUE"
+                           : std::string();
+            },
+            "KEY=VALUE"));
     app.add_flag("--json", options.json,
                  "history/current/heads/branches/show/check/log: print JSON (shape in README)");
 
@@ -291,6 +304,10 @@ int main(int argc, char** argv) {
                                        lock_timeout->count() > 0,      no_permission_check,
                                        statement_timeout->count() > 0, step_timeout->count() > 0};
         if (no_permission_check) options.permission_check = false;
+        for (const auto& pair : x_arguments) {
+            const auto equals = pair.find('=');
+            options.arguments[pair.substr(0, equals)] = pair.substr(equals + 1);
+        }
         apply_config_file(config_file, given, options);
         return command();
     });

@@ -22,6 +22,13 @@ HostSession::HostSession(Database& db, LogLine log)
     host_.last_error = &HostSession::last_error;
     host_.log = &HostSession::log;
     host_.run_operation = &HostSession::run_operation;
+    host_.argument = &HostSession::argument;
+}
+
+const char* HostSession::argument(void* opaque, const char* key) {
+    const auto& arguments = static_cast<HostSession*>(opaque)->arguments_;
+    const auto found = arguments.find(key ? key : "");
+    return found == arguments.end() ? nullptr : found->second.c_str();
 }
 
 int HostSession::execute(void* opaque, const char* sql) {

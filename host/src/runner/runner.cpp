@@ -297,6 +297,7 @@ RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
     db.ensure_version_tables();
 
     HostSession session(db, [&](const std::string& message) { listener.step_log(message); });
+    session.set_arguments(options.arguments);
 
     const bool outer = options.single_transaction;
     const std::vector<std::string> start_heads = plan.front().heads_before;

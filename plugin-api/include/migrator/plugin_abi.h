@@ -144,6 +144,13 @@ typedef struct migrator_host {
      * rebuilds a SQLite table where it must). MIGRATOR_OK or MIGRATOR_ERROR (see last_error).
      */
     int (*run_operation)(void* session, const void* operation, size_t operation_size);
+
+    /* ---- ABI 2, added after migrator 0.2.0 (read it only where MIGRATOR_HOST_HAS) ---- */
+    /*
+     * The value the command line gave as `-x key=value` (Alembic's -x), NUL-terminated, valid
+     * until the step returns; NULL when `key` was not given.
+     */
+    const char* (*argument)(void* session, const char* key);
 } migrator_host;
 
 /* True when the host that handed over `host` has the named field (it is ABI 2 or later for a

@@ -66,6 +66,10 @@ public:
     /// throws SqlError with the host's message, or if the host predates operations as data.
     void run_operation(const void* operation, std::size_t size) const;
 
+    /// The value of `-x key=value` on migrator's command line (Alembic's -x), std::nullopt when
+    /// `key` was not given (or the host predates -x). E.g. `ctx.argument("tenant")`.
+    std::optional<std::string> argument(std::string_view key) const;
+
 private:
     const migrator_host* host_;
 };
