@@ -104,6 +104,16 @@ void write_revision(const fs::path& dir, const NewRevision& revision, std::ostre
         out << "Generating " << path.string() << " ... done\n";
 }
 
+std::vector<fs::path> revision_source_files(const std::string& revisions_dir,
+                                            const std::string& expression) {
+    const RevisionGraph graph(read_revision_sources(find_revisions_dir(revisions_dir)));
+    const auto ids = graph.resolve_target(expression, {});
+    if (ids.empty()) throw RevisionError("'" + expression + "' is base, which is not a revision");
+    std::vector<fs::path> files;
+    for (const auto& id : ids) files.emplace_back(graph.at(id).path);
+    return files;
+}
+
 void create_revision(const NewOptions& options, std::ostream& out) {
     const fs::path dir = find_revisions_dir(options.revisions_dir);
     // The sources are the single source of truth: the parent is read back from them, so a

@@ -33,9 +33,9 @@ TEST_CASE("a mistyped command or option names the word and the closest one", "[e
             CHECK(result.out.empty());
         }
         // Nothing close: the sentence and the list, no guess.
-        const auto result = sandbox.migrator({"edit"});
+        const auto result = sandbox.migrator({"frobnicate"});
         CHECK(result.exit_code == 2);
-        CHECK(first_line(result.err) == "error: unknown command 'edit'");
+        CHECK(first_line(result.err) == "error: unknown command 'frobnicate'");
         CHECK_THAT(result.err, Contains("upgrade, downgrade"));
     }
     SECTION("an option of a command") {

@@ -269,9 +269,10 @@ int main(int argc, char** argv) {
     log->add_flag("--reverse", log_options.oldest_first, "Oldest first");
     log->callback([&] { command = [&] { return run_log(options, log_options); }; });
 
-    // Alembic muscle memory: `migrator revision -m MSG [--autogenerate]` is scaffold's `new`, run
-    // here by the library scaffold is made of.
-    add_revision_command(app, options, command);
+    // Alembic muscle memory: `migrator revision -m MSG [--autogenerate]` is scaffold's `new` and
+    // `migrator merge heads` its `merge`, run here by the library scaffold is made of; `migrator
+    // edit REV` opens a revision's source.
+    add_source_commands(app, options, command);
     // `migrator init DIR` is scaffold's `init`, run from the scaffold program beside this one. It
     // is dispatched before parsing (its options are scaffold's); the entry makes it part of --help.
     app.add_subcommand("init", "Same as `scaffold init DIR`")->allow_extras();

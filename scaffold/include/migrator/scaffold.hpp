@@ -66,6 +66,13 @@ public:
 /// folder does not exist.
 std::filesystem::path find_revisions_dir(const std::string& given);
 
+/// The source file of each revision `expression` names (an id, a prefix, head, heads, a branch
+/// label, ...) among the sources under `revisions_dir` (empty: ./revisions): what `migrator edit`
+/// opens. Throws RevisionError for an expression that names no revision, migrator::Error when the
+/// folder does not exist.
+std::vector<std::filesystem::path> revision_source_files(const std::string& revisions_dir,
+                                                         const std::string& expression);
+
 /// Writes a new revision project (folder, CMakeLists.txt, source) whose parent is the head of
 /// the sources (or --head, or the merged revisions), and prints a "Generating PATH ... done" line
 /// per file on `out`. Throws migrator::Error (RevisionError for revision identifiers) with a
