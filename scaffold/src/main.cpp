@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <migrator/command_line_completion.hpp>
 #include <migrator/command_line_errors.hpp>
 #include <migrator/database_url.hpp>
 #include <migrator/errors.hpp>
@@ -159,6 +160,8 @@ int main(int argc, char** argv) {
                      "A versions directory (every .so in it), or plugin files of one directory")
         ->required();
 
+    // `scaffold __complete WORD...`: the candidates for the shell's completion (host/completion/).
+    if (migrator::answer_completion_request(app, argc, argv)) return 0;
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -90,6 +90,11 @@ TEST_CASE("an installed migrator builds and bundles an outside project made by s
     CHECK_THAT(read_file(prefix / "share" / "man" / "man1" / "migrator.1"),
                Contains("Seconds to wait for another migrator"));  // from migrator --help
     CHECK(fs::exists(prefix / "share" / "man" / "man1" / "scaffold.1"));
+    for (const char* program : {"migrator", "scaffold"})
+        CHECK_THAT(read_file(prefix / "share" / "bash-completion" / "completions" / program),
+                   Contains("complete -F _migrator_complete migrator scaffold"));
+    CHECK_THAT(read_file(prefix / "share" / "zsh" / "vendor-completions" / "_migrator"),
+               Contains("#compdef migrator scaffold"));
     for (const char* file :
          {"migratorConfig.cmake", "migratorConfigVersion.cmake", "MigratorRevision.cmake",
           "source_sha256.cmake", "revision.map", "sign_plugins.cmake"})

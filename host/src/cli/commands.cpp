@@ -731,4 +731,12 @@ int run_accept_edit(const GlobalOptions& options, const std::vector<std::string>
     return exit_ok;
 }
 
+std::vector<std::string> revision_names(const GlobalOptions& options) {
+    const Scripts scripts = load_scripts(options);
+    std::vector<std::string> names{"head", "heads", "base"};
+    for (const auto& revision : scripts.graph.revisions()) names.push_back(revision.id);
+    for (const auto& label : scripts.graph.branch_labels()) names.push_back(label);
+    return names;
+}
+
 }  // namespace migrator::cli

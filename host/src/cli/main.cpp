@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <functional>
 #include <iostream>
+#include <migrator/command_line_completion.hpp>
 #include <migrator/command_line_errors.hpp>
 #include <migrator/database_url.hpp>
 #include <migrator/errors.hpp>
@@ -276,6 +277,28 @@ int main(int argc, char** argv) {
     // `migrator init DIR` is scaffold's `init`, run from the scaffold program beside this one. It
     // is dispatched before parsing (its options are scaffold's); the entry makes it part of --help.
     app.add_subcommand("init", "Same as `scaffold init DIR`")->allow_extras();
+    // `migrator __complete WORD...`: the candidates for the shell's completion (host/completion/);
+    // a revision argument offers the versions directory's ids, read as the command would read
+    // them (--versions-dir and --config on the line, the environment, the config file).
+    const auto revision_arguments = [](const CompletionContext& context) {
+        static const std::vector<std::string> takes_revisions{
+            "upgrade", "downgrade", "show", "stamp", "resolve", "accept-edit"};
+        const std::string& name = context.command->get_name();
+        if (std::find(takes_revisions.begin(), takes_revisions.end(), name) ==
+            takes_revisions.end())
+            return std::vector<std::string>();
+        GlobalOptions settings;
+        const auto given = [&context](const char* option) {
+            const auto found = context.values.find(option);
+            return found == context.values.end() ? std::string() : found->second;
+        };
+        settings.versions_dir = given("--versions-dir");
+        apply_config_file(given("--config"), {}, settings);
+        // Only metadata is read, never a plugin's code: a completion needs no trust check.
+        settings.permission_check = false;
+        return revision_names(settings);
+    };
+    if (answer_completion_request(app, argc, argv, revision_arguments)) return exit_ok;
     if (argc >= 2 && std::string(argv[1]) == "init") {
         const std::vector<std::string> rest(argv + 2, argv + argc);
         return report_errors([&] { return run_scaffold("init", rest); });
