@@ -3,7 +3,11 @@
 
 #include <algorithm>
 #include <ctime>
+#include <fstream>
+#include <iterator>
+#include <map>
 #include <migrator/errors.hpp>
+#include <migrator/signatures.hpp>
 #include <ostream>
 #include <regex>
 
@@ -102,6 +106,31 @@ NewRevision prepare_revision(const RevisionGraph& graph, const fs::path& dir,
 void write_revision(const fs::path& dir, const NewRevision& revision, std::ostream& out) {
     for (const auto& path : write_revision_project(dir, revision))
         out << "Generating " << path.string() << " ... done\n";
+}
+
+std::vector<StaleSource> stale_sources(const fs::path& revisions_dir,
+                                       const std::vector<Revision>& built) {
+    std::map<std::string_view, const Revision*> plugins;
+    for (const auto& revision : built) plugins.emplace(revision.id, &revision);
+    std::vector<StaleSource> stale;
+    for (const auto& source : read_revision_sources(revisions_dir)) {
+        const auto found = plugins.find(source.id);
+        if (found == plugins.end()) {
+            stale.push_back({source.id, source.path, ""});
+            continue;
+        }
+        const Revision& plugin = *found->second;
+        // A plugin without a recorded checksum cannot be compared: it is left alone.
+        if (plugin.source_sha256.empty()) continue;
+        std::ifstream in(source.path, std::ios::binary);
+        const std::string text((std::istreambuf_iterator<char>(in)),
+                               std::istreambuf_iterator<char>());
+        if (!in.bad() && sha256_hex(text) != plugin.source_sha256)
+            stale.push_back({source.id, source.path, plugin.path});
+    }
+    std::sort(stale.begin(), stale.end(),
+              [](const StaleSource& a, const StaleSource& b) { return a.id < b.id; });
+    return stale;
 }
 
 std::vector<fs::path> revision_source_files(const std::string& revisions_dir,

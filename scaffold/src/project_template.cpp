@@ -63,6 +63,9 @@ const char* const config_text =
 #   url = sqlite:///local.db
 # Other keys: version_table, version_table_schema, lock_timeout.
 versions_dir = build/versions
+# The revision sources: a revision not built into versions_dir, or edited since it was built,
+# is reported before migrator acts (upgrade refuses it unless --allow-stale).
+revisions_dir = revisions
 )";
 
 const char* const gitignore_text = R"(build/

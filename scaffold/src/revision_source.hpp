@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <migrator/graph.hpp>
+#include <migrator/scaffold.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,9 +15,7 @@ namespace migrator::scaffold {
 /// message, create date. Throws migrator::Error naming the file when it declares no revision id.
 Revision read_revision_source(const std::filesystem::path& file);
 
-/// Every revision under `revisions_dir`: one folder per revision, holding a `*.cpp` that
-/// declares MIGRATOR_REVISION. Folders without such a file are ignored.
-std::vector<Revision> read_revision_sources(const std::filesystem::path& revisions_dir);
+// read_revision_sources: scaffold.hpp.
 
 /// The folder/file stem Alembic would use: "<id>_<slug>", the slug being the message in lower
 /// case with runs of other characters turned into '_', at most 40 characters.

@@ -8,6 +8,7 @@
 #include <memory>
 #include <migrator/db.hpp>
 #include <migrator/signatures.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,9 @@ struct GlobalOptions {
     std::string config_versions_dir;  ///< `versions_dir` from the config file, made absolute
     std::string schema_file;          ///< --schema-file: the declared schema of `check --schema`
     std::string config_schema_file;   ///< `schema_file` from the config file, made absolute
+    /// `revisions_dir` from the config file (made absolute), else revisions/ beside it if any:
+    /// where the project's revision sources are, which staleness is judged against.
+    std::string config_revisions_dir;
 
     /// --trusted-keys files (each of public key lines); when any key is trusted, every plugin must
     /// be signed by one (see resolve_trusted_keys).
@@ -97,6 +101,10 @@ std::string resolve_database_url(const GlobalOptions& options);
 /// Throws PluginError listing where it looked when none exists.
 std::filesystem::path resolve_versions_dir(const GlobalOptions& options);
 
+/// The folder of revision sources, when known: $MIGRATOR_REVISIONS_DIR, then the config file's
+/// (config_revisions_dir). Unknown: no source is compared with the plugins.
+std::optional<std::filesystem::path> resolve_revisions_dir(const GlobalOptions& options);
+
 /// The declared schema file of `check --schema`: --schema-file, then MIGRATOR_SCHEMA_FILE, then
 /// the config file, then schema.sql in `versions_dir`. Throws ConfigError, saying where it looked
 /// and how to name another file, when the file does not exist, and (unless the permission check
@@ -140,6 +148,8 @@ int run_verify(const GlobalOptions& options, bool allow_multiple_heads);
 struct MigrateOptions {
     bool sql = false;                 ///< offline: print the SQL, open no connection
     bool single_transaction = false;  ///< the whole run in one transaction
+    /// upgrade: run although revision sources are not built into the versions directory.
+    bool allow_stale = false;
 };
 
 int run_upgrade(const GlobalOptions& options, const MigrateOptions& migrate_options,

@@ -10,6 +10,7 @@
 #include <migrator/graph.hpp>
 #include <migrator/plugins.hpp>
 #include <migrator/runner.hpp>
+#include <migrator/scaffold.hpp>
 #include <migrator/schema_compare.hpp>
 #include <set>
 #include <string>
@@ -42,13 +43,99 @@ std::vector<Revision> take_revisions(std::vector<PluginFile>& files) {
     return revisions;
 }
 
+/// `path` as the user would type it from here: relative when it is below the working directory.
+std::string shown_path(const std::filesystem::path& path) {
+    std::error_code ignored;
+    const auto relative = path.lexically_relative(std::filesystem::current_path(ignored));
+    return !relative.empty() && *relative.begin() != ".." ? relative.string() : path.string();
+}
+
+/// How to build the plugins of `versions_dir`: `cmake --build` of the CMake build folder it is
+/// in, or, with no build folder yet, configuring one first (from the project holding the
+/// revision `sources`, if known).
+std::string build_command(const std::filesystem::path& versions_dir,
+                          const std::optional<std::filesystem::path>& sources) {
+    namespace fs = std::filesystem;
+    std::error_code ignored;
+    for (fs::path dir = versions_dir; dir.has_relative_path(); dir = dir.parent_path())
+        if (fs::exists(dir / "CMakeCache.txt", ignored)) return "cmake --build " + shown_path(dir);
+    const fs::path build = versions_dir.parent_path();
+    const fs::path project = sources ? sources->parent_path() : fs::current_path(ignored);
+    return "cmake -S " + shown_path(project) + " -B " + shown_path(build) + " && cmake --build " +
+           shown_path(build);
+}
+
 Scripts load_scripts(const GlobalOptions& options) {
+    namespace fs = std::filesystem;
     auto dir = resolve_versions_dir(options);
-    auto files = scan_versions_dir(
-        dir, options.permission_check ? PermissionCheck::enforce : PermissionCheck::skip,
-        resolve_trusted_keys(options));
+    std::vector<PluginFile> files;
+    try {
+        files = scan_versions_dir(
+            dir, options.permission_check ? PermissionCheck::enforce : PermissionCheck::skip,
+            resolve_trusted_keys(options));
+    } catch (const PluginError&) {
+        // A project that was never built: say how to build it.
+        std::error_code ignored;
+        const auto sources = resolve_revisions_dir(options);
+        if (sources && !fs::exists(dir, ignored))
+            throw PluginError("versions directory " + dir.string() +
+                              " does not exist: the revisions in " + sources->string() +
+                              " are not built yet; build them with `" +
+                              build_command(dir, sources) + "`");
+        throw;
+    }
+    if (files.empty()) {
+        // Sources where plugins were expected (Alembic keeps its scripts in versions/).
+        std::size_t source_count = 0;
+        try {
+            source_count = scaffold::read_revision_sources(dir).size();
+        } catch (const std::exception&) {
+            // Not readable as sources: an empty versions directory, as before.
+        }
+        if (source_count > 0)
+            throw PluginError("versions directory " + dir.string() + " holds " +
+                              std::to_string(source_count) +
+                              " revision source(s) and no plugins: migrator runs the built "
+                              "plugins (.so); build them (`cmake --build build`) and pass the "
+                              "folder they are built into (e.g. --versions-dir build/versions)");
+    }
     RevisionGraph graph(take_revisions(files));
     return Scripts{std::move(dir), std::move(files), std::move(graph)};
+}
+
+/// The revision sources the versions directory does not match, when the sources are known; a
+/// source folder that cannot be read is a warning, not a failure of the command.
+std::vector<scaffold::StaleSource> stale_sources_of(const GlobalOptions& options,
+                                                    const Scripts& scripts) {
+    const auto sources = resolve_revisions_dir(options);
+    if (!sources) return {};
+    try {
+        return scaffold::stale_sources(*sources, scripts.graph.revisions());
+    } catch (const std::exception& e) {
+        std::cerr << "warning: cannot compare the revision sources in " << sources->string()
+                  << " with the plugins: " << printable(e.what()) << '\n';
+        return {};
+    }
+}
+
+/// "revision X (FILE) has no plugin in DIR" or "revision X's plugin P was built from an older
+/// version of FILE".
+std::string stale_text(const scaffold::StaleSource& stale, const std::filesystem::path& dir) {
+    if (stale.plugin.empty())
+        return "revision " + stale.id + " (" + stale.source.string() + ") has no plugin in " +
+               dir.string() + ": it is not built";
+    return "revision " + stale.id + "'s plugin " + stale.plugin +
+           " was built from another version of " + stale.source.string();
+}
+
+/// One warning line per stale source, with the build command.
+void warn_stale(const std::vector<scaffold::StaleSource>& stale, const GlobalOptions& options,
+                const Scripts& scripts) {
+    if (stale.empty()) return;
+    const std::string build = build_command(scripts.dir, resolve_revisions_dir(options));
+    for (const auto& source : stale)
+        std::cerr << "warning: " << printable(stale_text(source, scripts.dir)) << "; build with `"
+                  << build << "`\n";
 }
 
 static_assert(exit_step_timeout == step_timeout_exit_status);
@@ -192,6 +279,18 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
             const std::string& target_expression, Direction direction) {
     const Scripts scripts = load_scripts(options);
     const bool up = direction == Direction::upgrade;
+    // A revision written and not built, or edited and not rebuilt, is never silently left out.
+    const auto stale = stale_sources_of(options, scripts);
+    if (up && !stale.empty() && !migrate_options.allow_stale) {
+        std::string list;
+        for (const auto& source : stale)
+            list += (list.empty() ? "" : "; ") + stale_text(source, scripts.dir);
+        throw PluginError("the plugins do not match the revision sources: " + list +
+                          "; build them with `" +
+                          build_command(scripts.dir, resolve_revisions_dir(options)) +
+                          "`, or pass --allow-stale to upgrade with the plugins as they are");
+    }
+    warn_stale(stale, options, scripts);
     std::string target = target_expression;
     std::unique_ptr<Database> db;
     if (migrate_options.sql) {
@@ -276,6 +375,7 @@ void print_json(const boost::json::value& document) {
 
 int run_history(const GlobalOptions& options, const HistoryOptions& history) {
     const Scripts scripts = load_scripts(options);
+    warn_stale(stale_sources_of(options, scripts), options, scripts);
     const bool needs_database =
         history.indicate_current || history.range.find("current") != std::string::npos;
     const auto current =
@@ -598,6 +698,14 @@ int run_check(const GlobalOptions& options, const CheckOptions& check) {
         problems.push_back(
             {"missing_plugin", id,
              "the database is at revision " + id + ", which no plugin in " + dir + " provides"});
+    }
+
+    if (const auto stale = stale_sources_of(options, scripts); !stale.empty()) {
+        const std::string build = build_command(scripts.dir, resolve_revisions_dir(options));
+        for (const auto& source : stale)
+            problems.push_back({source.plugin.empty() ? "unbuilt_source" : "stale_plugin",
+                                source.id,
+                                stale_text(source, scripts.dir) + "; build with `" + build + "`"});
     }
 
     const auto checksums = applied_source_checksums(history);

@@ -193,6 +193,9 @@ int main(int argc, char** argv) {
                      "head, heads, +N, a revision id or prefix, REV+N, ...; FROM:TO with --sql")
         ->required();
     add_migrate_flags(upgrade);
+    upgrade->add_flag("--allow-stale", migrate_options.allow_stale,
+                      "Run although revision sources are not built into the versions directory "
+                      "(default: refuse, naming them)");
     upgrade->callback(
         [&] { command = [&] { return run_upgrade(options, migrate_options, target); }; });
 

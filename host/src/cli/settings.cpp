@@ -20,7 +20,7 @@ namespace {
 /// What an unknown key in the config file is told about.
 constexpr const char* known_keys =
     "url, versions_dir, schema_file, version_table, version_table_schema, lock_timeout, "
-    "statement_timeout, step_timeout, permission_check, trusted_keys";
+    "statement_timeout, step_timeout, permission_check, trusted_keys, revisions_dir";
 
 std::string environment(const char* name) {
     const char* value = std::getenv(name);
@@ -81,6 +81,13 @@ std::filesystem::path resolve_versions_dir(const GlobalOptions& options) {
     throw PluginError("no versions directory found (looked for " + in_working_dir.string() +
                       " and " + beside_program.string() +
                       "); pass --versions-dir or set MIGRATOR_VERSIONS_DIR");
+}
+
+std::optional<std::filesystem::path> resolve_revisions_dir(const GlobalOptions& options) {
+    const auto from_environment = environment("MIGRATOR_REVISIONS_DIR");
+    if (!from_environment.empty()) return std::filesystem::absolute(from_environment);
+    if (!options.config_revisions_dir.empty()) return options.config_revisions_dir;
+    return std::nullopt;
 }
 
 std::vector<PublicKey> resolve_trusted_keys(const GlobalOptions& options) {
@@ -208,6 +215,8 @@ void apply_config_file(const std::string& config_flag, const GivenOnCommandLine&
             options.config_url = value;
         } else if (key == "versions_dir") {
             options.config_versions_dir = (folder / value).lexically_normal().string();
+        } else if (key == "revisions_dir") {
+            options.config_revisions_dir = (folder / value).lexically_normal().string();
         } else if (key == "schema_file") {
             options.config_schema_file = (folder / value).lexically_normal().string();
         } else if (key == "version_table") {
@@ -246,6 +255,10 @@ void apply_config_file(const std::string& config_flag, const GivenOnCommandLine&
                               "' is not a setting migrator knows (" + known_keys + ")");
         }
     }
+    // A project's sources are known: revisions/ beside its config file, as scaffold init lays
+    // it out, unless the file names another folder.
+    if (options.config_revisions_dir.empty() && fs::is_directory(folder / "revisions", ignored))
+        options.config_revisions_dir = (folder / "revisions").string();
 }
 
 }  // namespace migrator::cli

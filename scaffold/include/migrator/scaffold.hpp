@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iosfwd>
 #include <migrator/errors.hpp>
+#include <migrator/graph.hpp>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,26 @@ public:
 /// The revisions folder: `given` made absolute, or ./revisions. Throws migrator::Error when the
 /// folder does not exist.
 std::filesystem::path find_revisions_dir(const std::string& given);
+
+/// Every revision under `revisions_dir`: one folder per revision, holding a `*.cpp` that
+/// declares MIGRATOR_REVISION (its metadata read back from the source; `path` is the file).
+/// Folders without such a file are ignored.
+std::vector<Revision> read_revision_sources(const std::filesystem::path& revisions_dir);
+
+/// A revision source that a versions directory does not match: it has no plugin there, or its
+/// plugin was built from another version of it.
+struct StaleSource {
+    std::string id;
+    std::filesystem::path source;
+    std::string plugin;  ///< the plugin's path; empty when it has none (never built)
+};
+
+/// The revision sources under `revisions_dir` whose plugin among `built` (a versions directory's
+/// revisions) is missing, or records another source SHA-256 than the file has now; in id order.
+/// Sources that declare no revision are skipped; throws migrator::Error when the folder cannot be
+/// read.
+std::vector<StaleSource> stale_sources(const std::filesystem::path& revisions_dir,
+                                       const std::vector<Revision>& built);
 
 /// The source file of each revision `expression` names (an id, a prefix, head, heads, a branch
 /// label, ...) among the sources under `revisions_dir` (empty: ./revisions): what `migrator edit`
