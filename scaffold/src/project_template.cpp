@@ -51,6 +51,14 @@ foreach(list IN LISTS revision_lists)
   include("${list}")
 endforeach()
 
+# The declared schema (revisions/schema.sql: what `migrator revision --autogenerate` and
+# `migrator check --schema` compare with) travels with the plugins, into build/versions/ and the
+# bundle, from the first build after it is created.
+file(GLOB declared_schema CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/revisions/schema.sql")
+if(declared_schema)
+  migrator_add_schema_file("${declared_schema}")
+endif()
+
 # The release bundle: the installed migrator beside every plugin of build/versions/.
 migrator_add_bundle(NAME bundle)
 )";

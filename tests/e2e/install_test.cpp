@@ -133,12 +133,11 @@ TEST_CASE("an installed migrator builds and bundles an outside project made by s
     CHECK_THAT(read_file(orders), Contains("MIGRATOR_DOWN_REVISION(\"c0ffee000001\")"));
     create_table_in(customer, "customer");
     create_table_with_operations_in(orders, "orders");
-    // The declared schema travels with the plugins: into build/versions and the bundle.
-    std::ofstream(project / "schema.sql")
+    // The declared schema, where autogenerate reads it, travels with the plugins by default:
+    // into build/versions and the bundle.
+    std::ofstream(project / "revisions" / "schema.sql")
         << "CREATE TABLE customer (id INTEGER PRIMARY KEY, name TEXT);\n"
            "CREATE TABLE orders (id INTEGER PRIMARY KEY, name TEXT);\n";
-    std::ofstream(project / "CMakeLists.txt", std::ios::app)
-        << "migrator_add_schema_file(schema.sql)\n";
 
     // Signed at build time (sign_plugins.cmake), with the test-only key of tests/fixtures/keys.
     const fs::path keys = MIGRATOR_TEST_KEYS_DIR;
@@ -164,6 +163,19 @@ TEST_CASE("an installed migrator builds and bundles an outside project made by s
     CHECK(history.out ==
           "c0ffee000001 -> c0ffee000002 (head), create orders\n"
           "<base> -> c0ffee000001, create customer\n");
+    // check --schema finds the declared schema by default, beside the sources, as autogenerate.
+    const auto project_migrator = [&](const std::vector<std::string>& args) {
+        std::vector<std::string> argv{(prefix / "bin" / "migrator").string(), "--url",
+                                      "sqlite:///" + (project / "app.db").string()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run_process(argv, Sandbox::clean_environment(), project.string());
+    };
+    REQUIRE(project_migrator({"upgrade", "head"}).exit_code == 0);
+    const auto schema_checked = project_migrator({"check", "--schema"});
+    INFO(schema_checked.out << schema_checked.err);
+    CHECK(schema_checked.exit_code == 0);
+    CHECK_THAT(schema_checked.out,
+               Contains("its schema matches " + (project / "revisions" / "schema.sql").string()));
 
     const auto bundled = cmake({"--build", build.string(), "--target", "bundle"});
     INFO(bundled.out + bundled.err);

@@ -77,9 +77,11 @@ int main(int argc, char** argv) {
     app.add_option("--versions-dir", options.versions_dir,
                    "Folder of revision plugins (default: $MIGRATOR_VERSIONS_DIR, ./versions, "
                    "then versions/ beside the program's folder)");
-    app.add_option("--schema-file", options.schema_file,
-                   "check --schema: the declared schema, an SQL file in the database's dialect "
-                   "(default: $MIGRATOR_SCHEMA_FILE, then schema.sql in the versions directory)");
+    app.add_option(
+        "--schema-file", options.schema_file,
+        "check --schema: the declared schema, an SQL file in the database's dialect "
+        "(default: $MIGRATOR_SCHEMA_FILE, then schema.sql in the revisions folder, then in "
+        "the versions directory)");
     auto* version_table = app.add_option(
         "--version-table", options.version_table,
         "Version table name (default: migrator_version; alembic_version adopts an Alembic "

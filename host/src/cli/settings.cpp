@@ -143,6 +143,11 @@ std::filesystem::path resolve_schema_file(const GlobalOptions& options,
     } else if (!options.config_schema_file.empty()) {
         file = options.config_schema_file;
         origin = "named by schema_file in the config file";
+    } else if (const auto sources = resolve_revisions_dir(options);
+               sources && fs::is_regular_file(*sources / "schema.sql")) {
+        // In a project, the file autogenerate reads: the one beside the revision sources.
+        file = *sources / "schema.sql";
+        origin = "the default: schema.sql in the revisions folder";
     } else {
         file = versions_dir / "schema.sql";
         origin = "the default: schema.sql in the versions directory";
