@@ -39,20 +39,20 @@ const std::optional<std::string>& Row::operator[](std::string_view column) const
     throw std::out_of_range("no column named '" + std::string(column) + "' in the result");
 }
 
-std::vector<Row> Context::query(std::string_view sql) const {
+std::vector<Row> Context::query(std::string_view sql, CallSite site) const {
     RowSink sink;
     const std::string text(sql);
     if (host_->query(host_->session, text.c_str(), &collect_row, &sink) != MIGRATOR_OK) {
         // A row the plugin failed to take (out of memory) fails the query, never loses rows.
         if (sink.failure) std::rethrow_exception(sink.failure);
-        if (offline()) throw OfflineQueryError(host_->last_error(host_->session));
-        throw SqlError(host_->last_error(host_->session));
+        if (offline()) throw OfflineQueryError(host_->last_error(host_->session), site, text);
+        throw SqlError(host_->last_error(host_->session), site, text);
     }
     return std::move(sink.rows);
 }
 
-std::optional<std::string> Context::scalar(std::string_view sql) const {
-    auto rows = query(sql);
+std::optional<std::string> Context::scalar(std::string_view sql, CallSite site) const {
+    auto rows = query(sql, site);
     if (rows.empty() || rows.front().values.empty()) return std::nullopt;
     return rows.front().values.front();
 }

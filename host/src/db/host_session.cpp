@@ -89,6 +89,10 @@ int HostSession::run_operation(void* opaque, const void* operation, std::size_t 
 
 void HostSession::failed(const std::exception& e) {
     last_error_ = e.what();
+    // A statement migrator rendered for a portable operation is named (the revision knows only
+    // the operation); where migrator's own code ran it is of no use to the revision's author.
+    if (const auto* sql = dynamic_cast<const SqlError*>(&e); sql && !sql->statement().empty())
+        last_error_ = SqlError(e.what(), CallSite(nullptr, 0), sql->statement()).described();
     if (dynamic_cast<const DatabaseStorageError*>(&e)) storage_failure_ = std::current_exception();
 }
 

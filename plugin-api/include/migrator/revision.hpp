@@ -14,10 +14,34 @@
 
 namespace migrator {
 
-/// Thrown by Context when the host reports an SQL error; carries the host's message.
+/// Where a revision's source called Context or Operations: taken by a default argument (two
+/// constants at the call site, nothing else), named in the error when the call fails.
+struct CallSite {
+    constexpr CallSite(const char* at_file = __builtin_FILE(),
+                       int at_line = __builtin_LINE()) noexcept
+        : file(at_file), line(at_line) {}
+    const char* file;  ///< the source file as the compiler was given it
+    int line;
+};
+
+/// Thrown by Context when the host reports an SQL error; carries the host's message, and where
+/// the revision ran which statement.
 class SqlError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
+    /// The host's `message` for `statement` (empty for an operation the host rendered), called
+    /// from `site`.
+    SqlError(const std::string& message, CallSite site, std::string statement);
+    /// what(), then where: "no such column: notes (at 1a2b_add_note.cpp:14, in `INSERT INTO
+    /// orders (notes) VALUES ('x')`)", the statement on one line and shortened. What a failed
+    /// step reports to migrator.
+    std::string described() const;
+    /// The statement that failed, as run; empty when unknown.
+    const std::string& statement() const noexcept { return statement_; }
+
+private:
+    CallSite site_{nullptr, 0};
+    std::string statement_;
 };
 
 /// Thrown by Context::query (and scalar) in an offline run (`migrator ... --sql`): there is no
@@ -42,16 +66,17 @@ class Context {
 public:
     explicit Context(const migrator_host* host) : host_(host) {}
 
-    /// Runs one or more SQL statements; throws SqlError with the database's message.
-    void execute(std::string_view sql) const;
+    /// Runs one or more SQL statements; throws SqlError with the database's message (and, for
+    /// migrator's report, this call's place in the source and the statement).
+    void execute(std::string_view sql, CallSite site = {}) const;
 
     /// Runs a query and returns every row; throws SqlError with the database's message, and
     /// OfflineQueryError in an offline run. A row the plugin fails to take (out of memory) fails
     /// the query with that error (MIGRATOR_ROW_FAILED): no row is ever silently lost.
-    std::vector<Row> query(std::string_view sql) const;
+    std::vector<Row> query(std::string_view sql, CallSite site = {}) const;
 
     /// First column of the first row, std::nullopt for no row or NULL; throws SqlError.
-    std::optional<std::string> scalar(std::string_view sql) const;
+    std::optional<std::string> scalar(std::string_view sql, CallSite site = {}) const;
 
     /// "sqlite" or "postgresql": lets one revision write dialect-specific SQL.
     std::string_view dialect() const { return host_->dialect; }
@@ -64,7 +89,7 @@ public:
 
     /// Hands one encoded portable operation to the host (operations.hpp builds the encoding);
     /// throws SqlError with the host's message, or if the host predates operations as data.
-    void run_operation(const void* operation, std::size_t size) const;
+    void run_operation(const void* operation, std::size_t size, CallSite site = {}) const;
 
     /// The value of `-x key=value` on migrator's command line (Alembic's -x), std::nullopt when
     /// `key` was not given (or the host predates -x). E.g. `ctx.argument("tenant")`.
@@ -86,6 +111,8 @@ int run_step(const migrator_host* host, char* error, std::size_t error_size) noe
         Context context(host);
         Fn(context);
         return MIGRATOR_OK;
+    } catch (const SqlError& e) {
+        copy_error(error, error_size, e.described().c_str());
     } catch (const std::exception& e) {
         copy_error(error, error_size, e.what());
     } catch (...) {
