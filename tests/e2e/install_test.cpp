@@ -90,6 +90,9 @@ TEST_CASE("an installed migrator builds and bundles an outside project made by s
     CHECK_THAT(read_file(prefix / "share" / "man" / "man1" / "migrator.1"),
                Contains("Seconds to wait for another migrator"));  // from migrator --help
     CHECK(fs::exists(prefix / "share" / "man" / "man1" / "scaffold.1"));
+    for (const char* section : {".SH ENVIRONMENT", ".SH FILES", ".SH \"EXIT STATUS\"",
+                                ".SH EXAMPLES", "MIGRATOR_REVISIONS_DIR"})
+        CHECK_THAT(read_file(prefix / "share" / "man" / "man1" / "migrator.1"), Contains(section));
     for (const char* program : {"migrator", "scaffold"})
         CHECK_THAT(read_file(prefix / "share" / "bash-completion" / "completions" / program),
                    Contains("complete -F _migrator_complete migrator scaffold"));

@@ -67,8 +67,9 @@ inline std::string table_reference(Dialect dialect, std::string_view name) {
     return quote_identifier(name);
 }
 
-/// The type as the dialect declares it (see the type table in README.md). SQLite keeps declared
-/// type text verbatim, so each portable type has one spelling that parse_type reads back.
+/// The type as the dialect declares it (see the type table in docs/writing-revisions.md). SQLite
+/// keeps declared type text verbatim, so each portable type has one spelling that parse_type reads
+/// back.
 inline std::string render_type(Dialect dialect, const schema::Type& type) {
     using schema::TypeKind;
     const bool pg = dialect == Dialect::postgresql;

@@ -21,7 +21,7 @@ class value;
 
 namespace migrator::cli {
 
-/// Exit statuses, documented in README.md.
+/// Exit statuses, documented in docs/cli.md ("Exit statuses").
 enum ExitStatus : int {
     exit_ok = 0,
     exit_migration_failed = 1,  ///< a revision failed; the database is at the last completed one

@@ -38,7 +38,7 @@ std::string plugin_text(const Revision& revision);
 std::string revision_block(const RevisionGraph& graph, const Revision& revision,
                            const std::set<std::string>& current);
 
-/// The JSON form of a revision (the shape README documents): id, parents, branch_labels,
+/// The JSON form of a revision (the shape docs/cli.md documents): id, parents, branch_labels,
 /// depends_on, message, create_date, path, source_sha256, plugin_abi (a number), plugin_api (null
 /// for ABI 1), platform, is_head, is_branch_point, is_merge_point, is_current.
 boost::json::object revision_json(const RevisionGraph& graph, const Revision& revision,

@@ -139,8 +139,9 @@ int main(int argc, char** argv) {
                            : std::string();
             },
             "KEY=VALUE"));
-    app.add_flag("--json", options.json,
-                 "history/current/heads/branches/show/check/log: print JSON (shape in README)");
+    app.add_flag(
+        "--json", options.json,
+        "history/current/heads/branches/show/check/log: print JSON (shapes in docs/cli.md)");
 
     std::function<int()> command;
     std::string target;
