@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <regex>
+#include <set>
+#include <sstream>
 
 #include "e2e.hpp"
 
@@ -317,4 +319,63 @@ TEST_CASE("cpack packages the installed tool as a .tar.gz and a .deb", "[e2e][in
     CHECK_THAT(files.out, Contains("./usr/bin/migrator"));
     CHECK_THAT(files.out, Contains("./usr/lib/migrator/postgresql_backend.so"));
     CHECK_THAT(files.out, Contains("./usr/lib/cmake/migrator/MigratorRevision.cmake"));
+}
+
+namespace {
+
+/// The Debian package holding `library` (an absolute path ldd printed); "" if dpkg knows none.
+std::string package_of(const std::string& library) {
+    for (const std::string& path :
+         {library, "/usr" + library, fs::weakly_canonical(library).string()}) {
+        const auto owner = run_process({"/usr/bin/dpkg", "-S", path});
+        if (owner.exit_code == 0) return owner.out.substr(0, owner.out.find(':'));
+    }
+    return "";
+}
+
+/// The packages of the libraries `file` links directly (its NEEDED entries, where ldd finds them).
+std::set<std::string> direct_packages(const fs::path& file) {
+    const auto dynamic = run_process({"/usr/bin/readelf", "-d", "--wide", file.string()});
+    REQUIRE(dynamic.exit_code == 0);
+    std::set<std::string> needed;
+    const std::regex entry(R"(\(NEEDED\)\s+Shared library: \[([^\]]+)\])");
+    for (std::sregex_iterator it(dynamic.out.begin(), dynamic.out.end(), entry), end; it != end;
+         ++it)
+        needed.insert((*it)[1].str());
+    const auto resolved = run_process({"/usr/bin/ldd", file.string()});
+    REQUIRE(resolved.exit_code == 0);
+    std::set<std::string> packages;
+    for (const auto& line : lines_of(resolved.out)) {
+        const std::regex mapping(R"(^\s*(\S+) => (/\S+))");
+        std::smatch match;
+        if (!std::regex_search(line, match, mapping) || needed.count(match[1].str()) == 0) continue;
+        const std::string package = package_of(match[2].str());
+        INFO(line);
+        CHECK_FALSE(package.empty());
+        packages.insert(package);
+    }
+    return packages;
+}
+
+}  // namespace
+
+TEST_CASE("the runtime packages the install page lists are the ones the programs link",
+          "[e2e][install]") {
+    const std::string page =
+        read_file(fs::path(MIGRATOR_SOURCE_DIR) / "docs" / "install-and-bundles.md");
+    const std::regex install_line(R"(`apt-get install (lib[^`]+)`)");
+    std::smatch match;
+    REQUIRE(std::regex_search(page, match, install_line));
+    std::set<std::string> listed;
+    std::istringstream words(match[1].str());
+    for (std::string word; words >> word;) listed.insert(word);
+
+    std::set<std::string> linked;
+    for (const fs::path& file :
+         {fs::path(MIGRATOR_BIN), fs::path(SCAFFOLD_BIN),
+          fs::path(MIGRATOR_BUILD_DIR) / "lib" / "migrator" / "postgresql_backend.so"})
+        for (const auto& package : direct_packages(file)) linked.insert(package);
+    // On every Debian system (essential, or required by apt itself).
+    for (const char* base : {"libc6", "libgcc-s1", "libstdc++6"}) linked.erase(base);
+    CHECK(listed == linked);
 }
