@@ -166,7 +166,14 @@ boost::json::array revisions_json(const RevisionGraph& graph, const std::vector<
 
 /// Prints "[k/n] Running upgrade  -> id, message" and the step's time when it ends; log lines
 /// of the revision go indented in between.
-class ConsoleListener : public RunListener {
+/// A run's progress as people read it, or (--json) as a pipeline reads it.
+class ProgressListener : public RunListener {
+public:
+    /// The step being run failed with `error` (the run's error follows on stderr).
+    virtual void step_failed(const std::string& error) = 0;
+};
+
+class ConsoleListener : public ProgressListener {
 public:
     /// Progress goes to stdout, or to stderr when stdout carries offline SQL.
     ConsoleListener(bool quiet, bool to_stderr)
@@ -201,7 +208,7 @@ public:
         line_open_ = false;
     }
     /// Ends the line of a step that failed, so the error that follows stands on its own.
-    void step_failed() {
+    void step_failed(const std::string&) override {
         if (line_open_)
             out_ << (logged_ ? "      " : " ... ") << colours_.red("FAILED") << std::endl;
         line_open_ = false;
@@ -213,6 +220,51 @@ private:
     Colours colours_;
     bool logged_ = false;
     bool line_open_ = false;
+};
+
+/// --json: one JSON object a line on stdout for each event of the run: step_started, log,
+/// step_finished, step_failed; the command adds a summary.
+class JsonListener : public ProgressListener {
+public:
+    void step_started(std::size_t index, std::size_t total, const Step& step,
+                      const Revision& revision) override {
+        index_ = index;
+        revision_ = step.revision;
+        print_json({{"event", "step_started"},
+                    {"index", index},
+                    {"total", total},
+                    {"direction", step.direction == Direction::upgrade ? "upgrade" : "downgrade"},
+                    {"revision", step.revision},
+                    {"message", revision.message},
+                    {"heads_before", boost::json::value_from(step.heads_before)},
+                    {"heads_after", boost::json::value_from(step.heads_after)}});
+        std::cout.flush();
+    }
+    void step_log(const std::string& message) override {
+        print_json({{"event", "log"}, {"revision", revision_}, {"message", message}});
+        std::cout.flush();
+    }
+    void step_finished(std::size_t index, std::size_t, const Step& step,
+                       double elapsed_ms) override {
+        print_json({{"event", "step_finished"},
+                    {"index", index},
+                    {"revision", step.revision},
+                    {"duration_ms", elapsed_ms}});
+        revision_.clear();
+        std::cout.flush();
+    }
+    void step_failed(const std::string& error) override {
+        print_json({{"event", "step_failed"},
+                    {"index", index_},
+                    {"revision", revision_.empty() ? boost::json::value(nullptr)
+                                                   : boost::json::value(revision_)},
+                    {"error", mask_password(error)}});
+        std::cout.flush();
+    }
+
+private:
+    std::size_t index_ = 0;
+    std::string revision_;
 };
 
 /// Holds the migration lock for the lifetime of a command.
@@ -293,6 +345,8 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
     warn_stale(stale, options, scripts);
     std::string target = target_expression;
     std::unique_ptr<Database> db;
+    if (migrate_options.sql && options.json)
+        throw ConfigError("--json and --sql both write to standard output; use one of them");
     if (migrate_options.sql) {
         std::vector<std::string> start;
         if (target.find(':') != std::string::npos) {
@@ -327,12 +381,28 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
     };
     const auto plan = plan_from(current);
     std::ostream& report = migrate_options.sql ? std::cerr : std::cout;
+    const auto json_summary = [&](const std::vector<std::string>& heads, std::size_t steps,
+                                  double elapsed_ms) {
+        print_json({{"event", "summary"},
+                    {"database", db->describe()},
+                    {"direction", up ? "upgrade" : "downgrade"},
+                    {"target", target},
+                    {"steps", steps},
+                    {"elapsed_ms", elapsed_ms},
+                    {"heads", boost::json::value_from(heads)}});
+    };
     if (plan.empty()) {
-        if (!options.quiet) report << nothing_to_do(scripts.graph, *db, target, current, up);
+        if (options.json)
+            json_summary(current, 0, 0);
+        else if (!options.quiet)
+            report << nothing_to_do(scripts.graph, *db, target, current, up);
         return exit_ok;
     }
-    if (!up && !options.quiet) warn_outside_lineage(scripts.graph, target, plan);
-    ConsoleListener listener(options.quiet, migrate_options.sql);
+    if (!up && !options.quiet && !options.json) warn_outside_lineage(scripts.graph, target, plan);
+    ConsoleListener console(options.quiet, migrate_options.sql);
+    JsonListener json;
+    ProgressListener& listener = options.json ? static_cast<ProgressListener&>(json)
+                                              : static_cast<ProgressListener&>(console);
     RunOptions run_options;
     run_options.single_transaction = migrate_options.single_transaction;
     run_options.step_timeout = milliseconds_of(options.step_timeout_seconds);
@@ -341,6 +411,10 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
         const auto summary =
             run_plan(plan, plan_from, scripts.graph, scripts.files, *db, listener, run_options);
         guard.completed(summary);
+        if (options.json) {
+            json_summary(summary.heads, summary.steps, summary.elapsed_ms);
+            return exit_ok;
+        }
         if (options.quiet) return exit_ok;
         if (summary.steps == 0)
             report << "Nothing to do: another migrator brought " << db->describe() << " to "
@@ -355,8 +429,8 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
                    << heads_text(scripts.graph, summary.heads) << ": " << summary.steps
                    << (summary.steps == 1 ? " step in " : " steps in ")
                    << format_duration(summary.elapsed_ms) << ".\n";
-    } catch (...) {
-        listener.step_failed();
+    } catch (const std::exception& e) {
+        listener.step_failed(e.what());
         throw;
     }
     return exit_ok;

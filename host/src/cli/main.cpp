@@ -141,7 +141,8 @@ int main(int argc, char** argv) {
             "KEY=VALUE"));
     app.add_flag(
         "--json", options.json,
-        "history/current/heads/branches/show/check/log: print JSON (shapes in docs/cli.md)");
+        "history/current/heads/branches/show/check/log: print JSON; upgrade/downgrade: one JSON "
+        "event a line (shapes in docs/cli.md)");
 
     std::function<int()> command;
     std::string target;
@@ -317,14 +318,16 @@ int main(int argc, char** argv) {
     }
     // --json where a command has no JSON output is refused, never silently ignored.
     if (options.json) {
-        const std::vector<std::string> json_commands{"history", "current", "heads", "branches",
-                                                     "show",    "check",   "log"};
+        const std::vector<std::string> json_commands{"history",  "current", "heads",
+                                                     "branches", "show",    "check",
+                                                     "log",      "upgrade", "downgrade"};
         for (const CLI::App* sub : app.get_subcommands()) {
             if (std::find(json_commands.begin(), json_commands.end(), sub->get_name()) ==
                 json_commands.end()) {
-                std::cerr
-                    << "error: --json is not available for '" << sub->get_name()
-                    << "'; it is for history, current, heads, branches, show, check and log\n";
+                std::cerr << "error: --json is not available for '" << sub->get_name()
+                          << "'; it is for history, current, heads, branches, show, check, log, "
+                             "upgrade and "
+                             "downgrade\n";
                 return exit_usage;
             }
         }
