@@ -377,5 +377,14 @@ TEST_CASE("the runtime packages the install page lists are the ones the programs
         for (const auto& package : direct_packages(file)) linked.insert(package);
     // On every Debian system (essential, or required by apt itself).
     for (const char* base : {"libc6", "libgcc-s1", "libstdc++6"}) linked.erase(base);
+#ifdef MIGRATOR_SANITIZED_BUILD
+    // This build links more than the shipped one (sanitizer runtimes, Boost libraries the
+    // optimiser leaves out): every listed package must still be one it links.
+    for (const auto& package : listed) {
+        INFO(package);
+        CHECK(linked.count(package) == 1);
+    }
+#else
     CHECK(listed == linked);
+#endif
 }
