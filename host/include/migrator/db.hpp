@@ -21,6 +21,11 @@ struct DatabaseOptions {
     /// Schema holding the version and history tables (PostgreSQL); empty = the connection's
     /// current schema. SQLite has no schemas and refuses a non-empty value.
     std::string version_schema;
+    /// The schema the revisions run in (PostgreSQL), such as a tenant's when each tenant has a
+    /// schema: it is the whole search_path of every statement, holds the version and history
+    /// tables unless version_schema names another, and is created by the first write if it does
+    /// not exist. Empty: the connection's own search_path. SQLite and offline SQL refuse it.
+    std::string search_schema;
     /// A statement that runs longer fails as an ordinary SQL error saying the statement timeout
     /// was hit (PostgreSQL: the session's statement_timeout; SQLite: the statement is
     /// interrupted). Zero: no limit (PostgreSQL: the server's own setting stays).

@@ -37,6 +37,19 @@ struct RunSummary {
     std::vector<std::string> heads;  ///< version rows at the end
 };
 
+/// Plugins loaded ahead of the runs that use them, by revision id (see load_plugins).
+using LoadedPlugins = std::map<std::string, std::unique_ptr<LoadedPlugin>, std::less<>>;
+
+/// Loads the plugins of `revisions` from `files` once, for many runs (a fleet loads them before
+/// its workers start, which then share them), each under a guard that names it should its static
+/// constructors crash. Throws PluginError as LoadedPlugin does, naming the revision whose plugin
+/// is missing. The plugins are unloaded, under the same guard, by unload_plugins.
+LoadedPlugins load_plugins(const std::vector<PluginFile>& files,
+                           const std::vector<std::string>& revisions);
+
+/// Unloads `plugins` (their static destructors run) under a guard naming each.
+void unload_plugins(LoadedPlugins& plugins);
+
 /// How a run uses transactions.
 struct RunOptions {
     /// All steps in one transaction: the run is all-or-nothing. Refused (ConfigError) for a plan
@@ -47,6 +60,9 @@ struct RunOptions {
     std::chrono::milliseconds step_timeout{0};
     /// The `-x key=value` pairs every revision of the run can read (Context::argument).
     std::map<std::string, std::string> arguments;
+    /// Plugins already loaded (load_plugins): a step whose plugin is here uses it instead of
+    /// loading its file again; the run neither loads nor unloads these. May be null.
+    const LoadedPlugins* loaded = nullptr;
 };
 
 /// Computes the steps still needed to reach the run's target from the given version rows.

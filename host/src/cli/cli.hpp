@@ -34,7 +34,16 @@ enum ExitStatus : int {
     exit_check_failed = 8,      ///< `check` found problems
     exit_dirty = 9,             ///< the database is dirty: a non-transactional step did not finish
     exit_step_timeout = 10,     ///< a revision outlived --step-timeout (runner.hpp's constant)
+    exit_targets_failed = 11,   ///< --targets/--target-schemas: a target failed or was not run
     exit_internal = 70,         ///< a bug in migrator (EX_SOFTWARE)
+};
+
+/// What a command did to its database, for the report of a fleet's target (GlobalOptions::result).
+struct TargetResult {
+    std::optional<std::vector<std::string>> from;  ///< version rows before (once read)
+    std::optional<std::vector<std::string>> to;    ///< version rows after, or where it stopped
+    std::size_t steps = 0;                         ///< revisions run and committed
+    std::string detail;  ///< check: its problems; current --check-heads: not at head
 };
 
 /// Options every command shares, as given on the command line (empty = not given), completed by
@@ -70,6 +79,13 @@ struct GlobalOptions {
     /// How long one SQL statement, and one revision, may run; 0: no limit.
     double statement_timeout_seconds = 0;
     double step_timeout_seconds = 0;
+
+    /// The PostgreSQL schema the command runs in: one of --target-schemas, set per target by the
+    /// fleet (DatabaseOptions::search_schema). Empty: the connection's search_path.
+    std::string target_schema;
+    /// Where upgrade, downgrade, stamp, current and check record what they did (a fleet's
+    /// worker reads it); null: nowhere.
+    TargetResult* result = nullptr;
 };
 
 /// Which settings the command line gave explicitly (those the config file must not override).
@@ -126,6 +142,29 @@ const char* compiled_release_keys();
 /// The database the settings name (URL precedence of resolve_database_url); `read_only`: never
 /// created, nothing written.
 std::unique_ptr<Database> open(const GlobalOptions& options, bool read_only);
+
+/// An error as both programs report it: the exit status of its kind and its sentence, password
+/// masked; `internal` for an error that is a bug in migrator (exit_internal).
+struct ErrorReport {
+    int status = exit_internal;
+    std::string message;
+    bool internal = true;
+};
+/// The report of the exception being handled (call inside a catch block).
+ErrorReport report_of_current_exception();
+
+/// Reads the versions directory once for a fleet of targets, before its workers start: every
+/// command run afterwards in this process (or a fork of it) uses what was read. For `upgrade`,
+/// also judges staleness once (refusing as upgrade does, unless `allow_stale`), and for upgrade
+/// and downgrade loads the plugins their plans can need (for `upgrade TARGET`, the revisions up
+/// to TARGET; otherwise all). Throws what reading and loading throw.
+void prepare_for_fleet(const GlobalOptions& options, const std::string& command,
+                       const std::string& target, bool allow_stale);
+/// `heads` as the fleet's report shows a position: "<base>", "ae1027a6acf2 (head)", ...; needs
+/// prepare_for_fleet first.
+std::string position_text(const std::vector<std::string>& heads);
+/// Unloads what prepare_for_fleet loaded (static destructors of the plugins run).
+void release_fleet_scripts();
 
 /// Prints one JSON document on its own line.
 void print_json(const boost::json::value& document);

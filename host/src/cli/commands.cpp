@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <migrator/database_url.hpp>
 #include <migrator/db.hpp>
 #include <migrator/errors.hpp>
@@ -12,6 +13,7 @@
 #include <migrator/runner.hpp>
 #include <migrator/scaffold.hpp>
 #include <migrator/schema_compare.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -28,7 +30,14 @@ struct Scripts {
     /// The plugin files; the graph holds their revisions, and each keeps only revision.id.
     std::vector<PluginFile> files;
     RevisionGraph graph;
+    /// Set when a fleet prepared the scripts once for all its targets: the revision sources the
+    /// plugins do not match (already reported), and the plugins its plans can need, loaded.
+    std::optional<std::vector<scaffold::StaleSource>> stale;
+    LoadedPlugins plugins;
 };
+
+/// The scripts a fleet read once (prepare_for_fleet), which every command uses from then on.
+std::shared_ptr<Scripts> prepared_scripts;
 
 /// Moves the revisions out of `files`, leaving each its revision id (what run_plan finds a
 /// plugin by): 10,000 revisions are held once, by the graph, not twice.
@@ -65,8 +74,9 @@ std::string build_command(const std::filesystem::path& versions_dir,
            shown_path(build);
 }
 
-Scripts load_scripts(const GlobalOptions& options) {
+std::shared_ptr<Scripts> load_scripts(const GlobalOptions& options) {
     namespace fs = std::filesystem;
+    if (prepared_scripts) return prepared_scripts;
     auto dir = resolve_versions_dir(options);
     std::vector<PluginFile> files;
     try {
@@ -100,13 +110,15 @@ Scripts load_scripts(const GlobalOptions& options) {
                               "folder they are built into (e.g. --versions-dir build/versions)");
     }
     RevisionGraph graph(take_revisions(files));
-    return Scripts{std::move(dir), std::move(files), std::move(graph)};
+    return std::make_shared<Scripts>(
+        Scripts{std::move(dir), std::move(files), std::move(graph), std::nullopt, {}});
 }
 
 /// The revision sources the versions directory does not match, when the sources are known; a
 /// source folder that cannot be read is a warning, not a failure of the command.
 std::vector<scaffold::StaleSource> stale_sources_of(const GlobalOptions& options,
                                                     const Scripts& scripts) {
+    if (scripts.stale) return *scripts.stale;
     const auto sources = resolve_revisions_dir(options);
     if (!sources) return {};
     try {
@@ -131,7 +143,7 @@ std::string stale_text(const scaffold::StaleSource& stale, const std::filesystem
 /// One warning line per stale source, with the build command.
 void warn_stale(const std::vector<scaffold::StaleSource>& stale, const GlobalOptions& options,
                 const Scripts& scripts) {
-    if (stale.empty()) return;
+    if (stale.empty() || scripts.stale) return;  // a fleet reported them once, before its targets
     const std::string build = build_command(scripts.dir, resolve_revisions_dir(options));
     for (const auto& source : stale)
         std::cerr << "warning: " << printable(stale_text(source, scripts.dir)) << "; build with `"
@@ -149,6 +161,7 @@ DatabaseOptions database_options(const GlobalOptions& options, bool read_only) {
     db_options.version_table = options.version_table;
     db_options.read_only = read_only;
     db_options.version_schema = options.version_schema;
+    db_options.search_schema = options.target_schema;
     db_options.statement_timeout = milliseconds_of(options.statement_timeout_seconds);
     db_options.warn = [](const std::string& text) {
         std::cerr << "warning: " << printable(text) << '\n';
@@ -325,23 +338,52 @@ void warn_outside_lineage(const RevisionGraph& graph, const std::string& target,
                  "(label@-N) or name its branch point (label@REV)\n";
 }
 
+/// Throws PluginError naming the revision sources the plugins do not match, unless `allow_stale`.
+void refuse_stale(const std::vector<scaffold::StaleSource>& stale, const GlobalOptions& options,
+                  const Scripts& scripts, bool allow_stale) {
+    if (stale.empty() || allow_stale) return;
+    std::string list;
+    for (const auto& source : stale)
+        list += (list.empty() ? "" : "; ") + stale_text(source, scripts.dir);
+    throw PluginError("the plugins do not match the revision sources: " + list +
+                      "; build them with `" +
+                      build_command(scripts.dir, resolve_revisions_dir(options)) +
+                      "`, or pass --allow-stale to upgrade with the plugins as they are");
+}
+
+/// Passes a run's events on, and records in `result` each committed step's version rows.
+class ResultListener : public ProgressListener {
+public:
+    ResultListener(ProgressListener& forward, TargetResult& result)
+        : forward_(forward), result_(result) {}
+    void step_started(std::size_t index, std::size_t total, const Step& step,
+                      const Revision& revision) override {
+        forward_.step_started(index, total, step, revision);
+    }
+    void step_log(const std::string& message) override { forward_.step_log(message); }
+    void step_finished(std::size_t index, std::size_t total, const Step& step,
+                       double elapsed_ms) override {
+        forward_.step_finished(index, total, step, elapsed_ms);
+        result_.to = step.heads_after;
+        ++result_.steps;
+    }
+    void step_failed(const std::string& error) override { forward_.step_failed(error); }
+
+private:
+    ProgressListener& forward_;
+    TargetResult& result_;
+};
+
 /// Shared by upgrade and downgrade: lock, resolve, plan, run, summarise. Offline (`--sql`), the
 /// database is a script on stdout and the run starts from base or from the range's start.
 int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
             const std::string& target_expression, Direction direction) {
-    const Scripts scripts = load_scripts(options);
+    const auto loaded_scripts = load_scripts(options);
+    const Scripts& scripts = *loaded_scripts;
     const bool up = direction == Direction::upgrade;
     // A revision written and not built, or edited and not rebuilt, is never silently left out.
     const auto stale = stale_sources_of(options, scripts);
-    if (up && !stale.empty() && !migrate_options.allow_stale) {
-        std::string list;
-        for (const auto& source : stale)
-            list += (list.empty() ? "" : "; ") + stale_text(source, scripts.dir);
-        throw PluginError("the plugins do not match the revision sources: " + list +
-                          "; build them with `" +
-                          build_command(scripts.dir, resolve_revisions_dir(options)) +
-                          "`, or pass --allow-stale to upgrade with the plugins as they are");
-    }
+    if (up) refuse_stale(stale, options, scripts, migrate_options.allow_stale);
     warn_stale(stale, options, scripts);
     std::string target = target_expression;
     std::unique_ptr<Database> db;
@@ -373,6 +415,7 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
     const MigrationLock lock(*db, options);
     refuse_if_dirty(*db);
     const auto current = db->read_heads();
+    if (options.result != nullptr) options.result->from = options.result->to = current;
     const auto wanted = up ? scripts.graph.upgrade_destination(target, current)
                            : scripts.graph.downgrade_destination(target, current);
     const Planner plan_from = [&](const std::vector<std::string>& heads) {
@@ -401,12 +444,16 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
     if (!up && !options.quiet && !options.json) warn_outside_lineage(scripts.graph, target, plan);
     ConsoleListener console(options.quiet, migrate_options.sql);
     JsonListener json;
-    ProgressListener& listener = options.json ? static_cast<ProgressListener&>(json)
-                                              : static_cast<ProgressListener&>(console);
+    ProgressListener& shown = options.json ? static_cast<ProgressListener&>(json)
+                                           : static_cast<ProgressListener&>(console);
+    TargetResult unused;
+    ResultListener recording(shown, options.result != nullptr ? *options.result : unused);
+    ProgressListener& listener = recording;
     RunOptions run_options;
     run_options.single_transaction = migrate_options.single_transaction;
     run_options.step_timeout = milliseconds_of(options.step_timeout_seconds);
     run_options.arguments = options.arguments;
+    run_options.loaded = &scripts.plugins;
     try {
         const auto summary =
             run_plan(plan, plan_from, scripts.graph, scripts.files, *db, listener, run_options);
@@ -431,6 +478,11 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
                    << format_duration(summary.elapsed_ms) << ".\n";
     } catch (const std::exception& e) {
         listener.step_failed(e.what());
+        // All or nothing: the steps this run reported committed were rolled back with it.
+        if (options.result != nullptr && run_options.single_transaction) {
+            options.result->to = current;
+            options.result->steps = 0;
+        }
         throw;
     }
     return exit_ok;
@@ -448,7 +500,8 @@ void print_json(const boost::json::value& document) {
 }
 
 int run_history(const GlobalOptions& options, const HistoryOptions& history) {
-    const Scripts scripts = load_scripts(options);
+    const auto loaded_scripts = load_scripts(options);
+    const Scripts& scripts = *loaded_scripts;
     warn_stale(stale_sources_of(options, scripts), options, scripts);
     const bool needs_database =
         history.indicate_current || history.range.find("current") != std::string::npos;
@@ -481,11 +534,18 @@ int run_history(const GlobalOptions& options, const HistoryOptions& history) {
 }
 
 int run_current(const GlobalOptions& options, bool verbose, bool check_heads) {
-    const Scripts scripts = load_scripts(options);
+    const auto loaded_scripts = load_scripts(options);
+    const Scripts& scripts = *loaded_scripts;
     const auto db = open(options, true);
     const auto current = db->read_heads();
     // A head another revision depends on has handed its row over (Alembic): compare rows.
     const auto heads = scripts.graph.head_rows();
+    if (options.result != nullptr) {
+        options.result->from = options.result->to = current;
+        if (check_heads && current != heads)
+            options.result->detail =
+                "not at the head revision(s) " + heads_text(scripts.graph, heads);
+    }
     if (options.json) {
         boost::json::array revisions;
         for (const auto& id : current) {
@@ -526,7 +586,8 @@ int run_current(const GlobalOptions& options, bool verbose, bool check_heads) {
 }
 
 int run_heads(const GlobalOptions& options, bool verbose) {
-    const Scripts scripts = load_scripts(options);
+    const auto loaded_scripts = load_scripts(options);
+    const Scripts& scripts = *loaded_scripts;
     if (options.json) {
         print_json({{"heads", revisions_json(scripts.graph, scripts.graph.heads(), {})}});
         return exit_ok;
@@ -545,7 +606,8 @@ int run_heads(const GlobalOptions& options, bool verbose) {
 }
 
 int run_branches(const GlobalOptions& options, bool verbose) {
-    const Scripts scripts = load_scripts(options);
+    const auto loaded_scripts = load_scripts(options);
+    const Scripts& scripts = *loaded_scripts;
     if (options.json) {
         print_json(
             {{"branch_points", revisions_json(scripts.graph, scripts.graph.branch_points(), {})}});
@@ -571,7 +633,8 @@ int run_branches(const GlobalOptions& options, bool verbose) {
 }
 
 int run_show(const GlobalOptions& options, const std::string& expression) {
-    const Scripts scripts = load_scripts(options);
+    const auto loaded_scripts = load_scripts(options);
+    const Scripts& scripts = *loaded_scripts;
     // Relative forms need the database's current revision; plain ids and head/base do not.
     std::vector<std::string> current;
     const bool relative = expression.find_first_of("+-") != std::string::npos;
@@ -613,7 +676,8 @@ int run_verify(const GlobalOptions& options, bool allow_multiple_heads) {
     // Loading the scripts already checks every plugin file's metadata (a plugin, of a known ABI)
     // and the graph (unique ids, parents present, no cycle); then every check the loader makes
     // short of running code (integrity seal, ELF type and machine, entry point), and the heads.
-    const Scripts scripts = load_scripts(options);
+    const auto loaded_scripts = load_scripts(options);
+    const Scripts& scripts = *loaded_scripts;
     for (const auto& file : scripts.files) check_plugin_file(file);
     const auto heads = scripts.graph.heads();
     // The signature state of every plugin (the scan refused any that is not signed by a trusted
@@ -650,9 +714,46 @@ int run_downgrade(const GlobalOptions& options, const MigrateOptions& migrate_op
     return migrate(options, migrate_options, target, Direction::downgrade);
 }
 
+void prepare_for_fleet(const GlobalOptions& options, const std::string& command,
+                       const std::string& target, bool allow_stale) {
+    auto scripts = load_scripts(options);
+    const auto stale = stale_sources_of(options, *scripts);
+    if (command == "upgrade") refuse_stale(stale, options, *scripts, allow_stale);
+    if (command == "upgrade" || command == "downgrade" || command == "check")
+        warn_stale(stale, options, *scripts);
+    scripts->stale = stale;
+    if (command != "upgrade" && command != "downgrade") {
+        prepared_scripts = std::move(scripts);
+        return;
+    }
+    // What the targets' plans can hold: for an upgrade to a fixed revision, the revisions up to
+    // it; a relative target (+N) or a downgrade depends on where each database is.
+    std::vector<std::string> revisions;
+    const bool relative = target.find_first_of("+-") != std::string::npos;
+    if (command == "upgrade" && !relative) {
+        for (const auto& step :
+             scripts->graph.plan_upgrade({}, scripts->graph.upgrade_destination(target, {})))
+            revisions.push_back(step.revision);
+    } else {
+        for (const auto& revision : scripts->graph.revisions()) revisions.push_back(revision.id);
+    }
+    scripts->plugins = load_plugins(scripts->files, revisions);
+    prepared_scripts = std::move(scripts);
+}
+
+std::string position_text(const std::vector<std::string>& heads) {
+    return prepared_scripts ? heads_text(prepared_scripts->graph, heads) : join(heads);
+}
+
+void release_fleet_scripts() {
+    if (prepared_scripts) unload_plugins(prepared_scripts->plugins);
+    prepared_scripts.reset();
+}
+
 int run_stamp(const GlobalOptions& options, std::vector<std::string> expressions, bool purge,
               bool sql) {
-    const Scripts scripts = load_scripts(options);
+    const auto loaded_scripts = load_scripts(options);
+    const Scripts& scripts = *loaded_scripts;
     std::unique_ptr<Database> db;
     if (sql) {
         std::vector<std::string> start;
@@ -681,8 +782,10 @@ int run_stamp(const GlobalOptions& options, std::vector<std::string> expressions
     // named revisions stay.
     const auto target =
         scripts.graph.stamp_destination(expressions, purge ? std::vector<std::string>{} : current);
+    if (options.result != nullptr) options.result->from = options.result->to = current;
     db->ensure_version_tables();
     stamp(*db, target);
+    if (options.result != nullptr) options.result->to = target;
     if (!options.quiet)
         (sql ? std::cerr : std::cout)
             << (sql ? "Wrote the SQL to stamp " : "Stamped ") << db->describe() << " at "
@@ -691,7 +794,8 @@ int run_stamp(const GlobalOptions& options, std::vector<std::string> expressions
 }
 
 int run_resolve(const GlobalOptions& options, const std::string& expression, bool applied) {
-    const Scripts scripts = load_scripts(options);
+    const auto loaded_scripts = load_scripts(options);
+    const Scripts& scripts = *loaded_scripts;
     auto db = open(options, false);
     const MigrationLock lock(*db, options);
     // The revision may have lost its plugin since; then only its full id names it.
@@ -744,7 +848,8 @@ boost::json::array findings_json(const std::vector<Finding>& findings) {
 }  // namespace
 
 int run_check(const GlobalOptions& options, const CheckOptions& check) {
-    const Scripts scripts = load_scripts(options);
+    const auto loaded_scripts = load_scripts(options);
+    const Scripts& scripts = *loaded_scripts;
     // Before any connection: a missing or untrusted schema file is a setting to fix first.
     const std::filesystem::path schema_file =
         check.schema ? resolve_schema_file(options, scripts.dir) : std::filesystem::path();
@@ -823,6 +928,14 @@ int run_check(const GlobalOptions& options, const CheckOptions& check) {
         differences = diff_schemas(introspect_database(*db), declared);
     }
     const bool ok = problems.empty() && differences.empty();
+    if (options.result != nullptr) {
+        options.result->from = options.result->to = current;
+        std::vector<std::string> found;
+        for (const auto& problem : problems) found.push_back(problem.message);
+        for (const auto& difference : differences)
+            found.push_back("difference: " + difference.describe());
+        options.result->detail = join(found, "; ");
+    }
 
     if (options.json) {
         boost::json::object document{{"database", db->describe()},
@@ -867,7 +980,8 @@ int run_check(const GlobalOptions& options, const CheckOptions& check) {
 }
 
 int run_accept_edit(const GlobalOptions& options, const std::vector<std::string>& expressions) {
-    const Scripts scripts = load_scripts(options);
+    const auto loaded_scripts = load_scripts(options);
+    const Scripts& scripts = *loaded_scripts;
     auto db = open(options, false);
     const MigrationLock lock(*db, options);
     const auto current = db->read_heads();
@@ -914,7 +1028,8 @@ int run_accept_edit(const GlobalOptions& options, const std::vector<std::string>
 }
 
 std::vector<std::string> revision_names(const GlobalOptions& options) {
-    const Scripts scripts = load_scripts(options);
+    const auto loaded_scripts = load_scripts(options);
+    const Scripts& scripts = *loaded_scripts;
     std::vector<std::string> names{"head", "heads", "base"};
     for (const auto& revision : scripts.graph.revisions()) names.push_back(revision.id);
     for (const auto& label : scripts.graph.branch_labels()) names.push_back(label);

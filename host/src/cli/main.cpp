@@ -12,6 +12,7 @@
 #include <migrator/plugins.hpp>
 
 #include "cli.hpp"
+#include "fleet.hpp"
 #include "format.hpp"
 
 namespace {
@@ -30,30 +31,13 @@ void print_error(const char* message) {
 int report_errors(const std::function<int()>& command) {
     try {
         return command();
-    } catch (const ConfigError& e) {
-        print_error(e.what());
-        return exit_usage;
-    } catch (const MigrationError& e) {
-        print_error(e.what());
-        return exit_migration_failed;
-    } catch (const DirtyError& e) {
-        print_error(e.what());
-        return exit_dirty;
-    } catch (const RevisionError& e) {
-        print_error(e.what());
-        return exit_revision;
-    } catch (const PluginError& e) {
-        print_error(e.what());
-        return exit_plugin;
-    } catch (const LockError& e) {
-        print_error(e.what());
-        return exit_lock_timeout;
-    } catch (const DatabaseError& e) {
-        print_error(e.what());
-        return exit_database;
-    } catch (const std::exception& e) {
-        std::cerr << "internal error: " << printable(mask_password(e.what())) << '\n';
-        return exit_internal;
+    } catch (...) {
+        const ErrorReport report = report_of_current_exception();
+        if (report.internal)
+            std::cerr << "internal error: " << printable(report.message) << '\n';
+        else
+            print_error(report.message.c_str());
+        return report.status;
     }
 }
 
@@ -143,6 +127,25 @@ int main(int argc, char** argv) {
         "--json", options.json,
         "history/current/heads/branches/show/check/log: print JSON; upgrade/downgrade: one JSON "
         "event a line (shapes in docs/cli.md)");
+
+    FleetOptions fleet;
+    app.add_option("--targets", fleet.targets_file,
+                   "upgrade/downgrade/stamp/current/check: run on every database of this file "
+                   "(one URL a line, '#' comments; - reads standard input), a line and a "
+                   "summary each")
+        ->type_name("FILE");
+    app.add_option("--target-schemas", fleet.schemas,
+                   "upgrade/downgrade/stamp/current/check: run on each of these PostgreSQL "
+                   "schemas of the database (names, or patterns such as 'tenant_*' matched "
+                   "against its schemas; comma-separated)")
+        ->delimiter(',')
+        ->type_name("SCHEMA,...");
+    app.add_option("-j,--jobs", fleet.jobs,
+                   "With --targets or --target-schemas: how many targets run at once "
+                   "(default: one per CPU)")
+        ->check(CLI::Range(1U, max_fleet_jobs));
+    app.add_flag("--fail-fast", fleet.fail_fast,
+                 "With --targets or --target-schemas: start no target after one failed");
 
     std::function<int()> command;
     std::string target;
@@ -316,8 +319,30 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return report_command_line_error(app, e, "migrator") == 0 ? exit_ok : exit_usage;
     }
+    const std::string command_name =
+        app.get_subcommands().empty() ? std::string() : app.get_subcommands().front()->get_name();
+    if (fleet.requested()) {
+        const std::vector<std::string> fleet_commands{"upgrade", "downgrade", "stamp", "current",
+                                                      "check"};
+        if (std::find(fleet_commands.begin(), fleet_commands.end(), command_name) ==
+            fleet_commands.end()) {
+            std::cerr << "error: --targets and --target-schemas are not available for '"
+                      << command_name
+                      << "'; they are for upgrade, downgrade, stamp, current and check\n";
+            return exit_usage;
+        }
+        if (migrate_options.sql || stamp_sql) {
+            std::cerr << "error: --sql writes one script for one database; it cannot be used "
+                         "with --targets or --target-schemas\n";
+            return exit_usage;
+        }
+    } else if (fleet.jobs != 0 || fleet.fail_fast) {
+        std::cerr << "error: --jobs and --fail-fast are for a fleet of targets: give --targets "
+                     "FILE or --target-schemas SCHEMAS\n";
+        return exit_usage;
+    }
     // --json where a command has no JSON output is refused, never silently ignored.
-    if (options.json) {
+    if (options.json && !fleet.requested()) {
         const std::vector<std::string> json_commands{"history",  "current", "heads",
                                                      "branches", "show",    "check",
                                                      "log",      "upgrade", "downgrade"};
@@ -342,6 +367,9 @@ int main(int argc, char** argv) {
             options.arguments[pair.substr(0, equals)] = pair.substr(equals + 1);
         }
         apply_config_file(config_file, given, options);
+        if (fleet.requested())
+            return run_fleet(options, fleet, command_name, target, migrate_options.allow_stale,
+                             command);
         return command();
     });
 }

@@ -47,6 +47,9 @@ public:
             throw DatabaseError("database URL " + url.masked() + " names dialect '" + dialect_ +
                                 "', which migrator does not support; use sqlite:// or "
                                 "postgresql://");
+        if (!options.search_schema.empty())
+            throw DatabaseError("offline SQL (--sql) does not run in a target schema ('" +
+                                options.search_schema + "'); run it per database");
         if (!options.version_schema.empty()) {
             if (dialect_ == "sqlite")
                 throw DatabaseError(

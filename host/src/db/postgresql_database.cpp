@@ -222,6 +222,10 @@ public:
             throw DatabaseError("version table schema '" + options.version_schema +
                                 "' is not a plain SQL identifier; use at most 63 letters, digits "
                                 "and '_', starting with a letter or '_'");
+        if (!options.search_schema.empty() && !is_plain_identifier(options.search_schema))
+            throw DatabaseError("schema '" + options.search_schema + "' of " + url.masked() +
+                                " is not a plain SQL identifier; use at most 63 letters, digits "
+                                "and '_', starting with a letter or '_'");
         const std::string conninfo = conninfo_of(url);
         try {
             connection_ = std::make_unique<pqxx::connection>(conninfo);
@@ -255,6 +259,11 @@ public:
                 sql +=
                     ", CASE WHEN d.direct THEN "
                     "set_config('default_transaction_read_only', 'on', false) END";
+            // A target schema is the whole search_path: a tenant's revisions see only its
+            // tables. (current_schema() above is not used then.)
+            if (!options.search_schema.empty())
+                sql += ", CASE WHEN d.direct THEN set_config('search_path', " +
+                       quoted_literal(quote_identifier(options.search_schema)) + ", false) END";
             if (options.statement_timeout.count() > 0)
                 sql += ", CASE WHEN d.direct THEN set_config('statement_timeout', '" +
                        std::to_string(options.statement_timeout.count()) + "', false) END";
@@ -276,8 +285,14 @@ public:
         if (!same_session_ && options.statement_timeout.count() > 0)
             transaction_settings_ = "; SET LOCAL statement_timeout = " +
                                     std::to_string(options.statement_timeout.count());
+        if (!same_session_ && !options.search_schema.empty())
+            transaction_settings_ +=
+                "; SET LOCAL search_path TO " + quote_identifier(options.search_schema);
         if (!options.version_schema.empty()) {
             schema_ = options.version_schema;
+            create_schema_ = true;
+        } else if (!options.search_schema.empty()) {
+            schema_ = options.search_schema;
             create_schema_ = true;
         } else if (current_schema) {
             schema_ = *current_schema;

@@ -88,6 +88,9 @@ public:
         if (!options.version_schema.empty())
             throw DatabaseError("SQLite has no schemas: drop the version table schema option ('" +
                                 options.version_schema + "') for " + describe());
+        if (!options.search_schema.empty())
+            throw DatabaseError("SQLite has no schemas: schema '" + options.search_schema +
+                                "' cannot be a target in " + describe());
         const int flags = options.read_only ? SQLite::OPEN_READONLY
                                             : SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE;
         const std::string& file = url.database;

@@ -207,8 +207,9 @@ private:
 /// it, since its static constructors and destructors are plugin code too.
 class PluginSet {
 public:
-    PluginSet(const std::vector<PluginFile>& files, const RunProgress& progress)
-        : progress_(progress) {
+    PluginSet(const std::vector<PluginFile>& files, const RunProgress& progress,
+              const LoadedPlugins* preloaded)
+        : progress_(progress), preloaded_(preloaded) {
         for (const auto& file : files) file_of_[file.revision.id] = &file;
     }
     ~PluginSet() {
@@ -227,6 +228,9 @@ public:
 
     /// The plugin of revision `id`, loaded on first use. Throws PluginError.
     const LoadedPlugin& at(const std::string& id) {
+        if (preloaded_ != nullptr)
+            if (const auto found = preloaded_->find(id); found != preloaded_->end())
+                return *found->second;
         auto& slot = loaded_[id];
         if (!slot) {
             const auto found = file_of_.find(id);
@@ -243,11 +247,47 @@ public:
 
 private:
     const RunProgress& progress_;
+    const LoadedPlugins* preloaded_;
     std::map<std::string, const PluginFile*, std::less<>> file_of_;
     std::map<std::string, std::unique_ptr<LoadedPlugin>, std::less<>> loaded_;
 };
 
 }  // namespace
+
+LoadedPlugins load_plugins(const std::vector<PluginFile>& files,
+                           const std::vector<std::string>& revisions) {
+    std::map<std::string, const PluginFile*, std::less<>> file_of;
+    for (const auto& file : files) file_of[file.revision.id] = &file;
+    LoadedPlugins loaded;
+    try {
+        for (const auto& id : revisions) {
+            if (loaded.count(id) != 0) continue;
+            const auto found = file_of.find(id);
+            if (found == file_of.end()) throw PluginError("revision " + id + " has no plugin file");
+            const detail::StepGuard guard(
+                detail::plugin_failure_lines(found->second->path, id, true,
+                                             "no database was touched"),
+                std::chrono::milliseconds(0));
+            loaded[id] = std::make_unique<LoadedPlugin>(*found->second);
+        }
+    } catch (...) {
+        unload_plugins(loaded);
+        throw;
+    }
+    return loaded;
+}
+
+void unload_plugins(LoadedPlugins& plugins) {
+    for (auto& [id, plugin] : plugins) {
+        if (!plugin) continue;
+        const detail::StepGuard guard(
+            detail::plugin_failure_lines(plugin->file().path, id, false,
+                                         "every database's outcome was reported above"),
+            std::chrono::milliseconds(0));
+        plugin.reset();
+    }
+    plugins.clear();
+}
 
 RunGuard::RunGuard(const Database& db)
     : offline_(db.offline()),
@@ -287,7 +327,7 @@ RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
                                   "--single-transaction; run without --single-transaction");
 
     RunProgress listener(caller_listener, db, options, plan.front().heads_before);
-    PluginSet loaded(plugins, listener);
+    PluginSet loaded(plugins, listener, options.loaded);
     const auto plugin_for = [&](const std::string& id) -> const LoadedPlugin& {
         return loaded.at(id);
     };
