@@ -308,14 +308,18 @@ TEST_CASE("SIGTERM to a fleet reaches its workers, starts no other target, and a
         CHECK(sqlite_versions(file) == std::vector<std::string>{"5105105105aa"});
 }
 
-TEST_CASE("a fleet of PostgreSQL databases, passwords masked", "[e2e][fleet][postgresql]") {
+TEST_CASE("a fleet of PostgreSQL databases, directly and through PgBouncer, passwords masked",
+          "[e2e][fleet][postgresql][pooler]") {
     std::vector<std::unique_ptr<Sandbox>> databases;
     for (int i = 0; i < 3; ++i)
         databases.push_back(std::make_unique<Sandbox>("postgresql", fixture_dir("chain")));
     const auto file = databases[0]->dir() / "targets.txt";
     {
         std::ofstream out(file);
-        for (const auto& database : databases) out << database->url() << "\n";
+        // The first directly, the others through PgBouncer in transaction pooling mode.
+        out << databases[0]->url() << "\n"
+            << databases[1]->pooled_url() << "\n"
+            << databases[2]->pooled_url() << "\n";
     }
     const auto upgrade =
         databases[0]->migrator({"--targets", file.string(), "-j", "3", "upgrade", "head"});
@@ -400,4 +404,24 @@ TEST_CASE("PostgreSQL schemas as targets, directly and through PgBouncer",
     const auto none = sandbox.migrator({"--target-schemas", "nobody_*", "current"});
     CHECK(none.exit_code == 2);
     CHECK_THAT(none.err, Contains("--target-schemas nobody_* matches no schema of "));
+}
+
+TEST_CASE("on a terminal, a fleet shows how many targets are done", "[e2e][fleet]") {
+    Sandbox sandbox("sqlite", fixture_dir("chain"));
+    SqliteTenants tenants(sandbox.dir(), 3);
+    // script(1) (util-linux, essential in Debian) gives migrator a terminal.
+    std::string command;
+    for (const auto& arg : sandbox.migrator_command(
+             {"--targets", tenants.targets.string(), "-j", "1", "upgrade", "head"}))
+        command += "'" + arg + "' ";
+    const auto result = run_process({"/usr/bin/script", "-qec", command, "/dev/null"},
+                                    Sandbox::clean_environment(), sandbox.dir().string());
+    INFO(result.out << result.err);
+    CHECK(result.exit_code == 0);
+    for (const char* done : {"[0/3] targets done, 1 running", "[1/3] targets done, 1 running",
+                             "[2/3] targets done, 1 running"})
+        CHECK_THAT(result.out, Contains(done));
+    // The progress line is erased before each target's line.
+    CHECK(count_of(result.out, "\r\033[K") >= 6);
+    CHECK(sqlite_versions(tenants.files[2]) == std::vector<std::string>{"c3c3c3c3c3c3"});
 }
