@@ -1,8 +1,12 @@
-// Fleets: targets read from a file or matched among a database's schemas, run in forked workers.
+// Fleets: targets read from a file or matched among a database's schemas, run by a pool of forked
+// workers that each run one target at a time.
 #include "fleet.hpp"
 
+#include <fcntl.h>
 #include <fnmatch.h>
+#include <poll.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +15,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -155,28 +160,35 @@ struct Outcome {
     std::string output;  ///< what the worker printed (warnings, a crash line), masked
 };
 
-/// A worker between its fork and its end.
+/// A worker process: it runs the targets it is handed, one at a time, until its task pipe closes.
+/// Forked once per job (and again only after one died), so a target costs no fork.
 struct Worker {
-    std::size_t index = 0;
-    std::size_t slot = 0;
-    int result_fd = -1;  ///< its TargetResult and error as JSON, written as it ends
-    int output_fd = -1;  ///< its stdout and stderr
+    pid_t pid = -1;
+    int task_fd = -1;    ///< the parent writes a target's index here (a std::uint32_t)
+    int done_fd = -1;    ///< the worker writes a byte here when a target's report is complete
+    int result_fd = -1;  ///< a memory file: the last target's TargetResult and error as JSON
+    int output_fd = -1;  ///< a memory file: the last target's stdout and stderr
+    std::optional<std::size_t> index;  ///< the target it is running
     std::chrono::steady_clock::time_point started;
 };
 
-/// The whole content of a memory file, from its start (at most the last `limit` bytes).
+/// The whole content of a memory file (at most its last `limit` bytes). pread: the file offset
+/// is the worker's, shared with this process.
 std::string read_all(int fd, std::size_t limit) {
-    std::string text;
-    if (lseek(fd, 0, SEEK_SET) != 0) return text;
-    char buffer[8192];
-    for (;;) {
-        const ssize_t got = read(fd, buffer, sizeof buffer);
-        if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) break;
-        text.append(buffer, static_cast<std::size_t>(got));
-        if (text.size() > 2 * limit) text.erase(0, text.size() - limit);
+    struct stat status {};
+    if (fstat(fd, &status) != 0 || status.st_size <= 0) return {};
+    const auto size = static_cast<std::size_t>(status.st_size);
+    const std::size_t start = size > limit ? size - limit : 0;
+    std::string text(size - start, '\0');
+    std::size_t got = 0;
+    while (got < text.size()) {
+        const ssize_t n =
+            pread(fd, text.data() + got, text.size() - got, static_cast<off_t>(start + got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += static_cast<std::size_t>(n);
     }
-    if (text.size() > limit) text.erase(0, text.size() - limit);
+    text.resize(got);
     return text;
 }
 
@@ -231,79 +243,112 @@ const char* signal_name(int signal) {
     }
 }
 
-/// In the worker: runs the command on the target and ends the process with its status.
-[[noreturn]] void run_worker(GlobalOptions& options, const FleetTarget& target,
-                             const std::function<int()>& command, int result_fd, int output_fd) {
+/// Reads exactly `size` bytes; false at the end of the pipe.
+bool read_exact(int fd, void* data, std::size_t size) {
+    auto* bytes = static_cast<char*>(data);
+    for (std::size_t got = 0; got < size;) {
+        const ssize_t n = read(fd, bytes + got, size - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        got += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+/// In a worker: runs the command on each target it is handed, writing each report, and ends
+/// when its task pipe closes.
+[[noreturn]] void serve_targets(GlobalOptions& options, const std::vector<FleetTarget>& targets,
+                                const std::function<int()>& command, const Worker& worker) {
     for (const int signal : passed_signals) std::signal(signal, SIG_DFL);
-    dup2(output_fd, STDOUT_FILENO);
-    dup2(output_fd, STDERR_FILENO);
-    options.url = target.url;
-    options.target_schema = target.schema;
+    std::signal(SIGPIPE, SIG_DFL);
+    dup2(worker.output_fd, STDOUT_FILENO);
+    dup2(worker.output_fd, STDERR_FILENO);
     options.quiet = true;
     options.json = false;
-    TargetResult result;
-    options.result = &result;
-    int status = exit_ok;
-    std::string error;
-    try {
-        status = command();
-    } catch (...) {
-        const ErrorReport report = report_of_current_exception();
-        status = report.status;
-        error = report.message;
-    }
-    boost::json::object document{{"status", status},
-                                 {"error", error},
-                                 {"detail", mask_password(result.detail)},
-                                 {"steps", result.steps}};
-    if (result.from) document["from"] = boost::json::value_from(*result.from);
-    if (result.to) document["to"] = boost::json::value_from(*result.to);
-    const std::string text = boost::json::serialize(document);
-    std::cout.flush();
-    std::cerr.flush();
-    std::fflush(nullptr);
-    for (std::size_t written = 0; written < text.size();) {
-        const ssize_t put = write(result_fd, text.data() + written, text.size() - written);
-        if (put < 0 && errno == EINTR) continue;
-        if (put <= 0) break;
-        written += static_cast<std::size_t>(put);
+    std::uint32_t index = 0;
+    while (read_exact(worker.task_fd, &index, sizeof index) && index < targets.size()) {
+        // A new report: both files emptied (stdout and stderr share the output file's offset).
+        if (ftruncate(worker.output_fd, 0) != 0 || ftruncate(worker.result_fd, 0) != 0 ||
+            lseek(worker.output_fd, 0, SEEK_SET) != 0)
+            _exit(exit_internal);
+        const FleetTarget& target = targets[index];
+        options.url = target.url;
+        options.target_schema = target.schema;
+        TargetResult result;
+        options.result = &result;
+        int status = exit_ok;
+        std::string error;
+        try {
+            status = command();
+        } catch (...) {
+            const ErrorReport report = report_of_current_exception();
+            status = report.status;
+            error = report.message;
+        }
+        options.result = nullptr;
+        boost::json::object document{{"status", status},
+                                     {"error", error},
+                                     {"detail", mask_password(result.detail)},
+                                     {"steps", result.steps}};
+        if (result.from) document["from"] = boost::json::value_from(*result.from);
+        if (result.to) document["to"] = boost::json::value_from(*result.to);
+        const std::string text = boost::json::serialize(document);
+        std::cout.flush();
+        std::cout.clear();
+        std::cerr.flush();
+        std::fflush(nullptr);
+        for (std::size_t written = 0; written < text.size();) {
+            const ssize_t put = pwrite(worker.result_fd, text.data() + written,
+                                       text.size() - written, static_cast<off_t>(written));
+            if (put < 0 && errno == EINTR) continue;
+            if (put <= 0) _exit(exit_internal);
+            written += static_cast<std::size_t>(put);
+        }
+        const char done = 'x';
+        while (write(worker.done_fd, &done, 1) < 0 && errno == EINTR) {
+        }
     }
     // No exit handlers and no static destructors: they are the parent's (its plugins, its
     // buffers), and it goes on.
-    _exit(status);
+    _exit(exit_ok);
 }
 
-/// Reads a finished worker's report.
-Outcome outcome_of(const Worker& worker, int wait_status) {
+/// The report of the target `worker` ran: from its result file, or, when the worker died on it
+/// (`wait_status`: a crash, a signal, --step-timeout), from how it ended and what it printed.
+Outcome outcome_of(const Worker& worker, std::optional<int> wait_status) {
     Outcome outcome;
     outcome.elapsed_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - worker.started)
             .count();
     outcome.output = mask_password(read_all(worker.output_fd, 64 * 1024));
-    const std::string reported = read_all(worker.result_fd, 1024 * 1024);
-    close(worker.result_fd);
-    close(worker.output_fd);
     std::string detail;
-    boost::system::error_code failed;
-    const boost::json::value document = boost::json::parse(reported, failed);
-    if (!failed && document.is_object()) {
-        const auto& object = document.as_object();
-        outcome.from = heads_of(object.if_contains("from"));
-        outcome.to = heads_of(object.if_contains("to"));
-        if (const auto* steps = object.if_contains("steps"); steps && steps->is_number())
-            outcome.steps = steps->to_number<std::size_t>();
-        if (const auto* error = object.if_contains("error"); error && error->is_string())
-            outcome.error = error->as_string().c_str();
-        if (const auto* text = object.if_contains("detail"); text && text->is_string())
-            detail = text->as_string().c_str();
-    }
-    if (WIFEXITED(wait_status)) {
-        outcome.exit_status = WEXITSTATUS(wait_status);
-    } else if (WIFSIGNALED(wait_status)) {
-        outcome.exit_status = 128 + WTERMSIG(wait_status);
-        if (outcome.error.empty() && last_error_line(outcome.output).empty())
+    if (!wait_status) {
+        boost::system::error_code failed;
+        const boost::json::value document =
+            boost::json::parse(read_all(worker.result_fd, 1024 * 1024), failed);
+        if (!failed && document.is_object()) {
+            const auto& object = document.as_object();
+            outcome.from = heads_of(object.if_contains("from"));
+            outcome.to = heads_of(object.if_contains("to"));
+            if (const auto* status = object.if_contains("status"); status && status->is_number())
+                outcome.exit_status = status->to_number<int>();
+            if (const auto* steps = object.if_contains("steps"); steps && steps->is_number())
+                outcome.steps = steps->to_number<std::size_t>();
+            if (const auto* error = object.if_contains("error"); error && error->is_string())
+                outcome.error = error->as_string().c_str();
+            if (const auto* text = object.if_contains("detail"); text && text->is_string())
+                detail = text->as_string().c_str();
+        } else {
+            outcome.exit_status = exit_internal;
+            outcome.error = "its worker's report cannot be read";
+        }
+    } else if (WIFEXITED(*wait_status)) {
+        outcome.exit_status = WEXITSTATUS(*wait_status);
+    } else if (WIFSIGNALED(*wait_status)) {
+        outcome.exit_status = 128 + WTERMSIG(*wait_status);
+        if (last_error_line(outcome.output).empty())
             outcome.error =
-                std::string("its worker was ended by ") + signal_name(WTERMSIG(wait_status));
+                std::string("its worker was ended by ") + signal_name(WTERMSIG(*wait_status));
     }
     outcome.state = outcome.exit_status == 0 ? Outcome::State::ok : Outcome::State::failed;
     if (outcome.state == Outcome::State::failed && outcome.error.empty())
@@ -398,78 +443,149 @@ int run_fleet(GlobalOptions& options, const FleetOptions& fleet, const std::stri
     sigemptyset(&passing.sa_mask);
     for (std::size_t i = 0; i < std::size(passed_signals); ++i)
         sigaction(passed_signals[i], &passing, &previous[i]);
+    // A worker that died while idle must not end this process when it is handed a target.
+    const auto previous_sigpipe = std::signal(SIGPIPE, SIG_IGN);
 
     std::vector<Outcome> outcomes(targets.size());
-    std::map<pid_t, Worker> running;
-    std::vector<bool> slot_taken(jobs, false);
-    std::size_t next = 0, done = 0, failed = 0;
+    std::vector<Worker> workers(jobs);  // by slot; pid -1: none
+    std::size_t next = 0, done = 0, failed = 0, busy = 0;
     bool stop_starting = false;
     ProgressLine progress;
     const auto fleet_start = std::chrono::steady_clock::now();
 
-    const auto start_worker = [&](std::size_t index) {
-        Worker worker;
-        worker.index = index;
+    const auto pipe_pair = [](int(&ends)[2]) {
+        if (pipe2(ends, O_CLOEXEC) != 0)
+            throw std::runtime_error(std::string("cannot create a pipe for a worker: ") +
+                                     std::strerror(errno));
+    };
+    const auto start_worker = [&](Worker& worker) {
+        int tasks[2], reports[2];
+        pipe_pair(tasks);
+        pipe_pair(reports);
         worker.result_fd = memory_file("migrator-target-result");
         worker.output_fd = memory_file("migrator-target-output");
-        worker.slot = static_cast<std::size_t>(
-            std::find(slot_taken.begin(), slot_taken.end(), false) - slot_taken.begin());
         // Whatever this process has buffered must not be printed again by the worker.
         std::cout.flush();
         std::cerr.flush();
         std::fflush(nullptr);
-        worker.started = std::chrono::steady_clock::now();
         const pid_t pid = fork();
-        if (pid < 0) {
-            close(worker.result_fd);
-            close(worker.output_fd);
+        if (pid < 0)
             throw std::runtime_error(std::string("cannot start a worker process: ") +
                                      std::strerror(errno));
+        if (pid == 0) {
+            close(tasks[1]);
+            close(reports[0]);
+            // Other workers' pipes, inherited, are closed so that each sees its own end.
+            for (const auto& other : workers)
+                if (&other != &worker && other.pid > 0) {
+                    close(other.task_fd);
+                    close(other.done_fd);
+                }
+            worker.task_fd = tasks[0];
+            worker.done_fd = reports[1];
+            serve_targets(options, targets, command, worker);
         }
-        if (pid == 0)
-            run_worker(options, targets[index], command, worker.result_fd, worker.output_fd);
-        slot_taken[worker.slot] = true;
-        worker_pids[worker.slot].store(pid);
-        running.emplace(pid, worker);
+        close(tasks[0]);
+        close(reports[1]);
+        worker.pid = pid;
+        worker.task_fd = tasks[1];
+        worker.done_fd = reports[0];
+        worker_pids[&worker - workers.data()].store(pid);
     };
-
-    while (next < targets.size() || !running.empty()) {
-        if (fleet_signal != 0) stop_starting = true;
-        while (!stop_starting && running.size() < jobs && next < targets.size())
-            start_worker(next++);
-        if (running.empty()) break;
-        progress.update(done, targets.size(), running.size(), failed);
-        int wait_status = 0;
-        const pid_t pid = waitpid(-1, &wait_status, 0);
-        if (pid < 0) {
-            if (errno == EINTR) continue;
-            throw std::runtime_error(std::string("cannot wait for a worker: ") +
-                                     std::strerror(errno));
-        }
-        const auto found = running.find(pid);
-        if (found == running.end()) continue;
-        const Worker worker = found->second;
-        running.erase(found);
-        worker_pids[worker.slot].store(0);
-        slot_taken[worker.slot] = false;
-        Outcome& outcome = outcomes[worker.index] = outcome_of(worker, wait_status);
+    const auto stop_worker = [&](Worker& worker) {
+        close(worker.task_fd);
+        close(worker.done_fd);
+        close(worker.result_fd);
+        close(worker.output_fd);
+        worker_pids[&worker - workers.data()].store(0);
+        worker = Worker{};
+    };
+    const auto report = [&](const Worker& worker, std::optional<int> wait_status) {
+        const std::size_t index = *worker.index;
+        Outcome& outcome = outcomes[index] = outcome_of(worker, wait_status);
         ++done;
+        --busy;
         if (outcome.state == Outcome::State::failed) {
             ++failed;
             if (fleet.fail_fast) stop_starting = true;
         }
         progress.clear();
         if (json) {
-            print_json(outcome_json(targets[worker.index], outcome));
+            print_json(outcome_json(targets[index], outcome));
             std::cout.flush();
         } else if (!options.quiet || outcome.state == Outcome::State::failed) {
-            std::cout << outcome_line(command_name, targets[worker.index], outcome, colours) << '\n'
+            std::cout << outcome_line(command_name, targets[index], outcome, colours) << '\n'
                       << std::flush;
         }
+    };
+
+    for (;;) {
+        if (fleet_signal != 0) stop_starting = true;
+        // Hand each idle worker the next target, forking workers as they are needed.
+        for (auto& worker : workers) {
+            if (stop_starting || next >= targets.size()) break;
+            if (worker.index) continue;
+            if (worker.pid < 0) start_worker(worker);
+            const auto index = static_cast<std::uint32_t>(next);
+            worker.started = std::chrono::steady_clock::now();
+            if (write(worker.task_fd, &index, sizeof index) != sizeof index) {
+                // It died while idle (SIGPIPE is ignored here): a fresh one takes the target.
+                const pid_t pid = worker.pid;
+                stop_worker(worker);
+                while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+                }
+                start_worker(worker);
+                if (write(worker.task_fd, &index, sizeof index) != sizeof index)
+                    throw std::runtime_error(std::string("cannot hand a worker its target: ") +
+                                             std::strerror(errno));
+            }
+            worker.index = next++;
+            ++busy;
+        }
+        if (busy == 0) break;
+        progress.update(done, targets.size(), busy, failed);
+        std::vector<pollfd> polled;
+        std::vector<Worker*> polled_worker;
+        for (auto& worker : workers)
+            if (worker.index) {
+                polled.push_back({worker.done_fd, POLLIN, 0});
+                polled_worker.push_back(&worker);
+            }
+        if (poll(polled.data(), polled.size(), -1) < 0) {
+            if (errno == EINTR) continue;
+            throw std::runtime_error(std::string("cannot wait for the workers: ") +
+                                     std::strerror(errno));
+        }
+        for (std::size_t i = 0; i < polled.size(); ++i) {
+            if (polled[i].revents == 0) continue;
+            Worker& worker = *polled_worker[i];
+            char byte = 0;
+            const ssize_t got = read(worker.done_fd, &byte, 1);
+            if (got == 1) {
+                report(worker, std::nullopt);
+                worker.index.reset();
+            } else if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN)) {
+                // The worker died on its target: a crash, a signal, --step-timeout.
+                int wait_status = 0;
+                while (waitpid(worker.pid, &wait_status, 0) < 0 && errno == EINTR) {
+                }
+                report(worker, wait_status);
+                stop_worker(worker);
+            }
+        }
     }
+    // Idle workers end when their task pipe closes.
+    for (auto& worker : workers)
+        if (worker.pid > 0) {
+            const pid_t pid = worker.pid;
+            stop_worker(worker);
+            while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+            }
+        }
     progress.clear();
     for (std::size_t i = 0; i < std::size(passed_signals); ++i)
         sigaction(passed_signals[i], &previous[i], nullptr);
+    std::signal(SIGPIPE, previous_sigpipe);
 
     const double elapsed_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - fleet_start)
