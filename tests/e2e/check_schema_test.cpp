@@ -15,27 +15,6 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-/// The schema the shipped revisions build, as one would declare it in the backend's dialect.
-std::string shipped_schema(const std::string& backend) {
-    const std::string key =
-        backend == "postgresql" ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY";
-    return "CREATE TABLE account (\n"
-           "  id " +
-           key +
-           ",\n"
-           "  name VARCHAR(100) NOT NULL,\n"
-           "  created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);\n"
-           "CREATE TABLE invoice (\n"
-           "  id " +
-           key +
-           ",\n"
-           "  account_id BIGINT NOT NULL REFERENCES account (id),\n"
-           "  amount_cents BIGINT NOT NULL CHECK (amount_cents >= 0),\n"
-           "  issued_on DATE NOT NULL,\n"
-           "  status VARCHAR(16) NOT NULL DEFAULT 'open');\n"
-           "CREATE INDEX ix_invoice_account_id ON invoice (account_id, issued_on);\n";
-}
-
 void write_file(const fs::path& file, const std::string& text) {
     std::ofstream(file, std::ios::binary | std::ios::trunc) << text;
 }

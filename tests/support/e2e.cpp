@@ -10,17 +10,24 @@
 #include <regex>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 namespace testing {
 namespace {
 
-std::string postgres_base_url() {
-    const char* url = std::getenv("MIGRATOR_TEST_POSTGRES_URL");
+/// The URL in `variable`, which tests/with-postgres sets; throws saying who `needs` it.
+std::string url_from_environment(const char* variable, const std::string& needs) {
+    const char* url = std::getenv(variable);
     if (url == nullptr || *url == '\0')
-        throw std::runtime_error(
-            "MIGRATOR_TEST_POSTGRES_URL is not set: PostgreSQL tests need a server; run them "
-            "through tests/with-postgres (bash tests/run does)");
+        throw std::runtime_error(std::string(variable) + " is not set: " + needs +
+                                 " (bash tests/run does)");
     return url;
+}
+
+std::string postgres_base_url() {
+    return url_from_environment("MIGRATOR_TEST_POSTGRES_URL",
+                                "PostgreSQL tests need a server; run them through "
+                                "tests/with-postgres");
 }
 
 /// `url` with its database (the path after the authority) replaced by `database`.
@@ -86,6 +93,26 @@ fs::path fixture_dir(const std::string& scenario) {
 
 fs::path shipped_versions_dir() { return fs::path(MIGRATOR_BUILD_DIR) / "versions"; }
 
+std::string shipped_schema(const std::string& backend) {
+    const std::string key =
+        backend == "postgresql" ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY";
+    return "CREATE TABLE account (\n"
+           "  id " +
+           key +
+           ",\n"
+           "  name VARCHAR(100) NOT NULL,\n"
+           "  created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);\n"
+           "CREATE TABLE invoice (\n"
+           "  id " +
+           key +
+           ",\n"
+           "  account_id BIGINT NOT NULL REFERENCES account (id),\n"
+           "  amount_cents BIGINT NOT NULL CHECK (amount_cents >= 0),\n"
+           "  issued_on DATE NOT NULL,\n"
+           "  status VARCHAR(16) NOT NULL DEFAULT 'open');\n"
+           "CREATE INDEX ix_invoice_account_id ON invoice (account_id, issued_on);\n";
+}
+
 Sandbox::Sandbox(std::string backend, fs::path versions_dir)
     : backend_(std::move(backend)), versions_dir_(std::move(versions_dir)) {
     if (backend_ == "sqlite") {
@@ -112,11 +139,9 @@ Sandbox::~Sandbox() {
 }
 
 std::map<std::string, std::string> Sandbox::clean_environment() {
-    return {{"MIGRATOR_DATABASE_URL", ""},
-            {"SQLALCHEMY_DATABASE_URL", ""},
-            {"MIGRATOR_VERSIONS_DIR", ""},
-            {"MIGRATOR_SCHEMA_FILE", ""},
-            {"MIGRATOR_TRUSTED_KEYS", ""}};
+    return {{"MIGRATOR_DATABASE_URL", ""}, {"SQLALCHEMY_DATABASE_URL", ""},
+            {"MIGRATOR_VERSIONS_DIR", ""}, {"MIGRATOR_SCHEMA_FILE", ""},
+            {"MIGRATOR_SCRATCH_URL", ""},  {"MIGRATOR_TRUSTED_KEYS", ""}};
 }
 
 std::vector<std::string> Sandbox::migrator_command(const std::vector<std::string>& args,
@@ -127,15 +152,44 @@ std::vector<std::string> Sandbox::migrator_command(const std::vector<std::string
     return argv;
 }
 
-std::string Sandbox::pooled_url() const {
+std::string Sandbox::same_database_on(const char* variable, const std::string& needs) const {
     if (backend_ != "postgresql")
-        throw std::logic_error("pooled_url() is for the postgresql backend, not " + backend_);
-    const char* url = std::getenv("MIGRATOR_TEST_PGBOUNCER_URL");
-    if (url == nullptr || *url == '\0')
-        throw std::runtime_error(
-            "MIGRATOR_TEST_PGBOUNCER_URL is not set: pooler tests need the PgBouncer that "
-            "tests/with-postgres starts (bash tests/run does)");
-    return with_database(url, database_);
+        throw std::logic_error(std::string(variable) + " is for the postgresql backend, not " +
+                               backend_);
+    return with_database(url_from_environment(variable, needs), database_);
+}
+
+std::string Sandbox::pooled_url() const {
+    return same_database_on("MIGRATOR_TEST_PGBOUNCER_URL",
+                            "pooler tests need the PgBouncer that tests/with-postgres starts");
+}
+
+std::string Sandbox::standby_url() const {
+    return same_database_on("MIGRATOR_TEST_POSTGRES_STANDBY_URL",
+                            "replica tests need the hot standby that tests/with-postgres starts");
+}
+
+void Sandbox::wait_for_standby(std::chrono::milliseconds limit) const {
+    const std::string standby_server = with_database(standby_url(), "postgres");
+    pqxx::connection primary(admin_url_);
+    const std::string target =
+        pqxx::nontransaction(primary).exec("SELECT pg_current_wal_lsn()::text")[0][0].c_str();
+    pqxx::connection standby(standby_server);
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    std::string replayed;
+    for (;;) {
+        // pg_lsn compares as a position, which its text does not.
+        const pqxx::row row = pqxx::nontransaction(standby).exec1(
+            "SELECT coalesce(pg_last_wal_replay_lsn() >= " + primary.quote(target) +
+            "::pg_lsn, false), coalesce(pg_last_wal_replay_lsn()::text, 'none')");
+        if (row[0].as<bool>()) return;
+        replayed = row[1].c_str();
+        if (std::chrono::steady_clock::now() >= deadline) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    throw std::runtime_error("the standby has replayed the WAL up to " + replayed +
+                             " only, not to the primary's " + target + ", after " +
+                             std::to_string(limit.count()) + " ms");
 }
 
 ProcessResult Sandbox::migrator(const std::vector<std::string>& args,

@@ -3,6 +3,7 @@
 #ifndef MIGRATOR_TEST_E2E_HPP
 #define MIGRATOR_TEST_E2E_HPP
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -49,6 +50,10 @@ fs::path fixture_dir(const std::string& scenario);
 /// The shipped example revisions, as built into build/versions/.
 fs::path shipped_versions_dir();
 
+/// The schema the shipped revisions build, as one would declare it in `backend`'s dialect (a
+/// schema.sql that check --schema finds matching a database at head).
+std::string shipped_schema(const std::string& backend);
+
 /// The backends every backend-independent end-to-end test runs on.
 inline std::vector<std::string> all_backends() { return {"sqlite", "postgresql"}; }
 
@@ -79,6 +84,14 @@ public:
     /// tests/with-postgres starts, from $MIGRATOR_TEST_PGBOUNCER_URL. Throws when that variable
     /// is not set or the backend is not PostgreSQL: such a test fails, it is never skipped.
     std::string pooled_url() const;
+    /// PostgreSQL: the same database on the streaming hot standby that tests/with-postgres
+    /// starts, from $MIGRATOR_TEST_POSTGRES_STANDBY_URL. Throws when that variable is not set or
+    /// the backend is not PostgreSQL: such a test fails, it is never skipped.
+    std::string standby_url() const;
+    /// PostgreSQL: waits until the standby has replayed everything the primary has written so
+    /// far (its pg_last_wal_replay_lsn() reaches the primary's pg_current_wal_lsn()), polling
+    /// for at most `limit`; throws std::runtime_error saying both positions when it has not.
+    void wait_for_standby(std::chrono::milliseconds limit = std::chrono::seconds(30)) const;
     /// The environment migrator() adds: the developer's own settings kept out.
     static std::map<std::string, std::string> clean_environment();
 
@@ -101,6 +114,10 @@ public:
     bool has_index(const std::string& name) const;
 
 private:
+    /// The sandbox's database on the server whose URL tests/with-postgres sets in `variable`;
+    /// throws saying who `needs` it when that is not set, or the backend is not PostgreSQL.
+    std::string same_database_on(const char* variable, const std::string& needs) const;
+
     std::string backend_;
     fs::path versions_dir_;
     ScratchDir scratch_;

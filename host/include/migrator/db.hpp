@@ -17,7 +17,11 @@ namespace migrator {
 /// How to open a database.
 struct DatabaseOptions {
     std::string version_table = "migrator_version";  ///< Alembic-compatible: version_num rows
-    bool read_only = false;  ///< for read commands: never create a file or a table
+    /// For read commands: never create a file or a table. A connection that is not read-only
+    /// refuses a hot standby (PostgreSQL in recovery) when it opens, before anything is written.
+    bool read_only = false;
+    /// The migrator command that opens the database ("upgrade"), named in messages; may be empty.
+    std::string command;
     /// Schema holding the version and history tables (PostgreSQL); empty = the connection's
     /// current schema. SQLite has no schemas and refuses a non-empty value.
     std::string version_schema;
@@ -69,6 +73,10 @@ public:
     virtual std::string dialect() const = 0;
     /// The URL, password masked, for messages.
     virtual std::string describe() const = 0;
+    /// True when the server is a hot standby (PostgreSQL in recovery: a streaming or log-shipping
+    /// replica): it answers reads, and no transaction there can write. Only a read-only
+    /// connection (DatabaseOptions::read_only) ever opens on one.
+    virtual bool hot_standby() const { return false; }
 
     /// Creates the version table and the history table (`<version_table>_history`) if missing.
     virtual void ensure_version_tables() = 0;

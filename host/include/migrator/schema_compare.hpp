@@ -68,13 +68,15 @@ schema::Schema introspect_database(Database& db);
 
 /// The schema `schema_sql` declares, introspected the same way on a scratch database of the
 /// kind `url` names: SQLite, a fresh in-memory database; PostgreSQL, a `migrator_scratch_<hex>`
-/// schema created on a connection of its own to the same database inside one transaction that
-/// is always rolled back, so that no scratch schema outlives the call (nor migrator, killed).
-/// `options` as for open_database (its version table names are left out on this side too).
-/// Throws ConfigError naming the file when it does not exist, cannot be read, or fails on the
-/// scratch database ("schema file ... failed on the scratch database: <message>"), or ends the
-/// scratch transaction itself; DatabaseError when the scratch database cannot be opened or the
-/// scratch schema cannot be created.
+/// schema created on a connection of its own to the database `url` names (the compared database
+/// itself, or a writable one like it, e.g. a standby's primary: check --scratch-url) inside one
+/// transaction that is always rolled back, so that no scratch schema outlives the call (nor
+/// migrator, killed). `options` as for open_database (its version table names are left out on
+/// this side too). Throws ConfigError naming the file when it does not exist, cannot be read, or
+/// fails on the scratch database ("schema file ... failed on the scratch database: <message>"),
+/// or ends the scratch transaction itself; DatabaseError when the scratch database cannot be
+/// opened, is a hot standby (nothing can be created there), or the scratch schema cannot be
+/// created.
 schema::Schema declared_schema(const DatabaseUrl& url, const DatabaseOptions& options,
                                const std::filesystem::path& schema_sql);
 

@@ -63,6 +63,12 @@ struct GlobalOptions {
     std::string config_versions_dir;  ///< `versions_dir` from the config file, made absolute
     std::string schema_file;          ///< --schema-file: the declared schema of `check --schema`
     std::string config_schema_file;   ///< `schema_file` from the config file, made absolute
+    /// --scratch-url: where check --schema builds the declared schema instead of the database
+    /// itself (a hot standby cannot hold the scratch schema); empty: not given.
+    std::string scratch_url;
+    std::string config_scratch_url;  ///< `scratch_url` from the config file
+    /// The command being run ("upgrade"), for messages about the database it opens.
+    std::string command;
     /// `revisions_dir` from the config file (made absolute), else revisions/ beside it if any:
     /// where the project's revision sources are, which staleness is judged against.
     std::string config_revisions_dir;
@@ -100,7 +106,7 @@ struct GivenOnCommandLine {
 
 /// Reads the config file — `config_flag` if given, else $MIGRATOR_CONFIG, else ./migrator.ini if
 /// it exists — with CLI11's INI parser, and fills in what the command line did not give. Keys:
-/// url, versions_dir and schema_file (relative to the file's folder), version_table,
+/// url, scratch_url, versions_dir and schema_file (relative to the file's folder), version_table,
 /// version_table_schema, lock_timeout, statement_timeout, step_timeout, permission_check. Throws
 /// ConfigError naming the file for a missing named file, an unknown key or a bad value.
 void apply_config_file(const std::string& config_flag, const GivenOnCommandLine& given,
@@ -127,6 +133,13 @@ std::optional<std::filesystem::path> resolve_revisions_dir(const GlobalOptions& 
 /// is off) when it is owned by another user or writable by group or others, as a plugin would be.
 std::filesystem::path resolve_schema_file(const GlobalOptions& options,
                                           const std::filesystem::path& versions_dir);
+
+/// The database check --schema builds the declared schema on: --scratch-url, then
+/// $MIGRATOR_SCRATCH_URL, then `scratch_url` in the config file; std::nullopt when none is given
+/// (the database `target` itself then). Throws ConfigError naming where it came from when its
+/// dialect is not `target`'s; DatabaseError when it does not parse.
+std::optional<DatabaseUrl> resolve_scratch_url(const GlobalOptions& options,
+                                               const DatabaseUrl& target);
 
 /// The public keys plugins must be signed with: those of the files of --trusted-keys, else of
 /// $MIGRATOR_TRUSTED_KEYS (files separated by ':'), else of `trusted_keys` in the config file

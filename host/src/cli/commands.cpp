@@ -160,6 +160,7 @@ DatabaseOptions database_options(const GlobalOptions& options, bool read_only) {
     DatabaseOptions db_options;
     db_options.version_table = options.version_table;
     db_options.read_only = read_only;
+    db_options.command = options.command;
     db_options.version_schema = options.version_schema;
     db_options.search_schema = options.target_schema;
     db_options.statement_timeout = milliseconds_of(options.statement_timeout_seconds);
@@ -853,7 +854,16 @@ int run_check(const GlobalOptions& options, const CheckOptions& check) {
     // Before any connection: a missing or untrusted schema file is a setting to fix first.
     const std::filesystem::path schema_file =
         check.schema ? resolve_schema_file(options, scripts.dir) : std::filesystem::path();
-    const auto db = open(options, true);
+    const DatabaseUrl url = DatabaseUrl::parse(resolve_database_url(options));
+    const std::optional<DatabaseUrl> scratch =
+        check.schema ? resolve_scratch_url(options, url) : std::nullopt;
+    const auto db = open_database(url, database_options(options, true));
+    if (check.schema && !scratch && db->hot_standby())
+        throw DatabaseError(db->describe() +
+                            " is a hot standby (a read-only replica in recovery), where check "
+                            "--schema cannot create the scratch schema it builds the declared "
+                            "schema in; name a writable database of the same dialect for that "
+                            "with --scratch-url (e.g. the primary)");
     const auto current = db->read_heads();
     const auto history = db->read_history(false);
     const std::string dir = scripts.dir.string();
@@ -923,7 +933,7 @@ int run_check(const GlobalOptions& options, const CheckOptions& check) {
 
     std::vector<SchemaChange> differences;
     if (check.schema) {
-        const auto declared = declared_schema(DatabaseUrl::parse(resolve_database_url(options)),
+        const auto declared = declared_schema(scratch ? *scratch : url,
                                               database_options(options, false), schema_file);
         differences = diff_schemas(introspect_database(*db), declared);
     }

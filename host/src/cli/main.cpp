@@ -61,6 +61,11 @@ int main(int argc, char** argv) {
     app.add_option("--versions-dir", options.versions_dir,
                    "Folder of revision plugins (default: $MIGRATOR_VERSIONS_DIR, ./versions, "
                    "then versions/ beside the program's folder)");
+    app.add_option("--scratch-url", options.scratch_url,
+                   "check --schema: a writable database of the same dialect to build the "
+                   "declared schema on, e.g. the primary of a hot standby (default: "
+                   "$MIGRATOR_SCRATCH_URL, then scratch_url in the config file, then the "
+                   "database itself)");
     app.add_option(
         "--schema-file", options.schema_file,
         "check --schema: the declared schema, an SQL file in the database's dialect "
@@ -362,6 +367,7 @@ int main(int argc, char** argv) {
                                        lock_timeout->count() > 0,      no_permission_check,
                                        statement_timeout->count() > 0, step_timeout->count() > 0};
         if (no_permission_check) options.permission_check = false;
+        options.command = app.get_subcommands().front()->get_name();
         for (const auto& pair : x_arguments) {
             const auto equals = pair.find('=');
             options.arguments[pair.substr(0, equals)] = pair.substr(equals + 1);

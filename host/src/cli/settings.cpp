@@ -19,8 +19,9 @@ namespace {
 
 /// What an unknown key in the config file is told about.
 constexpr const char* known_keys =
-    "url, versions_dir, schema_file, version_table, version_table_schema, lock_timeout, "
-    "statement_timeout, step_timeout, permission_check, trusted_keys, revisions_dir";
+    "url, versions_dir, schema_file, scratch_url, version_table, version_table_schema, "
+    "lock_timeout, statement_timeout, step_timeout, permission_check, trusted_keys, "
+    "revisions_dir";
 
 std::string environment(const char* name) {
     const char* value = std::getenv(name);
@@ -62,6 +63,30 @@ std::string resolve_database_url(const GlobalOptions& options) {
     throw DatabaseError(
         "no database URL given: pass --url, or set MIGRATOR_DATABASE_URL or "
         "SQLALCHEMY_DATABASE_URL (e.g. sqlite:///local.db), or put url = ... in migrator.ini");
+}
+
+std::optional<DatabaseUrl> resolve_scratch_url(const GlobalOptions& options,
+                                               const DatabaseUrl& target) {
+    std::string text = options.scratch_url;
+    std::string origin = "--scratch-url";
+    if (text.empty()) {
+        text = environment("MIGRATOR_SCRATCH_URL");
+        origin = "MIGRATOR_SCRATCH_URL";
+    }
+    if (text.empty()) {
+        text = options.config_scratch_url;
+        origin = "scratch_url in the config file";
+    }
+    if (text.empty()) return std::nullopt;
+    DatabaseUrl scratch = DatabaseUrl::parse(text);
+    // The declared schema is SQL in the database's dialect, and is compared with its schema.
+    if (scratch.dialect != target.dialect)
+        throw ConfigError("the scratch database " + scratch.masked() + " (named by " + origin +
+                          ") is " + scratch.dialect + ", but " + target.masked() + " is " +
+                          target.dialect +
+                          ": check --schema builds the declared schema on a database of the "
+                          "same dialect");
+    return scratch;
 }
 
 std::filesystem::path resolve_versions_dir(const GlobalOptions& options) {
@@ -218,6 +243,8 @@ void apply_config_file(const std::string& config_flag, const GivenOnCommandLine&
         };
         if (key == "url") {
             options.config_url = value;
+        } else if (key == "scratch_url") {
+            options.config_scratch_url = value;
         } else if (key == "versions_dir") {
             options.config_versions_dir = (folder / value).lexically_normal().string();
         } else if (key == "revisions_dir") {

@@ -253,7 +253,7 @@ public:
                 same_session_condition(connection_->sock(), connection_->backendpid());
             std::string sql =
                 "SELECT current_database(), current_schema(), d.direct, "
-                "current_setting('lock_timeout')";
+                "current_setting('lock_timeout'), pg_is_in_recovery()";
             // The read commands must not change anything, like SQLite's read-only open.
             if (options.read_only)
                 sql +=
@@ -281,7 +281,15 @@ public:
             if (!names[0][1].is_null()) current_schema = names[0][1].c_str();
             same_session_ = names[0][2].as<bool>();
             server_lock_timeout_ = names[0][3].c_str();
+            hot_standby_ = names[0][4].as<bool>();
         });
+        // Refused before anything is written: on a standby the first write of a plan would fail
+        // halfway through it ("cannot execute CREATE TABLE in a read-only transaction").
+        if (hot_standby_ && !options.read_only)
+            throw DatabaseError(
+                describe() + " is a hot standby (a read-only replica in recovery): " +
+                (options.command.empty() ? std::string("migrator") : options.command) +
+                " cannot write there; run it against the primary");
         if (!same_session_ && options.statement_timeout.count() > 0)
             transaction_settings_ = "; SET LOCAL statement_timeout = " +
                                     std::to_string(options.statement_timeout.count());
@@ -322,6 +330,8 @@ public:
     PostgresqlDatabase& operator=(const PostgresqlDatabase&) = delete;
 
     std::string dialect() const override { return "postgresql"; }
+
+    bool hot_standby() const override { return hot_standby_; }
 
     void lock_migrations(std::chrono::milliseconds timeout) override {
         lock_wait_ = timeout;
@@ -661,7 +671,8 @@ private:
     bool locked_ = false;
     /// The server session at the other end is this connection's own (no pooler in between).
     bool same_session_ = false;
-    bool read_only_ = false;  ///< opened for a read command (a session read-only where direct)
+    bool read_only_ = false;    ///< opened for a read command (a session read-only where direct)
+    bool hot_standby_ = false;  ///< the server was in recovery when the connection opened
     std::chrono::milliseconds lock_wait_{std::chrono::seconds(60)};  ///< set by lock_migrations
     std::string server_lock_timeout_ = "0";  ///< lock_timeout as the session had it
     std::string transaction_settings_;  ///< SET LOCALs each transaction needs (pooled sessions)

@@ -122,6 +122,13 @@ schema::Schema declare_on_postgresql(const DatabaseUrl& url, const DatabaseOptio
     DatabaseOptions read_only = options;
     read_only.read_only = true;
     const auto scratch = open_database(url, read_only);
+    if (scratch->hot_standby())
+        throw DatabaseError(scratch->describe() +
+                            " is a hot standby (a read-only replica in recovery), where the "
+                            "declared schema of " +
+                            file.string() +
+                            " cannot be built in a scratch schema; build it on a writable "
+                            "database of the same dialect (e.g. the primary)");
     const std::string name = scratch_schema_name();
     schema::Schema declared;
     std::exception_ptr failure;
