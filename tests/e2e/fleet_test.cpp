@@ -425,3 +425,45 @@ TEST_CASE("on a terminal, a fleet shows how many targets are done", "[e2e][fleet
     CHECK(count_of(result.out, "\r\033[K") >= 6);
     CHECK(sqlite_versions(tenants.files[2]) == std::vector<std::string>{"c3c3c3c3c3c3"});
 }
+
+TEST_CASE("a target that outlives --step-timeout fails alone; its worker is replaced",
+          "[e2e][fleet]") {
+    Sandbox sandbox("sqlite", fixture_dir("hangs_in_cpp"));
+    SqliteTenants tenants(sandbox.dir(), 3);
+    const auto run = sandbox.migrator({"--targets", tenants.targets.string(), "-j", "1",
+                                       "--step-timeout", "0.5", "--json", "upgrade", "head"});
+    INFO(run.out << run.err);
+    CHECK(run.exit_code == 11);
+    const auto objects = json_targets(run.out);
+    REQUIRE(objects.size() == 4);
+    for (const auto& file : tenants.files) {
+        const auto& object = objects.at("sqlite:///" + file.string());
+        CHECK(object.at("status") == "failed");
+        CHECK(object.at("exit_status") == 10);
+        CHECK_THAT(std::string(object.at("error").as_string().c_str()), Contains("h2h2h2h2h2h2"));
+        // a1 committed; the hanging step did not.
+        CHECK(sqlite_versions(file) == std::vector<std::string>{"a1a1a1a1a1a1"});
+    }
+    CHECK(objects.at("summary").at("failed") == 3);
+}
+
+TEST_CASE("a fleet names a hot standby among its targets and runs the others",
+          "[e2e][fleet][postgresql][replica]") {
+    Sandbox primary("postgresql", fixture_dir("chain"));
+    Sandbox other("postgresql", fixture_dir("chain"));
+    primary.wait_for_standby();
+    const auto file = primary.dir() / "targets.txt";
+    std::ofstream(file) << primary.standby_url() << "\n" << other.url() << "\n";
+    const auto run = primary.migrator({"--targets", file.string(), "upgrade", "head"});
+    INFO(run.out << run.err);
+    CHECK(run.exit_code == 11);
+    CHECK(other.version_rows() == std::vector<std::string>{"c3c3c3c3c3c3"});
+    CHECK_FALSE(primary.touched());
+    CHECK_THAT(run.out, Contains("is a hot standby (a read-only replica in recovery): upgrade "
+                                 "cannot write there; run it against the primary"));
+    CHECK_THAT(run.out, Contains("       1  ok\n       1  failed\n"));
+    // The read commands run on it like on any target.
+    const auto current = primary.migrator({"--targets", file.string(), "current"});
+    CHECK(current.exit_code == 0);
+    CHECK_THAT(current.out, Contains("       2  ok\n"));
+}
