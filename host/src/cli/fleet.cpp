@@ -119,8 +119,12 @@ std::vector<FleetTarget> read_targets(const GlobalOptions& options, const FleetO
                               " is a " + parsed.dialect + " database");
         std::vector<std::string> patterns;
         std::set<std::string> schemas;
-        for (const auto& name : fleet.schemas)
-            (is_pattern(name) ? patterns.push_back(name) : (void)schemas.insert(name));
+        for (const auto& name : fleet.schemas) {
+            if (is_pattern(name))
+                patterns.push_back(name);
+            else
+                schemas.insert(name);
+        }
         if (!patterns.empty())
             for (auto& name : matching_schemas(options, url, patterns)) schemas.insert(name);
         for (const auto& schema : schemas)
@@ -129,8 +133,7 @@ std::vector<FleetTarget> read_targets(const GlobalOptions& options, const FleetO
     if (targets.empty())
         throw ConfigError(
             "--target-schemas " + join(fleet.schemas, ",") + " matches no schema of " +
-            join(urls.size() == 1 ? std::vector<std::string>{mask_password(urls[0])}
-                                  : std::vector<std::string>{"the targets' databases"}) +
+            (urls.size() == 1 ? mask_password(urls[0]) : std::string("the targets' databases")) +
             ": there is nothing to run on");
     return targets;
 }
