@@ -339,6 +339,11 @@ void warn_outside_lineage(const RevisionGraph& graph, const std::string& target,
                  "(label@-N) or name its branch point (label@REV)\n";
 }
 
+/// Whether a revision expression counts from the database's current revision (+N, REV-N, ...).
+bool is_relative(const std::string& expression) {
+    return expression.find_first_of("+-") != std::string::npos;
+}
+
 /// Throws PluginError naming the revision sources the plugins do not match, unless `allow_stale`.
 void refuse_stale(const std::vector<scaffold::StaleSource>& stale, const GlobalOptions& options,
                   const Scripts& scripts, bool allow_stale) {
@@ -352,10 +357,11 @@ void refuse_stale(const std::vector<scaffold::StaleSource>& stale, const GlobalO
                       "`, or pass --allow-stale to upgrade with the plugins as they are");
 }
 
-/// Passes a run's events on, and records in `result` each committed step's version rows.
+/// Passes a run's events on, and records in `result` (when there is one) each committed step's
+/// version rows.
 class ResultListener : public ProgressListener {
 public:
-    ResultListener(ProgressListener& forward, TargetResult& result)
+    ResultListener(ProgressListener& forward, TargetResult* result)
         : forward_(forward), result_(result) {}
     void step_started(std::size_t index, std::size_t total, const Step& step,
                       const Revision& revision) override {
@@ -365,14 +371,15 @@ public:
     void step_finished(std::size_t index, std::size_t total, const Step& step,
                        double elapsed_ms) override {
         forward_.step_finished(index, total, step, elapsed_ms);
-        result_.to = step.heads_after;
-        ++result_.steps;
+        if (result_ == nullptr) return;
+        result_->to = step.heads_after;
+        ++result_->steps;
     }
     void step_failed(const std::string& error) override { forward_.step_failed(error); }
 
 private:
     ProgressListener& forward_;
-    TargetResult& result_;
+    TargetResult* result_;
 };
 
 /// Shared by upgrade and downgrade: lock, resolve, plan, run, summarise. Offline (`--sql`), the
@@ -447,9 +454,7 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
     JsonListener json;
     ProgressListener& shown = options.json ? static_cast<ProgressListener&>(json)
                                            : static_cast<ProgressListener&>(console);
-    TargetResult unused;
-    ResultListener recording(shown, options.result != nullptr ? *options.result : unused);
-    ProgressListener& listener = recording;
+    ResultListener listener(shown, options.result);
     RunOptions run_options;
     run_options.single_transaction = migrate_options.single_transaction;
     run_options.step_timeout = milliseconds_of(options.step_timeout_seconds);
@@ -638,7 +643,7 @@ int run_show(const GlobalOptions& options, const std::string& expression) {
     const Scripts& scripts = *loaded_scripts;
     // Relative forms need the database's current revision; plain ids and head/base do not.
     std::vector<std::string> current;
-    const bool relative = expression.find_first_of("+-") != std::string::npos;
+    const bool relative = is_relative(expression);
     if (relative) current = open(options, true)->read_heads();
     const auto ids = scripts.graph.resolve_target(expression, current);
     if (ids.empty()) throw RevisionError("'" + expression + "' is base, which is not a revision");
@@ -730,7 +735,7 @@ void prepare_for_fleet(const GlobalOptions& options, const std::string& command,
     // What the targets' plans can hold: for an upgrade to a fixed revision, the revisions up to
     // it; a relative target (+N) or a downgrade depends on where each database is.
     std::vector<std::string> revisions;
-    const bool relative = target.find_first_of("+-") != std::string::npos;
+    const bool relative = is_relative(target);
     if (command == "upgrade" && !relative) {
         for (const auto& step :
              scripts->graph.plan_upgrade({}, scripts->graph.upgrade_destination(target, {})))
