@@ -11,7 +11,8 @@
 # `cmake --build build --target <target>` builds every revision plugin that
 # migrator_add_revision() writes into VERSIONS_DIR (plugins built elsewhere, such as test
 # fixtures, stay out), then fills <dir>/bin/migrator, <dir>/lib/migrator/ (its backend modules)
-# and <dir>/versions/ (with the schema.sql that migrator_add_schema_file() copies there, if any),
+# and <dir>/versions/ (with the schema.sql and releases.txt that migrator_add_schema_file() and
+# migrator_add_releases_file() copy there, if any),
 # and writes the archive (holding bin/, lib/ and versions/ at its top). The bundled copies carry
 # no debug information (the build tree's keep their own): the plugins are stripped, then sealed
 # again, since strip drops the seal the build appended. The bundled migrator finds
@@ -138,15 +139,16 @@ function(_migrator_record_versions_target target dir)
   endforeach()
 endfunction()
 
-# Adds the target `revision` (a revision plugin, or a schema file's copy) to the bundle target
+# Adds the target `revision` (a revision plugin, or the copy of schema.sql or releases.txt) to the
+# bundle target
 # `bundle` when it writes into the bundle's versions directory.
 function(_migrator_bundle_revision bundle revision)
   get_target_property(bundle_dir ${bundle} MIGRATOR_BUNDLE_VERSIONS_DIR)
   get_target_property(revision_dir ${revision} MIGRATOR_REVISION_VERSIONS_DIR)
   if(bundle_dir STREQUAL revision_dir)
-    get_target_property(schema_file ${revision} MIGRATOR_SCHEMA_FILE_OUTPUT)
-    if(schema_file)
-      set_property(TARGET ${bundle} APPEND PROPERTY MIGRATOR_BUNDLE_FILES "${schema_file}")
+    get_target_property(versions_file ${revision} MIGRATOR_VERSIONS_FILE_OUTPUT)
+    if(versions_file)
+      set_property(TARGET ${bundle} APPEND PROPERTY MIGRATOR_BUNDLE_FILES "${versions_file}")
     else()
       set_property(TARGET ${bundle} APPEND PROPERTY MIGRATOR_BUNDLE_PLUGINS
                    "$<TARGET_FILE:${revision}>")

@@ -22,6 +22,13 @@
 # copies the declared schema (what `migrator check --schema` compares the database with) to
 # <dir>/schema.sql, where migrator looks for it by default, at every build that finds it changed;
 # a bundle of that versions directory carries it too.
+#
+#   migrator_add_releases_file(<releases.txt>
+#                              [TARGET <name>]            default: migrator_releases_file
+#                              [OUTPUT_DIRECTORY <dir>])  default: as for migrator_add_revision
+#
+# does the same for the project's releases (`scaffold release NAME` appends to it), copied to
+# <dir>/releases.txt, where migrator reads them (`@NAME` targets, `converge`, `releases`).
 
 include("${CMAKE_CURRENT_LIST_DIR}/MigratorBundle.cmake")
 include("${CMAKE_CURRENT_LIST_DIR}/sign_plugins.cmake")  # MIGRATOR_SIGNING_KEY: sign each build
@@ -103,22 +110,34 @@ function(migrator_add_revision source)
   migrator_sign_revision(${ARG_TARGET} "${ARG_OUTPUT_DIRECTORY}")  # sign_plugins.cmake
 endfunction()
 
-function(migrator_add_schema_file file)
+# Copies `file` to <versions dir>/<name> at every build that finds it changed, by a target a
+# bundle of that versions directory picks the copy up from (MIGRATOR_VERSIONS_FILE_OUTPUT).
+function(_migrator_add_versions_file file name default_target what)
   cmake_parse_arguments(ARG "" "TARGET;OUTPUT_DIRECTORY" "" ${ARGN})
   get_filename_component(file "${file}" ABSOLUTE)
   if(NOT ARG_TARGET)
-    set(ARG_TARGET migrator_schema_file)
+    set(ARG_TARGET ${default_target})
   endif()
   _migrator_versions_dir(ARG_OUTPUT_DIRECTORY "${ARG_OUTPUT_DIRECTORY}")
-  set(output "${ARG_OUTPUT_DIRECTORY}/schema.sql")
+  set(output "${ARG_OUTPUT_DIRECTORY}/${name}")
   add_custom_command(
     OUTPUT "${output}"
     COMMAND "${CMAKE_COMMAND}" -E make_directory "${ARG_OUTPUT_DIRECTORY}"
     COMMAND "${CMAKE_COMMAND}" -E copy "${file}" "${output}"
     DEPENDS "${file}"
-    COMMENT "Copying the declared schema ${file}"
+    COMMENT "Copying ${what} ${file}"
     VERBATIM)
   add_custom_target(${ARG_TARGET} ALL DEPENDS "${output}")
-  set_target_properties(${ARG_TARGET} PROPERTIES MIGRATOR_SCHEMA_FILE_OUTPUT "${output}")
+  set_target_properties(${ARG_TARGET} PROPERTIES MIGRATOR_VERSIONS_FILE_OUTPUT "${output}")
   _migrator_record_versions_target(${ARG_TARGET} "${ARG_OUTPUT_DIRECTORY}")
+endfunction()
+
+function(migrator_add_schema_file file)
+  _migrator_add_versions_file("${file}" schema.sql migrator_schema_file "the declared schema"
+                              ${ARGN})
+endfunction()
+
+function(migrator_add_releases_file file)
+  _migrator_add_versions_file("${file}" releases.txt migrator_releases_file "the releases file"
+                              ${ARGN})
 endfunction()

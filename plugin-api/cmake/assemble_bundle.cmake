@@ -2,7 +2,7 @@
 # DESTINATION/bin/migrator, DESTINATION/lib/migrator/ (the backend modules migrator loads from
 # ../lib/migrator beside its folder), DESTINATION/versions/*.so, and ARCHIVE holding the three.
 # MANIFEST names the file, written at generate time, that sets those variables, PLUGINS (the
-# plugin files), FILES (other files for versions/: the declared schema.sql) and STRIP (the
+# plugin files), FILES (other files for versions/: the declared schema.sql, releases.txt) and STRIP (the
 # toolchain's strip program, if any). The bundled program, modules and plugins carry no debug
 # information; the plugins are sealed again after stripping (seal_plugin.cmake, found beside this).
 include("${MANIFEST}")
@@ -89,8 +89,9 @@ if(NOT status EQUAL 0)
   message(FATAL_ERROR "cannot write the bundle archive ${ARCHIVE}")
 endif()
 set(extra "")
-if(FILES)
-  set(extra " and schema.sql")
-endif()
+foreach(file IN LISTS FILES)
+  get_filename_component(name "${file}" NAME)
+  string(APPEND extra " and ${name}")
+endforeach()
 message(STATUS "Bundle: ${DESTINATION} (migrator, its backend modules and ${count} revision "
                "plugins${extra}), ${ARCHIVE}")

@@ -135,6 +135,14 @@ int main(int argc, char** argv) {
     auto* merge = app.add_subcommand("merge", "Create a merge revision joining several revisions");
     merge->add_option("revisions", options.merge, "Revisions to join, or `heads`")->required();
     scaffold::add_revision_options(*merge, options);
+    std::string release_name;
+    std::string release_dir;
+    auto* release = app.add_subcommand(
+        "release",
+        "Record the heads of the revision sources as a release in revisions/releases.txt");
+    release->add_option("name", release_name, "Release name, e.g. 2.4.0")->required();
+    release->add_option("--revisions-dir", release_dir,
+                        "Folder holding one folder per revision (default: ./revisions)");
     std::string init_dir;
     auto* init = app.add_subcommand(
         "init", "Create a standalone revision project that builds against the installed migrator");
@@ -170,6 +178,16 @@ int main(int argc, char** argv) {
     if (init->parsed()) {
         try {
             return run_init(init_dir);
+        } catch (const std::exception& e) {
+            std::cerr << "error: " << e.what() << '\n';
+            return 1;
+        }
+    }
+    if (release->parsed()) {
+        try {
+            scaffold::record_release(scaffold::find_revisions_dir(release_dir), release_name,
+                                     std::cout);
+            return 0;
         } catch (const std::exception& e) {
             std::cerr << "error: " << e.what() << '\n';
             return 1;

@@ -58,6 +58,12 @@ file(GLOB declared_schema CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/revisio
 if(declared_schema)
   migrator_add_schema_file("${declared_schema}")
 endif()
+# The releases (revisions/releases.txt, appended to by `scaffold release NAME`) travel the same
+# way: every later build and bundle knows every earlier release.
+file(GLOB releases_file CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/revisions/releases.txt")
+if(releases_file)
+  migrator_add_releases_file("${releases_file}")
+endif()
 
 # The release bundle: the installed migrator beside every plugin of build/versions/.
 migrator_add_bundle(NAME bundle)

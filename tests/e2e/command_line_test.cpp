@@ -83,7 +83,7 @@ TEST_CASE("the --json flag is refused where a command has no JSON output", "[e2e
         CHECK_THAT(result.err, StartsWith("error: --json is not available for '"));
         CHECK_THAT(result.err,
                    Contains("it is for history, current, heads, branches, show, check, log, "
-                            "upgrade and downgrade"));
+                            "releases, upgrade, downgrade and converge"));
     }
     CHECK_FALSE(sandbox.touched());  // nothing ran
 }
@@ -98,7 +98,7 @@ TEST_CASE("scaffold answers --version and mistyped commands as migrator does", "
     const auto typo = project.scaffold({"nwe", "add email"});
     CHECK(typo.exit_code == 2);
     CHECK(first_line(typo.err) == "error: unknown command 'nwe'; did you mean 'new'?");
-    CHECK_THAT(typo.err, Contains("Commands: new, merge, init"));
+    CHECK_THAT(typo.err, Contains("Commands: new, merge, release, init"));
 
     const auto option = project.scaffold({"new", "zqzq", "--raw-sq"});
     CHECK(option.exit_code == 2);

@@ -16,7 +16,8 @@ namespace {
 std::vector<std::string> introspected(const Sandbox& sandbox) {
     DatabaseContext db(sandbox.url());
     return schema_lines(migrator::introspect_schema(
-        db.context(), {"migrator_version", "migrator_version_history"}));
+        db.context(), {"migrator_version", "migrator_version_history",
+                                       "migrator_version_plugins", "migrator_version_signed"}));
 }
 
 bool has_line(const std::vector<std::string>& lines, const std::string& line) {

@@ -169,7 +169,10 @@ TEST_CASE(
                   "SELECT table_schema, table_name FROM information_schema.tables"
                   " WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
                   " ORDER BY table_name") ==
-          Rows{{schema, "migrator_version"}, {schema, "migrator_version_history"}});
+          Rows{{schema, "migrator_version"},
+               {schema, "migrator_version_history"},
+               {schema, "migrator_version_plugins"},
+               {schema, "migrator_version_signed"}});
     CHECK(rows_of(*db,
                   "SELECT column_name, data_type, character_maximum_length, is_nullable"
                   " FROM information_schema.columns WHERE table_name = 'migrator_version'") ==

@@ -90,7 +90,10 @@ TEST_CASE("ensure_version_tables creates the Alembic-shaped version table and th
     const auto tables =
         rows_of(*db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
     // No sqlite_sequence: the history id is a plain rowid, not AUTOINCREMENT.
-    Rows expected{{"migrator_version"}, {"migrator_version_history"}};
+    Rows expected{{"migrator_version"},
+                  {"migrator_version_history"},
+                  {"migrator_version_plugins"},
+                  {"migrator_version_signed"}};
     CHECK(tables == expected);
     const auto columns =
         rows_of(*db, "SELECT name, type, pk FROM pragma_table_info('migrator_version')");

@@ -59,6 +59,24 @@ struct HistoryRecord {
     std::string run_host;  ///< set by read_history; the backend fills it in when writing
 };
 
+/// A revision's plugin as the run that applied it stored it in the database, so that a migrator
+/// of an older release, whose versions directory lacks the revision, can undo it (`downgrade
+/// --stored-downgrades`). One row per applied revision: a downgrade of the revision removes it.
+struct StoredPlugin {
+    std::string revision;
+    std::string file_name;    ///< its file name in the versions directory it was loaded from
+    std::string image;        ///< the file's bytes; empty when read without them
+    std::uint64_t size = 0;   ///< the file's size in bytes
+    std::string file_sha256;  ///< the digest its integrity seal records
+    /// SHA-256 of the text of the signature file that lists it (stored once, beside the plugins,
+    /// for all the plugins it lists); empty when no signature file listed it.
+    std::string signatures_sha256;
+    /// The oldest release holding the revision, per the releases file of the migrator that
+    /// applied it; empty when no release held it yet.
+    std::string release;
+    std::string stored_at;  ///< UTC, ISO 8601
+};
+
 /// Receives one result row: values are text, std::nullopt for NULL.
 using RowCallback = std::function<bool(const std::vector<std::string>& columns,
                                        const std::vector<std::optional<std::string>>& values)>;
@@ -105,7 +123,21 @@ public:
     /// migrator versions too (missing columns take their defaults).
     virtual std::vector<HistoryRecord> read_history(bool dirty_only) = 0;
 
-    /// The tables migrator itself keeps here (the version table and the history table), by
+    /// Inside the step's transaction: stores (replaces) the plugin of an applied revision, and
+    /// `signatures_text`, the signature file plugin.signatures_sha256 names, unless stored already.
+    virtual void store_plugin(const StoredPlugin& plugin, const std::string& signatures_text) = 0;
+    /// Inside the step's transaction: removes the stored plugins of `revisions` (those not stored
+    /// are no error), and every stored signature file no stored plugin names any more. Returns how
+    /// many plugins were removed.
+    virtual std::size_t forget_stored_plugins(const std::vector<std::string>& revisions) = 0;
+    /// Every stored plugin, by revision id; with `images`, their bytes too. Empty when there is no
+    /// table of them yet.
+    virtual std::vector<StoredPlugin> read_stored_plugins(bool images) = 0;
+    /// The stored signature file whose text has SHA-256 `sha256`; empty when there is none.
+    virtual std::string read_stored_signatures(const std::string& sha256) = 0;
+
+    /// The tables migrator itself keeps here (the version table, the history table and the
+    /// tables of stored plugins), by
     /// their unquoted names: what a comparison of the application's schema leaves out.
     virtual std::vector<std::string> migrator_tables() const = 0;
 

@@ -216,6 +216,11 @@ public:
     const PluginFile& file() const { return file_; }
     /// The metadata the loaded plugin's entry point returned (equal to its metadata section's).
     std::string_view entry_metadata() const;
+    /// The bytes of the file loaded (read from the descriptor it was loaded from), and the digest
+    /// its integrity seal records: what the runner stores for an older release to undo it.
+    /// Throws PluginError when the file cannot be read.
+    std::string image() const;
+    std::string seal_digest() const;
     /// The step function for a direction; never null.
     migrator_step_fn step(Direction direction) const;
     /// The plugin ABI version its entry point reports (equal to its metadata's, 1 to

@@ -50,6 +50,17 @@ LoadedPlugins load_plugins(const std::vector<PluginFile>& files,
 /// Unloads `plugins` (their static destructors run) under a guard naming each.
 void unload_plugins(LoadedPlugins& plugins);
 
+/// Where the plugins of a run come from, for what it stores with each revision it applies
+/// (StoredPlugin): an older release undoes the revision with what is stored.
+struct PluginProvenance {
+    /// The signature files of the versions directory, by the SHA-256 of their text.
+    std::map<std::string, std::string> signature_files;
+    /// Plugin file name -> the SHA-256 of the signature file that lists it.
+    std::map<std::string, std::string> signed_by;
+    /// Revision id -> the oldest release holding it.
+    std::map<std::string, std::string> releases;
+};
+
 /// How a run uses transactions.
 struct RunOptions {
     /// All steps in one transaction: the run is all-or-nothing. Refused (ConfigError) for a plan
@@ -63,6 +74,10 @@ struct RunOptions {
     /// Plugins already loaded (load_plugins): a step whose plugin is here uses it instead of
     /// loading its file again; the run neither loads nor unloads these. May be null.
     const LoadedPlugins* loaded = nullptr;
+    /// Online, every upgrade step stores its plugin in the database (Database::store_plugin) and
+    /// every downgrade step removes its revision's, in the step's transaction; this names their
+    /// signature file and release. May be null (stored without either).
+    const PluginProvenance* provenance = nullptr;
 };
 
 /// Computes the steps still needed to reach the run's target from the given version rows.
@@ -155,8 +170,11 @@ void accept_edit(Database& db, const std::string& revision, const std::string& a
                  const std::string& source_sha256);
 
 /// Sets the version rows to `target` without running any revision (Alembic's stamp), recording
-/// it in the history table. Loads no plugin.
-void stamp(Database& db, const std::vector<std::string>& target);
+/// it in the history table, and removes in the same transaction the stored plugins of
+/// `unapplied`, the revisions the new rows no longer count as applied. Loads no plugin (and so
+/// stores none).
+void stamp(Database& db, const std::vector<std::string>& target,
+           const std::vector<std::string>& unapplied = {});
 
 /// Current UTC time as ISO 8601 text, e.g. "2026-11-25T15:48:00.123Z".
 std::string utc_now_iso8601();

@@ -202,12 +202,25 @@ struct MigrateOptions {
     bool single_transaction = false;  ///< the whole run in one transaction
     /// upgrade: run although revision sources are not built into the versions directory.
     bool allow_stale = false;
+    /// downgrade, converge: undo revisions this versions directory lacks (a newer release
+    /// applied them) with the plugins that release stored in the database, each signed by a
+    /// trusted key.
+    bool stored_downgrades = false;
 };
 
 int run_upgrade(const GlobalOptions& options, const MigrateOptions& migrate_options,
                 const std::string& target);
 int run_downgrade(const GlobalOptions& options, const MigrateOptions& migrate_options,
                   const std::string& target);
+/// Moves the database to the newest release of the versions directory's releases file, up or
+/// down (with `stored_downgrades`, also from revisions a newer release applied).
+int run_converge(const GlobalOptions& options, const MigrateOptions& migrate_options);
+/// Lists the releases of the versions directory, oldest first, marking the one the database is at
+/// when a database URL is set (and saying when the database is ahead of them all).
+int run_releases(const GlobalOptions& options);
+/// Removes from the database the stored plugins of every revision release `name` holds: bundles
+/// of that release and newer have them; older ones can no longer roll back past it.
+int run_releases_prune(const GlobalOptions& options, const std::string& name);
 /// Clears a dirty mark after the user repaired the schema: `applied` or rolled back.
 int run_resolve(const GlobalOptions& options, const std::string& revision, bool applied);
 /// `check` options.

@@ -10,6 +10,7 @@
 #include <migrator/errors.hpp>
 #include <migrator/graph.hpp>
 #include <migrator/plugins.hpp>
+#include <migrator/releases.hpp>
 #include <migrator/runner.hpp>
 #include <migrator/scaffold.hpp>
 #include <migrator/schema_compare.hpp>
@@ -20,6 +21,7 @@
 
 #include "cli.hpp"
 #include "format.hpp"
+#include "stored_plugins.hpp"
 
 namespace migrator::cli {
 namespace {
@@ -34,6 +36,8 @@ struct Scripts {
     /// plugins do not match (already reported), and the plugins its plans can need, loaded.
     std::optional<std::vector<scaffold::StaleSource>> stale;
     LoadedPlugins plugins;
+    /// The releases file beside the plugins, checked against the graph; empty when there is none.
+    ReleaseHistory releases;
 };
 
 /// The scripts a fleet read once (prepare_for_fleet), which every command uses from then on.
@@ -110,8 +114,46 @@ std::shared_ptr<Scripts> load_scripts(const GlobalOptions& options) {
                               "folder they are built into (e.g. --versions-dir build/versions)");
     }
     RevisionGraph graph(take_revisions(files));
-    return std::make_shared<Scripts>(
-        Scripts{std::move(dir), std::move(files), std::move(graph), std::nullopt, {}});
+    const auto releases_file = dir / releases_file_name;
+    ReleaseHistory releases(read_releases_file(releases_file), graph, releases_file.string());
+    return std::make_shared<Scripts>(Scripts{
+        std::move(dir), std::move(files), std::move(graph), std::nullopt, {}, std::move(releases)});
+}
+
+/// `scripts` with the revisions of the plugins stored in a database added (StoredPluginDir): what
+/// an older release undoes revisions of a newer one with.
+std::shared_ptr<Scripts> with_stored(const Scripts& scripts, std::vector<PluginFile> stored) {
+    std::vector<Revision> revisions = scripts.graph.revisions();
+    auto added = take_revisions(stored);
+    revisions.insert(revisions.end(), added.begin(), added.end());
+    std::optional<RevisionGraph> graph;
+    try {
+        graph.emplace(std::move(revisions));
+    } catch (const RevisionError& e) {
+        throw RevisionError(std::string("the plugins stored in the database do not fit the "
+                                        "versions directory: ") +
+                            e.what());
+    }
+    auto files = scripts.files;
+    files.insert(files.end(), stored.begin(), stored.end());
+    ReleaseHistory releases(scripts.releases.releases(), *graph, "releases.txt");
+    return std::make_shared<Scripts>(Scripts{
+        scripts.dir, std::move(files), std::move(*graph), std::nullopt, {}, std::move(releases)});
+}
+
+/// `expressions` with each release target (`@NAME`) replaced by its release's rows.
+std::vector<std::string> without_release_targets(const Scripts& scripts,
+                                                 const std::vector<std::string>& expressions) {
+    std::vector<std::string> out;
+    for (const auto& expression : expressions) {
+        if (!is_release_target(expression)) {
+            out.push_back(expression);
+            continue;
+        }
+        const auto& rows = scripts.releases.find(expression).rows;
+        out.insert(out.end(), rows.begin(), rows.end());
+    }
+    return out;
 }
 
 /// The revision sources the versions directory does not match, when the sources are known; a
@@ -307,18 +349,63 @@ std::pair<std::string, std::string> split_range(const std::string& range, const 
 
 /// The version rows a database has once everything `expression` names (and all it needs) is
 /// applied: where an offline run starts from.
-std::vector<std::string> rows_at(const RevisionGraph& graph, const std::string& expression) {
-    return graph.upgrade_destination(expression, {});
+std::vector<std::string> rows_at(const Scripts& scripts, const std::string& expression) {
+    if (is_release_target(expression)) return scripts.releases.find(expression).rows;
+    return scripts.graph.upgrade_destination(expression, {});
+}
+
+/// The version rows `upgrade`/`downgrade TARGET` leaves from rows `current`. A release target
+/// upgrades to everything its rows need (keeping what else is applied, as an upgrade does), and
+/// downgrades to exactly its rows.
+std::vector<std::string> destination_of(const Scripts& scripts, const std::string& target,
+                                        const std::vector<std::string>& current, bool up) {
+    if (!is_release_target(target))
+        return up ? scripts.graph.upgrade_destination(target, current)
+                  : scripts.graph.downgrade_destination(target, current);
+    const auto& rows = scripts.releases.find(target).rows;
+    if (!up) return rows;
+    auto wanted = current;
+    for (const auto& row : rows) wanted = scripts.graph.upgrade_destination(row, wanted);
+    return wanted;
+}
+
+/// Whether `converge` to rows `destination` from rows `current` is an upgrade (everything applied
+/// stays) or a downgrade (everything the destination needs is applied). Throws RevisionError
+/// when it is neither: the database is on another line of the graph.
+bool converge_upward(const RevisionGraph& graph, const std::vector<std::string>& current,
+                     const Release& release) {
+    const auto now = graph.ancestors_or_self(current);
+    const auto then = graph.ancestors_or_self(release.rows);
+    const std::set<std::string> now_set(now.begin(), now.end());
+    const std::set<std::string> then_set(then.begin(), then.end());
+    if (std::includes(then_set.begin(), then_set.end(), now_set.begin(), now_set.end()))
+        return true;
+    if (std::includes(now_set.begin(), now_set.end(), then_set.begin(), then_set.end()))
+        return false;
+    std::vector<std::string> extra;
+    for (const auto& id : now)
+        if (then_set.count(id) == 0) extra.push_back(id);
+    throw RevisionError("release " + release.name + " does not hold " + join(extra) +
+                        ", which the database has applied, and the database lacks revisions "
+                        "release " +
+                        release.name +
+                        " needs: it is on another line of the graph; downgrade to a revision "
+                        "both hold first (`migrator downgrade REV`), then converge");
 }
 
 /// The line for a run with no step. An upgrade to a revision already applied is Alembic's no-op;
 /// a deploy that repeats `upgrade <pinned revision>` must read that it is past it, and how far.
-std::string nothing_to_do(const RevisionGraph& graph, Database& db, const std::string& target,
+std::string nothing_to_do(const Scripts& scripts, Database& db, const std::string& target,
                           const std::vector<std::string>& current, bool up) {
-    const std::size_t above =
-        up ? graph.applied_above(graph.resolve_target(target, current), current) : 0;
+    const RevisionGraph& graph = scripts.graph;
+    const auto named = is_release_target(target) ? scripts.releases.find(target).rows
+                                                 : graph.resolve_target(target, current);
+    const std::size_t above = up ? graph.applied_above(named, current) : 0;
     if (above == 0)
         return "Nothing to do: " + db.describe() + " is already at " + heads_text(graph, current) +
+               (scripts.releases.at(current) != nullptr
+                    ? " (release " + scripts.releases.at(current)->name + ")"
+                    : std::string()) +
                ".\n";
     return "Nothing to do: " + db.describe() + " is already past " + target + ": it is at " +
            heads_text(graph, current) + ", " + std::to_string(above) +
@@ -382,26 +469,29 @@ private:
     TargetResult* result_;
 };
 
-/// Shared by upgrade and downgrade: lock, resolve, plan, run, summarise. Offline (`--sql`), the
+/// Shared by upgrade, downgrade and converge (`direction` empty: up or down to the newest
+/// release, whichever way that is): lock, resolve, plan, run, summarise. Offline (`--sql`), the
 /// database is a script on stdout and the run starts from base or from the range's start.
 int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
-            const std::string& target_expression, Direction direction) {
+            const std::string& target_expression, std::optional<Direction> direction) {
     const auto loaded_scripts = load_scripts(options);
-    const Scripts& scripts = *loaded_scripts;
-    const bool up = direction == Direction::upgrade;
+    const bool converge = !direction;
     // A revision written and not built, or edited and not rebuilt, is never silently left out.
-    const auto stale = stale_sources_of(options, scripts);
-    if (up) refuse_stale(stale, options, scripts, migrate_options.allow_stale);
-    warn_stale(stale, options, scripts);
-    std::string target = target_expression;
+    const auto stale = stale_sources_of(options, *loaded_scripts);
+    if (direction != Direction::downgrade)
+        refuse_stale(stale, options, *loaded_scripts, migrate_options.allow_stale);
+    warn_stale(stale, options, *loaded_scripts);
+    std::string target =
+        converge ? "@" + loaded_scripts->releases.latest().name : target_expression;
     std::unique_ptr<Database> db;
     if (migrate_options.sql && options.json)
         throw ConfigError("--json and --sql both write to standard output; use one of them");
     if (migrate_options.sql) {
+        const bool up = direction == Direction::upgrade;
         std::vector<std::string> start;
         if (target.find(':') != std::string::npos) {
             auto [from, to] = split_range(target, up ? "upgrade --sql" : "downgrade --sql");
-            start = from == "base" ? std::vector<std::string>{} : rows_at(scripts.graph, from);
+            start = from == "base" ? std::vector<std::string>{} : rows_at(*loaded_scripts, from);
             target = to;
         } else if (!up) {
             throw ConfigError(
@@ -412,7 +502,7 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
         db = open_offline_database(DatabaseUrl::parse(resolve_database_url(options)),
                                    database_options(options, false), start, std::cout);
         std::cout << "-- migrator " << (up ? "upgrade " : "downgrade ")
-                  << heads_text(scripts.graph, start) << " -> " << target << " --sql ("
+                  << heads_text(loaded_scripts->graph, start) << " -> " << target << " --sql ("
                   << db->dialect() << ")\n";
     } else {
         db = open(options, false);
@@ -424,8 +514,28 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
     refuse_if_dirty(*db);
     const auto current = db->read_heads();
     if (options.result != nullptr) options.result->from = options.result->to = current;
-    const auto wanted = up ? scripts.graph.upgrade_destination(target, current)
-                           : scripts.graph.downgrade_destination(target, current);
+
+    // A database ahead of this versions directory: a newer release applied revisions it lacks.
+    // Their stored plugins undo them on request; otherwise say how to come back.
+    std::vector<std::string> unknown;
+    for (const auto& id : current)
+        if (loaded_scripts->graph.find(id) == nullptr) unknown.push_back(id);
+    std::optional<StoredPluginDir> stored;
+    std::shared_ptr<Scripts> extended;
+    if (!unknown.empty() && !db->offline()) {
+        if (!migrate_options.stored_downgrades || direction == Direction::upgrade)
+            throw RevisionError(ahead_refusal(*db, unknown, loaded_scripts->dir,
+                                              loaded_scripts->graph, loaded_scripts->releases));
+        stored.emplace(*db, loaded_scripts->graph, unknown, resolve_trusted_keys(options),
+                       options.permission_check ? PermissionCheck::enforce : PermissionCheck::skip);
+        extended = with_stored(*loaded_scripts, stored->files);
+    }
+    const Scripts& scripts = extended ? *extended : *loaded_scripts;
+    const bool up = direction
+                        ? *direction == Direction::upgrade
+                        : converge_upward(scripts.graph, current, scripts.releases.find(target));
+
+    const auto wanted = destination_of(scripts, target, current, up);
     const Planner plan_from = [&](const std::vector<std::string>& heads) {
         return up ? scripts.graph.plan_upgrade(heads, wanted)
                   : scripts.graph.plan_downgrade(heads, wanted);
@@ -446,7 +556,7 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
         if (options.json)
             json_summary(current, 0, 0);
         else if (!options.quiet)
-            report << nothing_to_do(scripts.graph, *db, target, current, up);
+            report << nothing_to_do(scripts, *db, target, current, up);
         return exit_ok;
     }
     if (!up && !options.quiet && !options.json) warn_outside_lineage(scripts.graph, target, plan);
@@ -455,11 +565,13 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
     ProgressListener& shown = options.json ? static_cast<ProgressListener&>(json)
                                            : static_cast<ProgressListener&>(console);
     ResultListener listener(shown, options.result);
+    const auto provenance = provenance_of(scripts.dir, scripts.graph, scripts.releases, plan);
     RunOptions run_options;
     run_options.single_transaction = migrate_options.single_transaction;
     run_options.step_timeout = milliseconds_of(options.step_timeout_seconds);
     run_options.arguments = options.arguments;
     run_options.loaded = &scripts.plugins;
+    run_options.provenance = &provenance;
     try {
         const auto summary =
             run_plan(plan, plan_from, scripts.graph, scripts.files, *db, listener, run_options);
@@ -469,17 +581,18 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
             return exit_ok;
         }
         if (options.quiet) return exit_ok;
+        const Release* release = scripts.releases.at(summary.heads);
+        const std::string where = heads_text(scripts.graph, summary.heads) +
+                                  (release != nullptr ? " (release " + release->name + ")" : "");
         if (summary.steps == 0)
             report << "Nothing to do: another migrator brought " << db->describe() << " to "
-                   << heads_text(scripts.graph, summary.heads) << ".\n";
+                   << where << ".\n";
         else if (migrate_options.sql)
             report << "Wrote the SQL of " << summary.steps
                    << (summary.steps == 1 ? " step" : " steps") << " (" << db->dialect() << ") to "
-                   << (up ? "upgrade" : "downgrade") << " to "
-                   << heads_text(scripts.graph, summary.heads) << "; nothing was run.\n";
+                   << (up ? "upgrade" : "downgrade") << " to " << where << "; nothing was run.\n";
         else
-            report << (up ? "Upgraded" : "Downgraded") << " to "
-                   << heads_text(scripts.graph, summary.heads) << ": " << summary.steps
+            report << (up ? "Upgraded" : "Downgraded") << " to " << where << ": " << summary.steps
                    << (summary.steps == 1 ? " step in " : " steps in ")
                    << format_duration(summary.elapsed_ms) << ".\n";
     } catch (const std::exception& e) {
@@ -715,6 +828,10 @@ int run_upgrade(const GlobalOptions& options, const MigrateOptions& migrate_opti
     return migrate(options, migrate_options, target, Direction::upgrade);
 }
 
+int run_converge(const GlobalOptions& options, const MigrateOptions& migrate_options) {
+    return migrate(options, migrate_options, "", std::nullopt);
+}
+
 int run_downgrade(const GlobalOptions& options, const MigrateOptions& migrate_options,
                   const std::string& target) {
     return migrate(options, migrate_options, target, Direction::downgrade);
@@ -724,21 +841,23 @@ void prepare_for_fleet(const GlobalOptions& options, const std::string& command,
                        const std::string& target, bool allow_stale) {
     auto scripts = load_scripts(options);
     const auto stale = stale_sources_of(options, *scripts);
-    if (command == "upgrade") refuse_stale(stale, options, *scripts, allow_stale);
-    if (command == "upgrade" || command == "downgrade" || command == "check")
-        warn_stale(stale, options, *scripts);
+    const bool runs = command == "upgrade" || command == "downgrade" || command == "converge";
+    if (command == "upgrade" || command == "converge")
+        refuse_stale(stale, options, *scripts, allow_stale);
+    if (runs || command == "check") warn_stale(stale, options, *scripts);
     scripts->stale = stale;
-    if (command != "upgrade" && command != "downgrade") {
+    if (!runs) {
         prepared_scripts = std::move(scripts);
         return;
     }
-    // What the targets' plans can hold: for an upgrade to a fixed revision, the revisions up to
-    // it; a relative target (+N) or a downgrade depends on where each database is.
+    // What the targets' plans can hold: for an upgrade to a fixed revision (or release), the
+    // revisions up to it; a relative target (+N), a downgrade or a converge depends on where each
+    // database is.
     std::vector<std::string> revisions;
-    const bool relative = is_relative(target);
+    const bool relative = is_relative(target) && !is_release_target(target);
     if (command == "upgrade" && !relative) {
         for (const auto& step :
-             scripts->graph.plan_upgrade({}, scripts->graph.upgrade_destination(target, {})))
+             scripts->graph.plan_upgrade({}, destination_of(*scripts, target, {}, true)))
             revisions.push_back(step.revision);
     } else {
         for (const auto& revision : scripts->graph.revisions()) revisions.push_back(revision.id);
@@ -765,7 +884,7 @@ int run_stamp(const GlobalOptions& options, std::vector<std::string> expressions
         std::vector<std::string> start;
         if (expressions.size() == 1 && expressions[0].find(':') != std::string::npos) {
             auto [from, to] = split_range(expressions[0], "stamp --sql");
-            start = from == "base" ? std::vector<std::string>{} : rows_at(scripts.graph, from);
+            start = from == "base" ? std::vector<std::string>{} : rows_at(scripts, from);
             expressions = {to};
         }
         db = open_offline_database(DatabaseUrl::parse(resolve_database_url(options)),
@@ -787,15 +906,125 @@ int run_stamp(const GlobalOptions& options, std::vector<std::string> expressions
     // --purge starts from an empty table, as Alembic's does; otherwise rows unrelated to the
     // named revisions stay.
     const auto target =
-        scripts.graph.stamp_destination(expressions, purge ? std::vector<std::string>{} : current);
+        scripts.graph.stamp_destination(without_release_targets(scripts, expressions),
+                                        purge ? std::vector<std::string>{} : current);
     if (options.result != nullptr) options.result->from = options.result->to = current;
     db->ensure_version_tables();
-    stamp(*db, target);
+    // Stored plugins follow the applied revisions: those the new rows drop go with them.
+    const auto applied = scripts.graph.ancestors_or_self(target);
+    std::vector<std::string> unapplied;
+    for (const auto& plugin : db->read_stored_plugins(false))
+        if (std::find(applied.begin(), applied.end(), plugin.revision) == applied.end())
+            unapplied.push_back(plugin.revision);
+    stamp(*db, target, unapplied);
     if (options.result != nullptr) options.result->to = target;
     if (!options.quiet)
         (sql ? std::cerr : std::cout)
             << (sql ? "Wrote the SQL to stamp " : "Stamped ") << db->describe() << " at "
             << heads_text(scripts.graph, target) << " (no revision ran).\n";
+    return exit_ok;
+}
+
+int run_releases(const GlobalOptions& options) {
+    const auto loaded_scripts = load_scripts(options);
+    const Scripts& scripts = *loaded_scripts;
+    const auto& releases = scripts.releases.releases();
+    bool has_database = true;
+    try {
+        resolve_database_url(options);
+    } catch (const DatabaseError&) {
+        has_database = false;  // then the releases alone, unmarked
+    }
+    std::unique_ptr<Database> db;
+    std::vector<std::string> rows;
+    std::vector<std::string> unknown;
+    std::set<std::string> applied_by;
+    if (has_database) {
+        db = open(options, true);
+        rows = db->read_heads();
+        for (const auto& id : rows)
+            if (scripts.graph.find(id) == nullptr) unknown.push_back(id);
+        if (!unknown.empty())
+            for (const auto& plugin : db->read_stored_plugins(false))
+                if (std::find(unknown.begin(), unknown.end(), plugin.revision) != unknown.end())
+                    applied_by.insert(plugin.release.empty() ? "an unreleased build"
+                                                             : "release " + plugin.release);
+    }
+    const Release* at = db && unknown.empty() ? scripts.releases.at(rows) : nullptr;
+    if (options.json) {
+        boost::json::array list;
+        for (const auto& release : releases)
+            list.push_back({{"name", release.name},
+                            {"rows", boost::json::value_from(release.rows)},
+                            {"current", &release == at},
+                            {"newest", &release == &releases.back()}});
+        boost::json::value database = nullptr;
+        if (db)
+            database = {{"url", db->describe()},
+                        {"rows", boost::json::value_from(rows)},
+                        {"release", at != nullptr ? boost::json::value(at->name) : nullptr},
+                        {"unknown_rows", boost::json::value_from(unknown)},
+                        {"applied_by", boost::json::value_from(std::vector<std::string>(
+                                           applied_by.begin(), applied_by.end()))}};
+        print_json({{"versions_dir", scripts.dir.string()},
+                    {"releases", std::move(list)},
+                    {"database", std::move(database)}});
+        return exit_ok;
+    }
+    if (releases.empty())
+        std::cout << "No release is recorded in " << scripts.dir.string()
+                  << " (no releases.txt); record one with `scaffold release NAME` and build.\n";
+    for (const auto& release : releases)
+        std::cout << release.name << " -> " << join(release.rows)
+                  << (&release == at ? " (current)" : "")
+                  << (&release == &releases.back() ? " (newest)" : "") << "\n";
+    if (db && at == nullptr) {
+        if (!unknown.empty())
+            std::cout << "The database is at " << join(unknown) << ", ahead of these releases"
+                      << (applied_by.empty() ? std::string()
+                                             : " (applied by " +
+                                                   join(std::vector<std::string>(applied_by.begin(),
+                                                                                 applied_by.end()),
+                                                        " and ") +
+                                                   ")")
+                      << ".\n";
+        else
+            std::cout << "The database is at " << heads_text(scripts.graph, rows)
+                      << ", which is no recorded release.\n";
+    }
+    return exit_ok;
+}
+
+int run_releases_prune(const GlobalOptions& options, const std::string& name) {
+    const auto loaded_scripts = load_scripts(options);
+    const Scripts& scripts = *loaded_scripts;
+    const Release& release = scripts.releases.find(name);
+    const auto held = scripts.graph.ancestors_or_self(release.rows);
+    auto db = open(options, false);
+    const MigrationLock lock(*db, options);
+    std::vector<std::string> removed;
+    std::uint64_t bytes = 0;
+    for (const auto& plugin : db->read_stored_plugins(false))
+        if (std::find(held.begin(), held.end(), plugin.revision) != held.end()) {
+            removed.push_back(plugin.revision);
+            bytes += plugin.size;
+        }
+    if (!removed.empty()) {
+        db->begin();
+        try {
+            db->forget_stored_plugins(removed);
+            db->commit();
+        } catch (...) {
+            db->rollback();
+            throw;
+        }
+    }
+    if (!options.quiet)
+        std::cout << "Removed " << removed.size()
+                  << (removed.size() == 1 ? " stored plugin (" : " stored plugins (") << bytes
+                  << " bytes) of revisions release " << release.name << " holds from "
+                  << db->describe() << ": migrators of release " << release.name
+                  << " and newer have them, older ones can no longer roll back past it.\n";
     return exit_ok;
 }
 

@@ -371,14 +371,15 @@ std::string outcome_line(const std::string& command, const FleetTarget& target,
     const bool ok = outcome.state == Outcome::State::ok;
     std::string line = ok ? colours.green("ok    ") : colours.red("FAILED");
     line += " " + printable(target.shown) + ": ";
-    const bool moves = command == "upgrade" || command == "downgrade" || command == "stamp";
+    const bool runs = command == "upgrade" || command == "downgrade" || command == "converge";
+    const bool moves = runs || command == "stamp";
     if (moves && outcome.from && outcome.to && *outcome.from != *outcome.to)
         line += position_text(*outcome.from) + " -> " + position_text(*outcome.to);
     else if (outcome.to)
         line += (moves && ok ? "already at " : "at ") + position_text(*outcome.to);
     else
         line += "position unknown";
-    if (command == "upgrade" || command == "downgrade")
+    if (runs)
         line += ", " + std::to_string(outcome.steps) + (outcome.steps == 1 ? " step" : " steps");
     line += " in " + format_duration(outcome.elapsed_ms);
     if (!ok) line += "; " + printable(outcome.error);

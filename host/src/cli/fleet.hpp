@@ -45,8 +45,8 @@ std::vector<FleetTarget> read_targets(const GlobalOptions& options, const FleetO
 /// reads the versions directory and loads the plugins once (prepare_for_fleet), then forks
 /// `fleet.jobs` workers that run one target at a time each, `options` pointed at the target and
 /// its output captured; a worker that dies on its target (a crash, --step-timeout) fails that
-/// target only and is replaced. Prints a line per target as it ends (masked URL, from -> to, steps, time,
-/// error) and a summary table, or with --json one object per target and a summary; a progress
+/// target only and is replaced. Prints a line per target as it ends (masked URL, from -> to, steps,
+/// time, error) and a summary table, or with --json one object per target and a summary; a progress
 /// line on a terminal. A failing target does not stop the others unless fail_fast. Returns
 /// exit_ok when every target succeeded, exit_targets_failed otherwise. SIGINT, SIGTERM and SIGHUP
 /// are passed on to the running workers; no target starts after one, and the process ends by

@@ -202,7 +202,8 @@ int main(int argc, char** argv) {
     auto* upgrade = app.add_subcommand("upgrade", "Upgrade to a later revision");
     upgrade
         ->add_option("target", target,
-                     "head, heads, +N, a revision id or prefix, REV+N, ...; FROM:TO with --sql")
+                     "head, heads, +N, a revision id or prefix, REV+N, @RELEASE, ...; FROM:TO "
+                     "with --sql")
         ->required();
     add_migrate_flags(upgrade);
     upgrade->add_flag("--allow-stale", migrate_options.allow_stale,
@@ -214,11 +215,42 @@ int main(int argc, char** argv) {
     auto* downgrade = app.add_subcommand("downgrade", "Revert to a previous revision");
     downgrade
         ->add_option("target", target,
-                     "base, -N, a revision id or prefix, REV-N, ...; FROM:TO with --sql")
+                     "base, -N, a revision id or prefix, REV-N, @RELEASE, ...; FROM:TO with --sql")
         ->required();
     add_migrate_flags(downgrade);
+    const auto add_stored_flag = [&](CLI::App* sub) {
+        sub->add_flag("--stored-downgrades", migrate_options.stored_downgrades,
+                      "Undo revisions this versions directory lacks (a newer release applied "
+                      "them) with the plugins that release stored in the database; each must be "
+                      "signed by a trusted key");
+    };
+    add_stored_flag(downgrade);
     downgrade->callback(
         [&] { command = [&] { return run_downgrade(options, migrate_options, target); }; });
+
+    auto* converge = app.add_subcommand(
+        "converge",
+        "Move the database to the newest release of the versions directory (releases.txt), up or "
+        "down: the one command a deployment runs on every version");
+    add_stored_flag(converge);
+    converge->add_flag("--single-transaction", migrate_options.single_transaction,
+                       "Run every step in one transaction: all or nothing");
+    converge->add_flag("--allow-stale", migrate_options.allow_stale,
+                       "Run although revision sources are not built into the versions directory");
+    converge->callback([&] { command = [&] { return run_converge(options, migrate_options); }; });
+
+    auto* releases = app.add_subcommand(
+        "releases", "List the releases of the versions directory, marking the database's");
+    std::string prune_release;
+    auto* prune = releases->add_subcommand(
+        "prune",
+        "Remove the plugins stored in the database for every revision release NAME holds: "
+        "bundles of NAME and newer have them, older ones can no longer roll back past it");
+    prune->add_option("name", prune_release, "A release name (NAME or @NAME)")->required();
+    prune->callback([&] { command = [&] { return run_releases_prune(options, prune_release); }; });
+    releases->callback([&] {
+        if (releases->get_subcommands().empty()) command = [&] { return run_releases(options); };
+    });
 
     bool resolved_applied = false;
     bool resolved_rolled_back = false;
@@ -256,7 +288,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> stamp_targets;
     bool purge = false;
     auto* stamp = app.add_subcommand("stamp", "Set the version table without running revisions");
-    stamp->add_option("revisions", stamp_targets, "Revision ids, prefixes, heads or base")
+    stamp->add_option("revisions", stamp_targets, "Revision ids, prefixes, heads, base or @RELEASE")
         ->required();
     stamp->add_flag("--purge", purge,
                     "Replace version rows even if they name revisions no plugin provides");
@@ -327,13 +359,14 @@ int main(int argc, char** argv) {
     const std::string command_name =
         app.get_subcommands().empty() ? std::string() : app.get_subcommands().front()->get_name();
     if (fleet.requested()) {
-        const std::vector<std::string> fleet_commands{"upgrade", "downgrade", "stamp", "current",
-                                                      "check"};
+        const std::vector<std::string> fleet_commands{"upgrade", "downgrade", "converge",
+                                                      "stamp",   "current",   "check"};
         if (std::find(fleet_commands.begin(), fleet_commands.end(), command_name) ==
             fleet_commands.end()) {
             std::cerr << "error: --targets and --target-schemas are not available for '"
                       << command_name
-                      << "'; they are for upgrade, downgrade, stamp, current and check\n";
+                      << "'; they are for upgrade, downgrade, converge, stamp, current and "
+                         "check\n";
             return exit_usage;
         }
         if (migrate_options.sql || stamp_sql) {
@@ -348,16 +381,15 @@ int main(int argc, char** argv) {
     }
     // --json where a command has no JSON output is refused, never silently ignored.
     if (options.json && !fleet.requested()) {
-        const std::vector<std::string> json_commands{"history",  "current", "heads",
-                                                     "branches", "show",    "check",
-                                                     "log",      "upgrade", "downgrade"};
+        const std::vector<std::string> json_commands{"history",   "current",  "heads",   "branches",
+                                                     "show",      "check",    "log",     "upgrade",
+                                                     "downgrade", "converge", "releases"};
         for (const CLI::App* sub : app.get_subcommands()) {
             if (std::find(json_commands.begin(), json_commands.end(), sub->get_name()) ==
                 json_commands.end()) {
                 std::cerr << "error: --json is not available for '" << sub->get_name()
                           << "'; it is for history, current, heads, branches, show, check, log, "
-                             "upgrade and "
-                             "downgrade\n";
+                             "releases, upgrade, downgrade and converge\n";
                 return exit_usage;
             }
         }

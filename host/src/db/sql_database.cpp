@@ -47,6 +47,42 @@ std::string history_ddl(const std::string& qualified_history, const std::string&
            ", dirty INTEGER NOT NULL DEFAULT 0)";
 }
 
+std::string plugins_ddl(const std::string& qualified_plugins, const std::string& dialect) {
+    return "CREATE TABLE IF NOT EXISTS " + qualified_plugins +
+           " (revision VARCHAR(32) NOT NULL PRIMARY KEY"
+           ", file_name TEXT NOT NULL"
+           ", size BIGINT NOT NULL"
+           ", file_sha256 VARCHAR(64) NOT NULL"
+           ", signatures_sha256 VARCHAR(64)"
+           ", release_name TEXT"
+           ", stored_at VARCHAR(40) NOT NULL"
+           ", image " +
+           (dialect == "postgresql" ? "BYTEA" : "BLOB") + " NOT NULL)";
+}
+
+std::string signed_ddl(const std::string& qualified_signed) {
+    return "CREATE TABLE IF NOT EXISTS " + qualified_signed +
+           " (sha256 VARCHAR(64) NOT NULL PRIMARY KEY, document TEXT NOT NULL)";
+}
+
+std::string hex_digits(std::string_view bytes) {
+    static const char digits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (unsigned char c : bytes) {
+        out += digits[c >> 4];
+        out += digits[c & 15];
+    }
+    return out;
+}
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
 }  // namespace
 
 SqlDatabase::SqlDatabase(const DatabaseOptions& options, std::string description)
@@ -54,12 +90,16 @@ SqlDatabase::SqlDatabase(const DatabaseOptions& options, std::string description
       names_(version_table_names(options.version_table)),
       qualified_version_(names_.quoted_version),
       qualified_history_(names_.quoted_history),
+      qualified_plugins_(names_.quoted_plugins),
+      qualified_signed_(names_.quoted_signed_files),
       run_by_(current_user_name()),
       run_host_(current_host_name()) {}
 
 void SqlDatabase::set_schema_prefix(const std::string& quoted_schema_dot) {
     qualified_version_ = quoted_schema_dot + names_.quoted_version;
     qualified_history_ = quoted_schema_dot + names_.quoted_history;
+    qualified_plugins_ = quoted_schema_dot + names_.quoted_plugins;
+    qualified_signed_ = quoted_schema_dot + names_.quoted_signed_files;
 }
 
 void SqlDatabase::ensure_version_tables() {
@@ -68,7 +108,10 @@ void SqlDatabase::ensure_version_tables() {
         // privilege before existence, and a deploy role may lack it once the tables exist.
         const bool have_version = table_exists(names_.version);
         const bool have_history = table_exists(names_.history);
-        if (!have_version || !have_history)
+        // Offline scripts keep their shape: plugins are stored by online runs only.
+        const bool have_plugins =
+            offline() || (table_exists(names_.plugins) && table_exists(names_.signed_files));
+        if (!have_version || !have_history || !have_plugins)
             exclusively([&] {
                 create_schema();
                 if (!table_exists(names_.version))
@@ -78,6 +121,10 @@ void SqlDatabase::ensure_version_tables() {
                         {});
                 if (!table_exists(names_.history))
                     run(history_ddl(qualified_history_, dialect()), {});
+                if (!offline() && !table_exists(names_.plugins))
+                    run(plugins_ddl(qualified_plugins_, dialect()), {});
+                if (!offline() && !table_exists(names_.signed_files))
+                    run(signed_ddl(qualified_signed_), {});
             });
         if (have_history && !has_column(qualified_history_, "dirty"))
             // A history table from a migrator without dirty tracking gains the column.
@@ -244,8 +291,103 @@ std::string numbered_placeholders(const std::string& sql) {
     return out;
 }
 
+void SqlDatabase::store_plugin(const StoredPlugin& plugin, const std::string& signatures_text) {
+    with_context(
+        "cannot store the plugin of revision " + plugin.revision + " in " + names_.plugins +
+            " of " + describe(),
+        [&] {
+            if (!plugin.signatures_sha256.empty())
+                run("INSERT INTO " + qualified_signed_ +
+                        " (sha256, document) VALUES (?, ?) ON CONFLICT (sha256) DO "
+                        "NOTHING",
+                    {plugin.signatures_sha256, signatures_text});
+            run("DELETE FROM " + qualified_plugins_ + " WHERE revision = ?", {plugin.revision});
+            run("INSERT INTO " + qualified_plugins_ +
+                    " (revision, file_name, size, file_sha256, signatures_sha256, "
+                    "release_name, stored_at, image) VALUES (?, ?, ?, ?, NULLIF(?, ''), "
+                    "NULLIF(?, ''), ?, ?)",
+                {plugin.revision, plugin.file_name, static_cast<std::int64_t>(plugin.image.size()),
+                 plugin.file_sha256, plugin.signatures_sha256, plugin.release, plugin.stored_at,
+                 SqlBytes{plugin.image}});
+        });
+}
+
+std::size_t SqlDatabase::forget_stored_plugins(const std::vector<std::string>& revisions) {
+    return with_context(
+        "cannot remove stored plugins from " + names_.plugins + " of " + describe(), [&] {
+            std::size_t removed = 0;
+            if (!tables_ensured_ && !table_exists(names_.plugins)) return removed;
+            for (const auto& revision : revisions)
+                removed += static_cast<std::size_t>(
+                    run("DELETE FROM " + qualified_plugins_ + " WHERE revision = ?", {revision}));
+            if (removed > 0)
+                run("DELETE FROM " + qualified_signed_ +
+                        " WHERE sha256 NOT IN (SELECT signatures_sha256 FROM " +
+                        qualified_plugins_ + " WHERE signatures_sha256 IS NOT NULL)",
+                    {});
+            return removed;
+        });
+}
+
+std::vector<StoredPlugin> SqlDatabase::read_stored_plugins(bool images) {
+    return with_context(
+        "cannot read the stored plugins in " + names_.plugins + " of " + describe(), [&] {
+            std::vector<StoredPlugin> plugins;
+            if (!tables_ensured_ && !table_exists(names_.plugins)) return plugins;
+            const std::string image = !images                     ? "''"
+                                      : dialect() == "postgresql" ? "encode(image, 'hex')"
+                                                                  : "hex(image)";
+            fetch(
+                "SELECT revision, file_name, size, file_sha256, signatures_sha256, "
+                "release_name, stored_at, " +
+                    image + " FROM " + qualified_plugins_ + " ORDER BY revision",
+                {},
+                [&](const std::vector<std::string>&,
+                    const std::vector<std::optional<std::string>>& values) {
+                    StoredPlugin plugin;
+                    plugin.revision = values.at(0).value_or("");
+                    plugin.file_name = values.at(1).value_or("");
+                    plugin.size = std::strtoull(values.at(2).value_or("0").c_str(), nullptr, 10);
+                    plugin.file_sha256 = values.at(3).value_or("");
+                    plugin.signatures_sha256 = values.at(4).value_or("");
+                    plugin.release = values.at(5).value_or("");
+                    plugin.stored_at = values.at(6).value_or("");
+                    const std::string hex = values.at(7).value_or("");
+                    plugin.image.reserve(hex.size() / 2);
+                    for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+                        const int high = hex_value(hex[i]);
+                        const int low = hex_value(hex[i + 1]);
+                        if (high < 0 || low < 0)
+                            throw DatabaseError("the stored image is not hexadecimal");
+                        plugin.image += static_cast<char>(high * 16 + low);
+                    }
+                    plugins.push_back(std::move(plugin));
+                    return true;
+                });
+            return plugins;
+        });
+}
+
+std::string SqlDatabase::read_stored_signatures(const std::string& sha256) {
+    return with_context(
+        "cannot read the stored signature files in " + names_.signed_files + " of " + describe(),
+        [&] {
+            std::string document;
+            if (!tables_ensured_ && !table_exists(names_.signed_files)) return document;
+            fetch("SELECT document FROM " + qualified_signed_ + " WHERE sha256 = ?", {sha256},
+                  [&](const std::vector<std::string>&,
+                      const std::vector<std::optional<std::string>>& values) {
+                      document = values.at(0).value_or("");
+                      return false;
+                  });
+            return document;
+        });
+}
+
 std::string sql_text(const SqlValue& value) {
     if (const auto* text = std::get_if<std::string>(&value)) return *text;
+    // PostgreSQL's bytea input: hex format.
+    if (const auto* bytes = std::get_if<SqlBytes>(&value)) return "\\x" + hex_digits(bytes->bytes);
     if (const auto* integer = std::get_if<std::int64_t>(&value)) return std::to_string(*integer);
     // %.17g: a double read back is the same double.
     char buffer[32];
@@ -254,6 +396,8 @@ std::string sql_text(const SqlValue& value) {
 }
 
 std::string sql_literal(const SqlValue& value) {
+    if (const auto* bytes = std::get_if<SqlBytes>(&value))
+        return "X'" + hex_digits(bytes->bytes) + "'";
     if (!std::holds_alternative<std::string>(value)) return sql_text(value);
     std::string out = "'";
     for (char c : std::get<std::string>(value)) {

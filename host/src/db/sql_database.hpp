@@ -15,8 +15,13 @@
 
 namespace migrator::detail {
 
+/// Bytes bound as a BLOB (SQLite) or BYTEA (PostgreSQL) parameter.
+struct SqlBytes {
+    std::string bytes;
+};
+
 /// A statement parameter.
-using SqlValue = std::variant<std::string, std::int64_t, double>;
+using SqlValue = std::variant<std::string, std::int64_t, double, SqlBytes>;
 
 /// A Database whose version-table and history-table methods are plain SQL with `?` placeholders.
 /// A backend derives from it, provides run() and fetch(), and says where the tables live.
@@ -30,8 +35,12 @@ public:
     std::int64_t record_history(const HistoryRecord& record) override;
     void update_history(std::int64_t id, const HistoryRecord& record) override;
     std::vector<HistoryRecord> read_history(bool dirty_only) override;
+    void store_plugin(const StoredPlugin& plugin, const std::string& signatures_text) override;
+    std::size_t forget_stored_plugins(const std::vector<std::string>& revisions) override;
+    std::vector<StoredPlugin> read_stored_plugins(bool images) override;
+    std::string read_stored_signatures(const std::string& sha256) override;
     std::vector<std::string> migrator_tables() const override {
-        return {names_.version, names_.history};
+        return {names_.version, names_.history, names_.plugins, names_.signed_files};
     }
 
 protected:
@@ -79,6 +88,8 @@ private:
     VersionTableNames names_;
     std::string qualified_version_;
     std::string qualified_history_;
+    std::string qualified_plugins_;
+    std::string qualified_signed_;
     std::string run_by_;
     std::string run_host_;
     bool tables_ensured_ = false;  ///< ensure_version_tables() ran: no existence checks needed

@@ -288,6 +288,8 @@ private:
                 statement.bind(index, *text);
             else if (const auto* integer = std::get_if<std::int64_t>(&param))
                 statement.bind(index, *integer);
+            else if (const auto* bytes = std::get_if<SqlBytes>(&param))
+                statement.bind(index, bytes->bytes.data(), static_cast<int>(bytes->bytes.size()));
             else
                 statement.bind(index, std::get<double>(param));
             ++index;

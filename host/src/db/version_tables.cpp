@@ -43,7 +43,12 @@ VersionTableNames version_table_names(const std::string& version_table) {
     VersionTableNames names;
     names.version = version_table;
     names.history = version_table + std::string(history_suffix);
+    // "_plugins" and "_signed" are no longer than "_history": the same limit covers them.
+    names.plugins = version_table + "_plugins";
+    names.signed_files = version_table + "_signed";
     names.primary_key = version_table + "_pkc";
+    names.quoted_plugins = quote_identifier(names.plugins);
+    names.quoted_signed_files = quote_identifier(names.signed_files);
     names.quoted_version = quote_identifier(names.version);
     names.quoted_history = quote_identifier(names.history);
     names.quoted_primary_key = quote_identifier(names.primary_key);

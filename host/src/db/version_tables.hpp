@@ -11,9 +11,13 @@ namespace migrator::detail {
 struct VersionTableNames {
     std::string version;         ///< e.g. migrator_version
     std::string history;         ///< <version>_history
+    std::string plugins;         ///< <version>_plugins: the plugins of applied revisions
+    std::string signed_files;    ///< <version>_signed: the signature files listing them
     std::string primary_key;     ///< <version>_pkc, Alembic's constraint name
     std::string quoted_version;  ///< "migrator_version", ready to splice into SQL
     std::string quoted_history;
+    std::string quoted_plugins;
+    std::string quoted_signed_files;
     std::string quoted_primary_key;
 };
 

@@ -198,6 +198,25 @@ std::string_view LoadedPlugin::entry_metadata() const {
     return std::string_view(entry_->metadata, entry_->metadata_size);
 }
 
+std::string LoadedPlugin::image() const {
+    std::string bytes(file_.identity.size, '\0');
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t got =
+            ::pread(library_->fd, &bytes[done], bytes.size() - done, static_cast<off_t>(done));
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0)
+            throw PluginError("cannot read plugin " + file_.path + ": " +
+                              (got < 0 ? std::strerror(errno) : "it is shorter than it was"));
+        done += static_cast<std::size_t>(got);
+    }
+    return bytes;
+}
+
+std::string LoadedPlugin::seal_digest() const {
+    return read_plugin_seal(library_->fd, file_.identity.size, file_.path);
+}
+
 std::uint32_t LoadedPlugin::abi_version() const { return entry_->abi_version; }
 
 migrator_step_fn LoadedPlugin::step(Direction direction) const {

@@ -62,6 +62,36 @@ void in_transaction(Database& db, Body&& body) {
     }
 }
 
+/// In the step's transaction: an applied revision's plugin is stored with its version row, and an
+/// undone revision's removed with it, so that the two never disagree.
+void keep_plugin(Database& db, const Step& step, const LoadedPlugin& plugin,
+                 const PluginProvenance* provenance) {
+    if (db.offline()) return;
+    if (step.direction == Direction::downgrade) {
+        db.forget_stored_plugins({step.revision});
+        return;
+    }
+    StoredPlugin stored;
+    stored.revision = step.revision;
+    const auto& path = plugin.file().path;
+    stored.file_name = path.substr(path.find_last_of('/') + 1);
+    stored.image = plugin.image();
+    stored.size = stored.image.size();
+    stored.file_sha256 = plugin.seal_digest();
+    stored.stored_at = utc_now_iso8601();
+    std::string signatures_text;
+    if (provenance != nullptr) {
+        const auto signer = provenance->signed_by.find(stored.file_name);
+        if (signer != provenance->signed_by.end()) {
+            stored.signatures_sha256 = signer->second;
+            signatures_text = provenance->signature_files.at(signer->second);
+        }
+        const auto release = provenance->releases.find(step.revision);
+        if (release != provenance->releases.end()) stored.release = release->second;
+    }
+    db.store_plugin(stored, signatures_text);
+}
+
 }  // namespace
 
 std::string utc_now_iso8601() {
@@ -433,6 +463,7 @@ RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
                 if (marked) db.begin();
                 record.duration_ms = milliseconds_since(step_start);
                 record.success = true;
+                keep_plugin(db, *step, plugin, options.provenance);
                 if (marked) {
                     db.replace_heads(step->heads_before, step->heads_after);
                     db.update_history(dirty_row, record);
@@ -586,8 +617,10 @@ void accept_edit(Database& db, const std::string& revision, const std::string& a
     });
 }
 
-void stamp(Database& db, const std::vector<std::string>& target) {
+void stamp(Database& db, const std::vector<std::string>& target,
+           const std::vector<std::string>& unapplied) {
     in_transaction(db, [&] {
+        if (!unapplied.empty() && !db.offline()) db.forget_stored_plugins(unapplied);
         const auto current = db.read_heads();
         // Only the rows that change are touched: Alembic keeps unrelated rows as they are.
         std::vector<std::string> removed;

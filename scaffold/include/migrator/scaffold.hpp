@@ -7,6 +7,7 @@
 #include <iosfwd>
 #include <migrator/errors.hpp>
 #include <migrator/graph.hpp>
+#include <migrator/releases.hpp>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,15 @@ public:
 /// The revisions folder: `given` made absolute, or ./revisions. Throws migrator::Error when the
 /// folder does not exist.
 std::filesystem::path find_revisions_dir(const std::string& given);
+
+/// `scaffold release NAME`: appends NAME and the heads of the revision sources of
+/// `revisions_dir` to its releases.txt (created with its header comment), and makes sure its
+/// .gitattributes says `releases.txt merge=union`; prints one line saying so to `out`. Returns
+/// the release recorded. Throws
+/// migrator::Error for a bad name, a name recorded already, heads equal to the newest release's,
+/// no revision, and RevisionError for a releases file that does not parse.
+Release record_release(const std::filesystem::path& revisions_dir, const std::string& name,
+                       std::ostream& out);
 
 /// Every revision under `revisions_dir`: one folder per revision, holding a `*.cpp` that
 /// declares MIGRATOR_REVISION (its metadata read back from the source; `path` is the file).
