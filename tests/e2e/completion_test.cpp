@@ -78,6 +78,13 @@ TEST_CASE("migrator and scaffold answer __complete from their own command line",
         CHECK(holds(revisions, name));
     CHECK(complete(MIGRATOR_BIN, {"show", "--versions-dir=" + branched, "c"}) ==
           std::vector<std::string>{"c1", "c2", "c1branch", "c2branch"});
+    // Release targets where a command moves the database, and only there.
+    const std::string releases = fixture_dir("release_3").string();
+    CHECK(complete(MIGRATOR_BIN, {"--versions-dir", releases, "downgrade", "@"}) ==
+          std::vector<std::string>{"@1.0", "@2.0", "@3.0"});
+    CHECK(complete(MIGRATOR_BIN, {"--versions-dir", releases, "show", "@"}).empty());
+    CHECK(holds(commands, "converge"));
+    CHECK(holds(commands, "releases"));
     // After an option that takes a value, nothing: the shell offers files.
     CHECK(complete(MIGRATOR_BIN, {"--versions-dir", ""}).empty());
     // A versions directory that cannot be read offers no revisions, and no error.

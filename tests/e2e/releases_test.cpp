@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <fstream>
 #include <thread>
 
 #include "e2e.hpp"
@@ -282,4 +283,48 @@ TEST_CASE("releases prune removes the stored plugins a release holds", "[e2e][re
     ok(sandbox, with_release(sandbox, 2, {"converge", "--stored-downgrades"}));
     CHECK(sandbox.version_rows() == std::vector<std::string>{"rel2bbbbbbbb"});
     CHECK(accounts(sandbox) == at_release_2);
+}
+
+TEST_CASE("a releases file that does not fit its plugins is refused by what reads it, and verify",
+          "[e2e][releases]") {
+    ScratchDir scratch;
+    const fs::path versions = scratch.path() / "versions";
+    fs::copy(fixture_dir("release_3"), versions);
+    std::ofstream(versions / "releases.txt")
+        << "1.0 rel1aaaaaaaa\n2.0 rel2bbbbbbbb\n2.1 d4d4d4d4\n";
+    Sandbox sandbox("sqlite", versions);
+    const std::string sentence = "release 2.1 (" + (versions / "releases.txt").string() +
+                                 " line 3) names revision d4d4d4d4, which is not in the versions "
+                                 "directory";
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"converge"}, {"releases"}, {"upgrade", "@2.0"}, {"stamp", "@2.0"}, {"verify"}}) {
+        const auto result = sandbox.migrator(args);
+        INFO(args.front());
+        CHECK(result.exit_code == 3);
+        CHECK(lines_of(result.err).size() == 1);
+        CHECK_THAT(result.err, Contains(sentence));
+    }
+    CHECK_FALSE(sandbox.touched());
+    // So do upgrade and downgrade (they store each plugin's release); commands that need no
+    // release do not read it.
+    CHECK(sandbox.migrator({"upgrade", "head"}).exit_code == 3);
+    CHECK_FALSE(sandbox.touched());
+    CHECK_THAT(ok(sandbox, {"history"}).out, Contains("rel2bbbbbbbb -> rel3cccccccc (head)"));
+    CHECK(ok(sandbox, {"heads"}).exit_code == 0);
+}
+
+TEST_CASE("verify names the releases, and releases lists them without a database",
+          "[e2e][releases]") {
+    Sandbox sandbox("sqlite", fixture_dir("release_3"));
+    CHECK_THAT(ok(sandbox, with_release(sandbox, 3, {"verify"})).out,
+               Contains(", 3 releases (1.0 to 3.0)."));
+    const auto bare =
+        run_process({MIGRATOR_BIN, "--versions-dir", fixture_dir("release_3").string(), "releases"},
+                    Sandbox::clean_environment(), sandbox.dir().string());
+    INFO(bare.err);
+    CHECK(bare.exit_code == 0);
+    CHECK(lines_of(bare.out) == std::vector<std::string>{"1.0 -> rel1aaaaaaaa",
+                                                         "2.0 -> rel2bbbbbbbb",
+                                                         "3.0 -> rel3cccccccc (newest)"});
+    CHECK_FALSE(sandbox.touched());
 }

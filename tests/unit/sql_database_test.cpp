@@ -130,6 +130,67 @@ TEST_CASE("History rows get ids, are updated by id and read back field by field"
     CHECK(rows[1].started_at == "2026-12-01T07:00:00.000Z");  // what update leaves alone
 }
 
+TEST_CASE(
+    "Stored plugins keep every byte, are replaced and removed, and take their signature "
+    "files with them",
+    "[db][sql]") {
+    const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
+    EmptyDatabase scratch(backend);
+    auto db = scratch.open();
+    CHECK(db->read_stored_plugins().empty());  // no table yet: nothing, and nothing created
+    db->ensure_version_tables();
+
+    std::string image;
+    for (int i = 0; i < 70000; ++i) image += static_cast<char>((i * 7) % 256);  // NULs included
+    migrator::StoredPlugin plugin;
+    plugin.revision = "b2b2b2b2b2b2";
+    plugin.file_name = "b2_add_price.so";
+    plugin.image = image;
+    plugin.size = image.size();
+    plugin.file_sha256 = std::string(64, 'e');
+    plugin.signatures_sha256 = std::string(64, 'f');
+    plugin.release = "2.0";
+    plugin.stored_at = "2026-12-04T08:00:00.000Z";
+    migrator::StoredPlugin unsigned_plugin = plugin;
+    unsigned_plugin.revision = "c3c3c3c3c3c3";
+    unsigned_plugin.signatures_sha256.clear();
+    unsigned_plugin.release.clear();
+
+    db->begin();
+    db->store_plugin(plugin, "the signature file's text");
+    db->store_plugin(plugin, "ignored: stored already");  // replaced, not duplicated
+    db->store_plugin(unsigned_plugin, "");
+    db->commit();
+    auto stored = db->read_stored_plugins();
+    REQUIRE(stored.size() == 2);
+    CHECK(stored[0].revision == "b2b2b2b2b2b2");
+    CHECK(stored[0].file_name == "b2_add_price.so");
+    CHECK(stored[0].image.empty());
+    CHECK(stored[0].size == image.size());
+    CHECK(stored[0].file_sha256 == std::string(64, 'e'));
+    CHECK(stored[0].signatures_sha256 == std::string(64, 'f'));
+    CHECK(stored[0].release == "2.0");
+    CHECK(stored[1].signatures_sha256.empty());  // NULL
+    CHECK(stored[1].release.empty());
+    CHECK(db->read_stored_image("b2b2b2b2b2b2") == image);
+    CHECK(db->read_stored_image("zzzz").empty());
+    CHECK(db->read_stored_signatures(std::string(64, 'f')) == "the signature file's text");
+
+    db->begin();
+    CHECK(db->forget_stored_plugins({"c3c3c3c3c3c3", "not_stored"}) == 1);
+    db->commit();
+    CHECK(db->read_stored_signatures(std::string(64, 'f')) == "the signature file's text");
+    db->begin();
+    CHECK(db->forget_stored_plugins({"b2b2b2b2b2b2"}) == 1);
+    db->rollback();  // in the transaction: a rollback keeps them
+    CHECK(db->read_stored_plugins().size() == 1);
+    db->begin();
+    CHECK(db->forget_stored_plugins({"b2b2b2b2b2b2"}) == 1);
+    db->commit();
+    CHECK(db->read_stored_plugins().empty());
+    CHECK(db->read_stored_signatures(std::string(64, 'f')).empty());  // no plugin names it
+}
+
 TEST_CASE("A history table from a migrator without dirty tracking is read and then upgraded",
           "[db][sql]") {
     const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");

@@ -65,7 +65,7 @@ struct HistoryRecord {
 struct StoredPlugin {
     std::string revision;
     std::string file_name;    ///< its file name in the versions directory it was loaded from
-    std::string image;        ///< the file's bytes; empty when read without them
+    std::string image;        ///< the file's bytes (read_stored_plugins leaves it empty)
     std::uint64_t size = 0;   ///< the file's size in bytes
     std::string file_sha256;  ///< the digest its integrity seal records
     /// SHA-256 of the text of the signature file that lists it (stored once, beside the plugins,
@@ -130,9 +130,11 @@ public:
     /// are no error), and every stored signature file no stored plugin names any more. Returns how
     /// many plugins were removed.
     virtual std::size_t forget_stored_plugins(const std::vector<std::string>& revisions) = 0;
-    /// Every stored plugin, by revision id; with `images`, their bytes too. Empty when there is no
-    /// table of them yet.
-    virtual std::vector<StoredPlugin> read_stored_plugins(bool images) = 0;
+    /// Every stored plugin, by revision id, without its bytes (`image` empty). Empty when there is
+    /// no table of them yet.
+    virtual std::vector<StoredPlugin> read_stored_plugins() = 0;
+    /// The bytes of the plugin stored for `revision`; empty when none is stored.
+    virtual std::string read_stored_image(const std::string& revision) = 0;
     /// The stored signature file whose text has SHA-256 `sha256`; empty when there is none.
     virtual std::string read_stored_signatures(const std::string& sha256) = 0;
 

@@ -256,7 +256,7 @@ int run_stamp(const GlobalOptions& options, std::vector<std::string> revisions, 
 int run_accept_edit(const GlobalOptions& options, const std::vector<std::string>& revisions);
 
 /// What a revision argument can be, for shell completion: head, heads, base, every revision id
-/// and branch label of the versions directory. Throws what reading the directory throws.
+/// and branch label of the versions directory, and @NAME for each of its releases. Throws what reading the directory throws.
 std::vector<std::string> revision_names(const GlobalOptions& options);
 
 /// `log` options: which rows of the run history (the history table) to show.

@@ -36,8 +36,16 @@ struct Scripts {
     /// plugins do not match (already reported), and the plugins its plans can need, loaded.
     std::optional<std::vector<scaffold::StaleSource>> stale;
     LoadedPlugins plugins;
-    /// The releases file beside the plugins, checked against the graph; empty when there is none.
-    ReleaseHistory releases;
+    /// The releases file beside the plugins, checked against the graph (empty when there is
+    /// none), read when first asked for: a command that needs no release never reads it.
+    const ReleaseHistory& releases() const {
+        if (!release_history) {
+            const auto file = dir / releases_file_name;
+            release_history.emplace(read_releases_file(file), graph, file.string());
+        }
+        return *release_history;
+    }
+    mutable std::optional<ReleaseHistory> release_history;
 };
 
 /// The scripts a fleet read once (prepare_for_fleet), which every command uses from then on.
@@ -114,10 +122,8 @@ std::shared_ptr<Scripts> load_scripts(const GlobalOptions& options) {
                               "folder they are built into (e.g. --versions-dir build/versions)");
     }
     RevisionGraph graph(take_revisions(files));
-    const auto releases_file = dir / releases_file_name;
-    ReleaseHistory releases(read_releases_file(releases_file), graph, releases_file.string());
     return std::make_shared<Scripts>(Scripts{
-        std::move(dir), std::move(files), std::move(graph), std::nullopt, {}, std::move(releases)});
+        std::move(dir), std::move(files), std::move(graph), std::nullopt, {}, std::nullopt});
 }
 
 /// `scripts` with the revisions of the plugins stored in a database added (StoredPluginDir): what
@@ -136,7 +142,8 @@ std::shared_ptr<Scripts> with_stored(const Scripts& scripts, std::vector<PluginF
     }
     auto files = scripts.files;
     files.insert(files.end(), stored.begin(), stored.end());
-    ReleaseHistory releases(scripts.releases.releases(), *graph, "releases.txt");
+    ReleaseHistory releases(scripts.releases().releases(), *graph,
+                            (scripts.dir / releases_file_name).string());
     return std::make_shared<Scripts>(Scripts{
         scripts.dir, std::move(files), std::move(*graph), std::nullopt, {}, std::move(releases)});
 }
@@ -150,7 +157,7 @@ std::vector<std::string> without_release_targets(const Scripts& scripts,
             out.push_back(expression);
             continue;
         }
-        const auto& rows = scripts.releases.find(expression).rows;
+        const auto& rows = scripts.releases().find(expression).rows;
         out.insert(out.end(), rows.begin(), rows.end());
     }
     return out;
@@ -350,7 +357,7 @@ std::pair<std::string, std::string> split_range(const std::string& range, const 
 /// The version rows a database has once everything `expression` names (and all it needs) is
 /// applied: where an offline run starts from.
 std::vector<std::string> rows_at(const Scripts& scripts, const std::string& expression) {
-    if (is_release_target(expression)) return scripts.releases.find(expression).rows;
+    if (is_release_target(expression)) return scripts.releases().find(expression).rows;
     return scripts.graph.upgrade_destination(expression, {});
 }
 
@@ -362,7 +369,7 @@ std::vector<std::string> destination_of(const Scripts& scripts, const std::strin
     if (!is_release_target(target))
         return up ? scripts.graph.upgrade_destination(target, current)
                   : scripts.graph.downgrade_destination(target, current);
-    const auto& rows = scripts.releases.find(target).rows;
+    const auto& rows = scripts.releases().find(target).rows;
     if (!up) return rows;
     auto wanted = current;
     for (const auto& row : rows) wanted = scripts.graph.upgrade_destination(row, wanted);
@@ -398,13 +405,13 @@ bool converge_upward(const RevisionGraph& graph, const std::vector<std::string>&
 std::string nothing_to_do(const Scripts& scripts, Database& db, const std::string& target,
                           const std::vector<std::string>& current, bool up) {
     const RevisionGraph& graph = scripts.graph;
-    const auto named = is_release_target(target) ? scripts.releases.find(target).rows
+    const auto named = is_release_target(target) ? scripts.releases().find(target).rows
                                                  : graph.resolve_target(target, current);
     const std::size_t above = up ? graph.applied_above(named, current) : 0;
     if (above == 0)
         return "Nothing to do: " + db.describe() + " is already at " + heads_text(graph, current) +
-               (scripts.releases.at(current) != nullptr
-                    ? " (release " + scripts.releases.at(current)->name + ")"
+               (scripts.releases().at(current) != nullptr
+                    ? " (release " + scripts.releases().at(current)->name + ")"
                     : std::string()) +
                ".\n";
     return "Nothing to do: " + db.describe() + " is already past " + target + ": it is at " +
@@ -482,7 +489,14 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
         refuse_stale(stale, options, *loaded_scripts, migrate_options.allow_stale);
     warn_stale(stale, options, *loaded_scripts);
     std::string target =
-        converge ? "@" + loaded_scripts->releases.latest().name : target_expression;
+        converge ? "@" + loaded_scripts->releases().latest().name : target_expression;
+    // A release that does not exist is refused before the database is opened (or created).
+    for (std::size_t start = 0; start <= target.size();) {
+        const auto end = std::min(target.find(':', start), target.size());
+        const auto part = target.substr(start, end - start);
+        if (is_release_target(part)) loaded_scripts->releases().find(part);
+        start = end + 1;
+    }
     std::unique_ptr<Database> db;
     if (migrate_options.sql && options.json)
         throw ConfigError("--json and --sql both write to standard output; use one of them");
@@ -525,7 +539,7 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
     if (!unknown.empty() && !db->offline()) {
         if (!migrate_options.stored_downgrades || direction == Direction::upgrade)
             throw RevisionError(ahead_refusal(*db, unknown, loaded_scripts->dir,
-                                              loaded_scripts->graph, loaded_scripts->releases));
+                                              loaded_scripts->graph, loaded_scripts->releases()));
         stored.emplace(*db, loaded_scripts->graph, unknown, resolve_trusted_keys(options),
                        options.permission_check ? PermissionCheck::enforce : PermissionCheck::skip);
         extended = with_stored(*loaded_scripts, stored->files);
@@ -533,7 +547,7 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
     const Scripts& scripts = extended ? *extended : *loaded_scripts;
     const bool up = direction
                         ? *direction == Direction::upgrade
-                        : converge_upward(scripts.graph, current, scripts.releases.find(target));
+                        : converge_upward(scripts.graph, current, scripts.releases().find(target));
 
     const auto wanted = destination_of(scripts, target, current, up);
     const Planner plan_from = [&](const std::vector<std::string>& heads) {
@@ -565,7 +579,7 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
     ProgressListener& shown = options.json ? static_cast<ProgressListener&>(json)
                                            : static_cast<ProgressListener&>(console);
     ResultListener listener(shown, options.result);
-    const auto provenance = provenance_of(scripts.dir, scripts.graph, scripts.releases, plan);
+    const auto provenance = provenance_of(scripts.dir, scripts.graph, scripts.releases(), plan);
     RunOptions run_options;
     run_options.single_transaction = migrate_options.single_transaction;
     run_options.step_timeout = milliseconds_of(options.step_timeout_seconds);
@@ -581,7 +595,7 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
             return exit_ok;
         }
         if (options.quiet) return exit_ok;
-        const Release* release = scripts.releases.at(summary.heads);
+        const Release* release = scripts.releases().at(summary.heads);
         const std::string where = heads_text(scripts.graph, summary.heads) +
                                   (release != nullptr ? " (release " + release->name + ")" : "");
         if (summary.steps == 0)
@@ -798,6 +812,7 @@ int run_verify(const GlobalOptions& options, bool allow_multiple_heads) {
     const auto loaded_scripts = load_scripts(options);
     const Scripts& scripts = *loaded_scripts;
     for (const auto& file : scripts.files) check_plugin_file(file);
+    const auto& releases = scripts.releases().releases();  // checked against the graph
     const auto heads = scripts.graph.heads();
     // The signature state of every plugin (the scan refused any that is not signed by a trusted
     // key, so each is signed when keys are trusted).
@@ -819,7 +834,15 @@ int run_verify(const GlobalOptions& options, bool allow_multiple_heads) {
     if (!options.quiet)
         std::cout << "OK: " << scripts.files.size() << " revision plugins in "
                   << scripts.dir.string() << abis_text(scripts) << ", head "
-                  << heads_text(scripts.graph, heads) << ".\n";
+                  << heads_text(scripts.graph, heads)
+                  << (releases.empty() ? std::string()
+                                       : ", " + std::to_string(releases.size()) +
+                                             (releases.size() == 1 ? " release (" : " releases (") +
+                                             releases.front().name +
+                                             (releases.size() > 1 ? " to " + releases.back().name
+                                                                  : std::string()) +
+                                             ")")
+                  << ".\n";
     return exit_ok;
 }
 
@@ -879,13 +902,16 @@ int run_stamp(const GlobalOptions& options, std::vector<std::string> expressions
               bool sql) {
     const auto loaded_scripts = load_scripts(options);
     const Scripts& scripts = *loaded_scripts;
+    const bool range = expressions.size() == 1 && expressions[0].find(':') != std::string::npos;
+    // Release names become their rows before anything is opened: an unknown one changes nothing.
+    if (!range) expressions = without_release_targets(scripts, expressions);
     std::unique_ptr<Database> db;
     if (sql) {
         std::vector<std::string> start;
-        if (expressions.size() == 1 && expressions[0].find(':') != std::string::npos) {
+        if (range) {
             auto [from, to] = split_range(expressions[0], "stamp --sql");
             start = from == "base" ? std::vector<std::string>{} : rows_at(scripts, from);
-            expressions = {to};
+            expressions = without_release_targets(scripts, {to});
         }
         db = open_offline_database(DatabaseUrl::parse(resolve_database_url(options)),
                                    database_options(options, false), start, std::cout);
@@ -906,14 +932,13 @@ int run_stamp(const GlobalOptions& options, std::vector<std::string> expressions
     // --purge starts from an empty table, as Alembic's does; otherwise rows unrelated to the
     // named revisions stay.
     const auto target =
-        scripts.graph.stamp_destination(without_release_targets(scripts, expressions),
-                                        purge ? std::vector<std::string>{} : current);
+        scripts.graph.stamp_destination(expressions, purge ? std::vector<std::string>{} : current);
     if (options.result != nullptr) options.result->from = options.result->to = current;
     db->ensure_version_tables();
     // Stored plugins follow the applied revisions: those the new rows drop go with them.
     const auto applied = scripts.graph.ancestors_or_self(target);
     std::vector<std::string> unapplied;
-    for (const auto& plugin : db->read_stored_plugins(false))
+    for (const auto& plugin : db->read_stored_plugins())
         if (std::find(applied.begin(), applied.end(), plugin.revision) == applied.end())
             unapplied.push_back(plugin.revision);
     stamp(*db, target, unapplied);
@@ -928,7 +953,7 @@ int run_stamp(const GlobalOptions& options, std::vector<std::string> expressions
 int run_releases(const GlobalOptions& options) {
     const auto loaded_scripts = load_scripts(options);
     const Scripts& scripts = *loaded_scripts;
-    const auto& releases = scripts.releases.releases();
+    const auto& releases = scripts.releases().releases();
     bool has_database = true;
     try {
         resolve_database_url(options);
@@ -945,12 +970,12 @@ int run_releases(const GlobalOptions& options) {
         for (const auto& id : rows)
             if (scripts.graph.find(id) == nullptr) unknown.push_back(id);
         if (!unknown.empty())
-            for (const auto& plugin : db->read_stored_plugins(false))
+            for (const auto& plugin : db->read_stored_plugins())
                 if (std::find(unknown.begin(), unknown.end(), plugin.revision) != unknown.end())
                     applied_by.insert(plugin.release.empty() ? "an unreleased build"
                                                              : "release " + plugin.release);
     }
-    const Release* at = db && unknown.empty() ? scripts.releases.at(rows) : nullptr;
+    const Release* at = db && unknown.empty() ? scripts.releases().at(rows) : nullptr;
     if (options.json) {
         boost::json::array list;
         for (const auto& release : releases)
@@ -998,13 +1023,13 @@ int run_releases(const GlobalOptions& options) {
 int run_releases_prune(const GlobalOptions& options, const std::string& name) {
     const auto loaded_scripts = load_scripts(options);
     const Scripts& scripts = *loaded_scripts;
-    const Release& release = scripts.releases.find(name);
+    const Release& release = scripts.releases().find(name);
     const auto held = scripts.graph.ancestors_or_self(release.rows);
     auto db = open(options, false);
     const MigrationLock lock(*db, options);
     std::vector<std::string> removed;
     std::uint64_t bytes = 0;
-    for (const auto& plugin : db->read_stored_plugins(false))
+    for (const auto& plugin : db->read_stored_plugins())
         if (std::find(held.begin(), held.end(), plugin.revision) != held.end()) {
             removed.push_back(plugin.revision);
             bytes += plugin.size;
@@ -1277,6 +1302,7 @@ std::vector<std::string> revision_names(const GlobalOptions& options) {
     std::vector<std::string> names{"head", "heads", "base"};
     for (const auto& revision : scripts.graph.revisions()) names.push_back(revision.id);
     for (const auto& label : scripts.graph.branch_labels()) names.push_back(label);
+    for (const auto& release : scripts.releases().releases()) names.push_back("@" + release.name);
     return names;
 }
 

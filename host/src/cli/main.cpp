@@ -343,7 +343,13 @@ int main(int argc, char** argv) {
         apply_config_file(given("--config"), {}, settings);
         // Only metadata is read, never a plugin's code: a completion needs no trust check.
         settings.permission_check = false;
-        return revision_names(settings);
+        auto names = revision_names(settings);
+        // Release targets (@NAME) move a database; show, resolve and accept-edit name revisions.
+        if (name != "upgrade" && name != "downgrade" && name != "stamp")
+            names.erase(std::remove_if(names.begin(), names.end(),
+                                       [](const std::string& word) { return word[0] == '@'; }),
+                        names.end());
+        return names;
     };
     if (answer_completion_request(app, argc, argv, revision_arguments)) return exit_ok;
     if (argc >= 2 && std::string(argv[1]) == "init") {

@@ -92,7 +92,7 @@ std::string ahead_refusal(Database& db, const std::vector<std::string>& unknown,
                           const std::filesystem::path& versions_dir, const RevisionGraph& graph,
                           const ReleaseHistory& releases) {
     std::map<std::string, StoredPlugin> stored;
-    for (auto& plugin : db.read_stored_plugins(false)) stored[plugin.revision] = plugin;
+    for (auto& plugin : db.read_stored_plugins()) stored[plugin.revision] = plugin;
     std::vector<std::string> missing;
     std::set<std::string> applied_by;
     for (const auto& id : unknown) {
@@ -134,8 +134,9 @@ StoredPluginDir::StoredPluginDir(Database& db, const RevisionGraph& known,
             "migrator runs plugins stored in the database only when a key it trusts signed them, "
             "and no key is trusted; name the release key with --trusted-keys (or "
             "MIGRATOR_TRUSTED_KEYS, trusted_keys in migrator.ini)");
+    // Only the plugins of revisions this versions directory lacks are read in full.
     std::vector<StoredPlugin> needed;
-    for (auto& plugin : db.read_stored_plugins(true))
+    for (auto& plugin : db.read_stored_plugins())
         if (known.find(plugin.revision) == nullptr) needed.push_back(std::move(plugin));
     for (const auto& id : unknown) {
         bool stored = false;
@@ -162,10 +163,11 @@ StoredPluginDir::StoredPluginDir(Database& db, const RevisionGraph& known,
             if (!is_plugin_file_name(plugin.file_name) || !names.insert(plugin.file_name).second)
                 throw PluginError(subject + " has a file name that cannot be used: '" +
                                   plugin.file_name + "'");
-            if (plugin.image.size() != plugin.size)
-                throw PluginError(subject + " is damaged: " + std::to_string(plugin.image.size()) +
+            const std::string image = db.read_stored_image(plugin.revision);
+            if (image.size() != plugin.size)
+                throw PluginError(subject + " is damaged: " + std::to_string(image.size()) +
                                   " bytes stored, " + std::to_string(plugin.size) + " recorded");
-            write_new_file(dir_ / plugin.file_name, plugin.image);
+            write_new_file(dir_ / plugin.file_name, image);
             if (plugin.signatures_sha256.empty() ||
                 !signature_files.insert(plugin.signatures_sha256).second)
                 continue;

@@ -104,7 +104,8 @@ public:
     // Offline scripts store no plugins: the database they are applied to keeps none for them.
     void store_plugin(const StoredPlugin&, const std::string&) override {}
     std::size_t forget_stored_plugins(const std::vector<std::string>&) override { return 0; }
-    std::vector<StoredPlugin> read_stored_plugins(bool) override { return {}; }
+    std::vector<StoredPlugin> read_stored_plugins() override { return {}; }
+    std::string read_stored_image(const std::string&) override { return {}; }
     std::string read_stored_signatures(const std::string&) override { return {}; }
 
     void lock_migrations(std::chrono::milliseconds) override {}

@@ -329,18 +329,15 @@ std::size_t SqlDatabase::forget_stored_plugins(const std::vector<std::string>& r
         });
 }
 
-std::vector<StoredPlugin> SqlDatabase::read_stored_plugins(bool images) {
+std::vector<StoredPlugin> SqlDatabase::read_stored_plugins() {
     return with_context(
         "cannot read the stored plugins in " + names_.plugins + " of " + describe(), [&] {
             std::vector<StoredPlugin> plugins;
             if (!tables_ensured_ && !table_exists(names_.plugins)) return plugins;
-            const std::string image = !images                     ? "''"
-                                      : dialect() == "postgresql" ? "encode(image, 'hex')"
-                                                                  : "hex(image)";
             fetch(
                 "SELECT revision, file_name, size, file_sha256, signatures_sha256, "
-                "release_name, stored_at, " +
-                    image + " FROM " + qualified_plugins_ + " ORDER BY revision",
+                "release_name, stored_at FROM " +
+                    qualified_plugins_ + " ORDER BY revision",
                 {},
                 [&](const std::vector<std::string>&,
                     const std::vector<std::optional<std::string>>& values) {
@@ -352,19 +349,39 @@ std::vector<StoredPlugin> SqlDatabase::read_stored_plugins(bool images) {
                     plugin.signatures_sha256 = values.at(4).value_or("");
                     plugin.release = values.at(5).value_or("");
                     plugin.stored_at = values.at(6).value_or("");
-                    const std::string hex = values.at(7).value_or("");
-                    plugin.image.reserve(hex.size() / 2);
-                    for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-                        const int high = hex_value(hex[i]);
-                        const int low = hex_value(hex[i + 1]);
-                        if (high < 0 || low < 0)
-                            throw DatabaseError("the stored image is not hexadecimal");
-                        plugin.image += static_cast<char>(high * 16 + low);
-                    }
                     plugins.push_back(std::move(plugin));
                     return true;
                 });
             return plugins;
+        });
+}
+
+std::string SqlDatabase::read_stored_image(const std::string& revision) {
+    return with_context(
+        "cannot read the plugin of revision " + revision + " stored in " + names_.plugins + " of " +
+            describe(),
+        [&] {
+            std::string image;
+            if (!tables_ensured_ && !table_exists(names_.plugins)) return image;
+            // As hexadecimal text: both backends hand every value over as text.
+            const std::string hex =
+                dialect() == "postgresql" ? "encode(image, 'hex')" : "hex(image)";
+            fetch("SELECT " + hex + " FROM " + qualified_plugins_ + " WHERE revision = ?",
+                  {revision},
+                  [&](const std::vector<std::string>&,
+                      const std::vector<std::optional<std::string>>& values) {
+                      const std::string text = values.at(0).value_or("");
+                      image.reserve(text.size() / 2);
+                      for (std::size_t i = 0; i + 1 < text.size(); i += 2) {
+                          const int high = hex_value(text[i]);
+                          const int low = hex_value(text[i + 1]);
+                          if (high < 0 || low < 0)
+                              throw DatabaseError("the stored image is not hexadecimal");
+                          image += static_cast<char>(high * 16 + low);
+                      }
+                      return false;
+                  });
+            return image;
         });
 }
 

@@ -37,7 +37,8 @@ public:
     std::vector<HistoryRecord> read_history(bool dirty_only) override;
     void store_plugin(const StoredPlugin& plugin, const std::string& signatures_text) override;
     std::size_t forget_stored_plugins(const std::vector<std::string>& revisions) override;
-    std::vector<StoredPlugin> read_stored_plugins(bool images) override;
+    std::vector<StoredPlugin> read_stored_plugins() override;
+    std::string read_stored_image(const std::string& revision) override;
     std::string read_stored_signatures(const std::string& sha256) override;
     std::vector<std::string> migrator_tables() const override {
         return {names_.version, names_.history, names_.plugins, names_.signed_files};
