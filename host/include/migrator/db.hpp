@@ -64,10 +64,12 @@ struct HistoryRecord {
 /// --stored-downgrades`). One row per applied revision: a downgrade of the revision removes it.
 struct StoredPlugin {
     std::string revision;
-    std::string file_name;    ///< its file name in the versions directory it was loaded from
-    std::string image;        ///< the file's bytes (read_stored_plugins leaves it empty)
-    std::uint64_t size = 0;   ///< the file's size in bytes
-    std::string file_sha256;  ///< the digest its integrity seal records
+    std::string file_name;  ///< its file name in the versions directory it was loaded from
+    /// The file's bytes: empty for a plugin no signature file listed (none is stored then), and
+    /// as read_stored_plugins gives it.
+    std::string image;
+    std::uint64_t size = 0;   ///< how many bytes are stored
+    std::string file_sha256;  ///< the digest its integrity seal records; empty when not stored
     /// SHA-256 of the text of the signature file that lists it (stored once, beside the plugins,
     /// for all the plugins it lists); empty when no signature file listed it.
     std::string signatures_sha256;
@@ -123,8 +125,9 @@ public:
     /// migrator versions too (missing columns take their defaults).
     virtual std::vector<HistoryRecord> read_history(bool dirty_only) = 0;
 
-    /// Inside the step's transaction: stores (replaces) the plugin of an applied revision, and
-    /// `signatures_text`, the signature file plugin.signatures_sha256 names, unless stored already.
+    /// Inside the step's transaction: stores (replaces) the plugin of an applied revision, and,
+    /// when `signatures_text` is not empty, that text as the signature file
+    /// plugin.signatures_sha256 names, unless one is stored under that name already.
     virtual void store_plugin(const StoredPlugin& plugin, const std::string& signatures_text) = 0;
     /// Inside the step's transaction: removes the stored plugins of `revisions` (those not stored
     /// are no error), and every stored signature file no stored plugin names any more. Returns how

@@ -76,7 +76,9 @@ struct RunOptions {
     const LoadedPlugins* loaded = nullptr;
     /// Online, every upgrade step stores its plugin in the database (Database::store_plugin) and
     /// every downgrade step removes its revision's, in the step's transaction; this names their
-    /// signature file and release. May be null (stored without either).
+    /// signature file and release. Only a plugin a signature file lists is stored with its bytes
+    /// (nothing else can run from there); others are recorded without. May be null (then none
+    /// is signed).
     const PluginProvenance* provenance = nullptr;
 };
 

@@ -148,6 +148,16 @@ std::shared_ptr<Scripts> with_stored(const Scripts& scripts, std::vector<PluginF
         scripts.dir, std::move(files), std::move(*graph), std::nullopt, {}, std::move(releases)});
 }
 
+/// What `current` and `check` say of a version row `id` that no plugin of `scripts` provides: the
+/// way back when a newer migrator stored its plugin, else only that.
+std::string missing_plugin_text(Database& db, const std::string& id, const Scripts& scripts) {
+    for (const auto& plugin : db.read_stored_plugins())
+        if (plugin.revision == id)
+            return ahead_refusal(db, {id}, scripts.dir, scripts.graph, scripts.releases());
+    return "the database is at revision " + id + ", which no plugin in " + scripts.dir.string() +
+           " provides";
+}
+
 /// `expressions` with each release target (`@NAME`) replaced by its release's rows.
 std::vector<std::string> without_release_targets(const Scripts& scripts,
                                                  const std::vector<std::string>& expressions) {
@@ -698,8 +708,7 @@ int run_current(const GlobalOptions& options, bool verbose, bool check_heads) {
         const Revision* revision = scripts.graph.find(id);
         if (revision == nullptr) {
             std::cout << printable(id) << " (not in " << scripts.dir.string() << ")\n";
-            std::cerr << "warning: the database is at revision " << printable(id)
-                      << ", which no plugin in " << scripts.dir.string() << " provides\n";
+            std::cerr << "warning: " << printable(missing_plugin_text(*db, id, scripts)) << "\n";
         } else if (verbose) {
             std::cout << "\n" << revision_block(scripts.graph, *revision, {});
         } else {
@@ -1143,9 +1152,7 @@ int run_check(const GlobalOptions& options, const CheckOptions& check) {
             known.push_back(id);
             continue;
         }
-        problems.push_back(
-            {"missing_plugin", id,
-             "the database is at revision " + id + ", which no plugin in " + dir + " provides"});
+        problems.push_back({"missing_plugin", id, missing_plugin_text(*db, id, scripts)});
     }
 
     if (const auto stale = stale_sources_of(options, scripts); !stale.empty()) {
@@ -1181,7 +1188,9 @@ int run_check(const GlobalOptions& options, const CheckOptions& check) {
                                 "); repair the schema, then `migrator resolve " + dirty->revision +
                                 " --applied|--rolled-back`"});
 
-    if (current != scripts.graph.head_rows()) {
+    // A database ahead of the versions directory is not behind it: the finding above says how
+    // to come back.
+    if (known.size() == current.size() && current != scripts.graph.head_rows()) {
         Finding pending{"not_at_head", "",
                         "the database is at " + heads_text(scripts.graph, current) +
                             ", not at the head revision(s) " +

@@ -3,6 +3,7 @@
 #include "stored_plugins.hpp"
 
 #include <fcntl.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -155,6 +156,13 @@ StoredPluginDir::StoredPluginDir(Database& db, const RevisionGraph& known,
                           db.describe() + " (" + pattern + "): " + std::strerror(errno));
     dir_ = pattern;
     try {
+        // The loader maps the plugins from there: a noexec mount (a hardened /tmp) would refuse.
+        struct statvfs mount {};
+        if (::statvfs(dir_.c_str(), &mount) == 0 && (mount.f_flag & ST_NOEXEC) != 0)
+            throw PluginError("cannot run the plugins stored in " + db.describe() + " from " +
+                              dir_.parent_path().string() +
+                              ": it is on a mount that forbids executing code (noexec); set "
+                              "TMPDIR to a directory on a mount that allows it");
         std::set<std::string> names;
         std::set<std::string> signature_files;
         for (const auto& plugin : needed) {
@@ -163,6 +171,12 @@ StoredPluginDir::StoredPluginDir(Database& db, const RevisionGraph& known,
             if (!is_plugin_file_name(plugin.file_name) || !names.insert(plugin.file_name).second)
                 throw PluginError(subject + " has a file name that cannot be used: '" +
                                   plugin.file_name + "'");
+            if (plugin.signatures_sha256.empty())
+                throw PluginError(subject +
+                                  " has no bytes: no signature file listed it where it "
+                                  "was applied, and migrator stores, and runs, only "
+                                  "signed plugins; undo it with the versions "
+                                  "directory that applied it");
             const std::string image = db.read_stored_image(plugin.revision);
             if (image.size() != plugin.size)
                 throw PluginError(subject + " is damaged: " + std::to_string(image.size()) +

@@ -296,16 +296,18 @@ void SqlDatabase::store_plugin(const StoredPlugin& plugin, const std::string& si
         "cannot store the plugin of revision " + plugin.revision + " in " + names_.plugins +
             " of " + describe(),
         [&] {
-            if (!plugin.signatures_sha256.empty())
+            if (!signatures_text.empty())
                 run("INSERT INTO " + qualified_signed_ +
-                        " (sha256, document) VALUES (?, ?) ON CONFLICT (sha256) DO "
-                        "NOTHING",
+                        " (sha256, document) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING",
                     {plugin.signatures_sha256, signatures_text});
-            run("DELETE FROM " + qualified_plugins_ + " WHERE revision = ?", {plugin.revision});
+            // One statement (SQLite 3.24 and PostgreSQL 9.5 both upsert): one round trip a step.
             run("INSERT INTO " + qualified_plugins_ +
-                    " (revision, file_name, size, file_sha256, signatures_sha256, "
-                    "release_name, stored_at, image) VALUES (?, ?, ?, ?, NULLIF(?, ''), "
-                    "NULLIF(?, ''), ?, ?)",
+                    " (revision, file_name, size, file_sha256, signatures_sha256, release_name, "
+                    "stored_at, image) VALUES (?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, ?) ON "
+                    "CONFLICT (revision) DO UPDATE SET file_name = excluded.file_name, size = "
+                    "excluded.size, file_sha256 = excluded.file_sha256, signatures_sha256 = "
+                    "excluded.signatures_sha256, release_name = excluded.release_name, stored_at "
+                    "= excluded.stored_at, image = excluded.image",
                 {plugin.revision, plugin.file_name, static_cast<std::int64_t>(plugin.image.size()),
                  plugin.file_sha256, plugin.signatures_sha256, plugin.release, plugin.stored_at,
                  SqlBytes{plugin.image}});

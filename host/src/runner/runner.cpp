@@ -10,6 +10,7 @@
 #include <migrator/host_session.hpp>
 #include <migrator/runner.hpp>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "step_guard.hpp"
@@ -63,9 +64,12 @@ void in_transaction(Database& db, Body&& body) {
 }
 
 /// In the step's transaction: an applied revision's plugin is stored with its version row, and an
-/// undone revision's removed with it, so that the two never disagree.
+/// undone revision's removed with it, so that the two never disagree. Only a signed plugin's bytes
+/// are stored: an older release runs nothing else, so an unsigned one is recorded without them.
+/// `documents_sent`: the signature files this run stored already (each is sent once a run, not
+/// once a step: one lists every plugin of its directory).
 void keep_plugin(Database& db, const Step& step, const LoadedPlugin& plugin,
-                 const PluginProvenance* provenance) {
+                 const PluginProvenance* provenance, std::set<std::string>& documents_sent) {
     if (db.offline()) return;
     if (step.direction == Direction::downgrade) {
         db.forget_stored_plugins({step.revision});
@@ -75,19 +79,22 @@ void keep_plugin(Database& db, const Step& step, const LoadedPlugin& plugin,
     stored.revision = step.revision;
     const auto& path = plugin.file().path;
     stored.file_name = path.substr(path.find_last_of('/') + 1);
-    stored.image = plugin.image();
-    stored.size = stored.image.size();
-    stored.file_sha256 = plugin.seal_digest();
     stored.stored_at = utc_now_iso8601();
     std::string signatures_text;
     if (provenance != nullptr) {
         const auto signer = provenance->signed_by.find(stored.file_name);
         if (signer != provenance->signed_by.end()) {
             stored.signatures_sha256 = signer->second;
-            signatures_text = provenance->signature_files.at(signer->second);
+            if (documents_sent.insert(signer->second).second)
+                signatures_text = provenance->signature_files.at(signer->second);
         }
         const auto release = provenance->releases.find(step.revision);
         if (release != provenance->releases.end()) stored.release = release->second;
+    }
+    if (!stored.signatures_sha256.empty()) {
+        stored.image = plugin.image();
+        stored.size = stored.image.size();
+        stored.file_sha256 = plugin.seal_digest();
     }
     db.store_plugin(stored, signatures_text);
 }
@@ -367,6 +374,7 @@ RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
     db.ensure_version_tables();
 
     HostSession session(db, [&](const std::string& message) { listener.step_log(message); });
+    std::set<std::string> documents_sent;  // keep_plugin's signature files, stored once a run
     session.set_arguments(options.arguments);
 
     const bool outer = options.single_transaction;
@@ -463,7 +471,7 @@ RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
                 if (marked) db.begin();
                 record.duration_ms = milliseconds_since(step_start);
                 record.success = true;
-                keep_plugin(db, *step, plugin, options.provenance);
+                keep_plugin(db, *step, plugin, options.provenance, documents_sent);
                 if (marked) {
                     db.replace_heads(step->heads_before, step->heads_after);
                     db.update_history(dirty_row, record);
