@@ -1,5 +1,6 @@
 // `scaffold release NAME`: records the heads of the revision sources as a release in
 // revisions/releases.txt, and marks that file for union merges.
+#include <CLI/CLI.hpp>
 #include <fstream>
 #include <migrator/errors.hpp>
 #include <migrator/graph.hpp>
@@ -98,6 +99,16 @@ Release record_release(const fs::path& revisions_dir, const std::string& name, s
     out << "Recorded release " << name << " at " << joined(release.rows, ", ") << " in "
         << shown(file) << "\n";
     return release;
+}
+
+void add_release_options(CLI::App& command, ReleaseCommandLine& line) {
+    command.add_option("name", line.name, "Release name, e.g. 2.4.0")->required();
+    command.add_option("--revisions-dir", line.revisions_dir,
+                       "Folder holding one folder per revision (default: ./revisions)");
+}
+
+Release record_release(const ReleaseCommandLine& line, std::ostream& out) {
+    return record_release(find_revisions_dir(line.revisions_dir), line.name, out);
 }
 
 }  // namespace migrator::scaffold
