@@ -12,11 +12,11 @@
 # migrator_add_revision() writes into VERSIONS_DIR (plugins built elsewhere, such as test
 # fixtures, stay out), then fills <dir>/bin/migrator, <dir>/lib/migrator/ (its backend modules)
 # and <dir>/versions/ (with the schema.sql and releases.txt that migrator_add_schema_file() and
-# migrator_add_releases_file() copy there, if any),
-# and writes the archive (holding bin/, lib/ and versions/ at its top). The bundled copies carry
-# no debug information (the build tree's keep their own): the plugins are stripped, then sealed
-# again, since strip drops the seal the build appended. The bundled migrator finds
-# versions/ beside its own folder, so the bundle works from any directory once moved or unpacked.
+# migrator_add_releases_file() copy there, if any), and writes the archive (holding bin/, lib/
+# and versions/ at its top). The bundled copies carry no debug information (the build tree's keep
+# their own): the plugins are stripped, then sealed again, since strip drops the seal the build
+# appended. The bundled migrator finds versions/ beside its own folder, so the bundle works from
+# any directory once moved or unpacked.
 #
 # The migrator copied is the target migrator::migrator (this repository's own build, or the
 # imported program of an installed package), else ${MIGRATOR_EXECUTABLE}. Revisions added before
@@ -140,8 +140,7 @@ function(_migrator_record_versions_target target dir)
 endfunction()
 
 # Adds the target `revision` (a revision plugin, or the copy of schema.sql or releases.txt) to the
-# bundle target
-# `bundle` when it writes into the bundle's versions directory.
+# bundle target `bundle` when it writes into the bundle's versions directory.
 function(_migrator_bundle_revision bundle revision)
   get_target_property(bundle_dir ${bundle} MIGRATOR_BUNDLE_VERSIONS_DIR)
   get_target_property(revision_dir ${revision} MIGRATOR_REVISION_VERSIONS_DIR)

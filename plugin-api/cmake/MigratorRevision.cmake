@@ -1,4 +1,5 @@
-# migrator_add_revision(): turns one revision source file into one revision plugin (.so).
+# migrator_add_revision(): turns one revision source file into one revision plugin (.so); and
+# migrator_add_schema_file(), migrator_add_releases_file(): the files that travel beside them.
 #
 #   migrator_add_revision(<source.cpp>
 #                         [TARGET <name>]               default: the source's file stem
@@ -11,9 +12,10 @@
 # link the plugin is sealed (seal_plugin.cmake): a SHA-256 of the whole file is appended, which
 # migrator checks before loading it, so a plugin damaged or changed after its build is refused.
 #
-# The helper files it uses (source_sha256.cmake, seal_plugin.cmake, revision.map) are found beside this file, both in
-# this repository (plugin-api/cmake/) and in an installed package (lib/cmake/migrator/). Every
-# revision is recorded for migrator_add_bundle() (MigratorBundle.cmake, included here).
+# The helper files it uses (source_sha256.cmake, seal_plugin.cmake, revision.map) are found
+# beside this file, both in this repository (plugin-api/cmake/) and in an installed package
+# (lib/cmake/migrator/). Every revision, and every file copied beside them, is recorded for
+# migrator_add_bundle() (MigratorBundle.cmake, included here).
 #
 #   migrator_add_schema_file(<schema.sql>
 #                            [TARGET <name>]            default: migrator_schema_file

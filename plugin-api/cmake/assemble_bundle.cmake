@@ -2,8 +2,8 @@
 # DESTINATION/bin/migrator, DESTINATION/lib/migrator/ (the backend modules migrator loads from
 # ../lib/migrator beside its folder), DESTINATION/versions/*.so, and ARCHIVE holding the three.
 # MANIFEST names the file, written at generate time, that sets those variables, PLUGINS (the
-# plugin files), FILES (other files for versions/: the declared schema.sql, releases.txt) and STRIP (the
-# toolchain's strip program, if any). The bundled program, modules and plugins carry no debug
+# plugin files), FILES (other files for versions/: the declared schema.sql, the releases.txt) and
+# STRIP (the toolchain's strip program, if any). The bundled program, modules and plugins carry no debug
 # information; the plugins are sealed again after stripping (seal_plugin.cmake, found beside this).
 include("${MANIFEST}")
 

@@ -1,6 +1,7 @@
 // scaffold: stamps new revision projects (scaffold new "message", or --autogenerate from the
-// database and schema.sql) under revisions/, merge revisions (scaffold merge heads), and
-// standalone plugin projects (scaffold init DIR).
+// database and schema.sql) under revisions/, merge revisions (scaffold merge heads), releases
+// (scaffold release NAME, in revisions/releases.txt), standalone plugin projects (scaffold init
+// DIR), and signing keys and signatures (scaffold keygen, scaffold sign).
 #include <migrator/plugin_abi.h>
 #include <unistd.h>
 
@@ -135,14 +136,11 @@ int main(int argc, char** argv) {
     auto* merge = app.add_subcommand("merge", "Create a merge revision joining several revisions");
     merge->add_option("revisions", options.merge, "Revisions to join, or `heads`")->required();
     scaffold::add_revision_options(*merge, options);
-    std::string release_name;
-    std::string release_dir;
+    scaffold::ReleaseCommandLine release_request;
     auto* release = app.add_subcommand(
         "release",
         "Record the heads of the revision sources as a release in revisions/releases.txt");
-    release->add_option("name", release_name, "Release name, e.g. 2.4.0")->required();
-    release->add_option("--revisions-dir", release_dir,
-                        "Folder holding one folder per revision (default: ./revisions)");
+    scaffold::add_release_options(*release, release_request);
     std::string init_dir;
     auto* init = app.add_subcommand(
         "init", "Create a standalone revision project that builds against the installed migrator");
@@ -185,8 +183,7 @@ int main(int argc, char** argv) {
     }
     if (release->parsed()) {
         try {
-            scaffold::record_release(scaffold::find_revisions_dir(release_dir), release_name,
-                                     std::cout);
+            scaffold::record_release(release_request, std::cout);
             return 0;
         } catch (const std::exception& e) {
             std::cerr << "error: " << e.what() << '\n';

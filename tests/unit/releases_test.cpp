@@ -1,5 +1,10 @@
 // Unit tests of releases files: parsing, names, and what a release means on a revision graph.
+#include <stdlib.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 #include <migrator/errors.hpp>
 #include <migrator/graph.hpp>
 #include <migrator/releases.hpp>
@@ -109,6 +114,12 @@ TEST_CASE("a release history is checked against the graph and answers what a rel
         CHECK(history.first_holding(graph, "b") == std::optional<std::string>("2.0"));
         CHECK(history.first_holding(graph, "d") == std::optional<std::string>("3.0"));
     }
+    SECTION("a revision newer than the newest release") {
+        const ReleaseHistory history(parse_releases("1.0 a\n2.0 c\n", "r"), graph, "r");
+        CHECK(history.first_holding(graph, "c") == std::optional<std::string>("2.0"));
+        CHECK(history.first_holding(graph, "d") == std::nullopt);
+        CHECK(history.at({"c", "d"}) == nullptr);
+    }
     SECTION("no release recorded") {
         const ReleaseHistory none;
         CHECK(none.empty());
@@ -116,4 +127,25 @@ TEST_CASE("a release history is checked against the graph and answers what a rel
                                                   "release NAME`"));
         CHECK_THROWS_WITH(none.find("@1.0"), Contains("no release is recorded"));
     }
+}
+
+TEST_CASE("a releases file is read from disk, and a missing one holds no release", "[releases]") {
+    const std::filesystem::path fixtures = MIGRATOR_FIXTURES_DIR;
+    CHECK(migrator::read_releases_file(fixtures / "release_1" / "no-such-releases.txt").empty());
+    const auto releases = migrator::read_releases_file(fixtures / "release_3" / "releases.txt");
+    REQUIRE(releases.size() == 3);
+    CHECK(releases[0].name == "1.0");
+    CHECK(releases[1].rows == Ids{"rel2bbbbbbbb"});
+    CHECK(migrator::release_line(releases[2]) == "3.0 rel3cccccccc\n");
+}
+
+TEST_CASE("a releases file larger than migrator reads is refused naming it", "[releases]") {
+    std::string name = (std::filesystem::temp_directory_path() / "releases_XXXXXX").string();
+    const int descriptor = ::mkstemp(name.data());
+    REQUIRE(descriptor >= 0);
+    ::close(descriptor);
+    std::ofstream(name) << std::string(migrator::max_releases_file_size + 1, '#');
+    CHECK_THROWS_WITH(migrator::read_releases_file(name),
+                      Contains("releases file " + name + " is larger than 4 MiB"));
+    std::filesystem::remove(name);
 }

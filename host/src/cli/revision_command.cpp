@@ -1,8 +1,7 @@
-// migrator revision, merge, release and edit: Alembic's commands on revision sources, and
-// scaffold's release. `revision` is
-// `scaffold new` (--autogenerate included) and `merge` is `scaffold merge`, run in this process
-// through the migrator_scaffold library that the scaffold program runs too; `edit` opens a
-// revision's source in the user's editor.
+// migrator revision, merge, release and edit: the commands on revision sources. `revision` is
+// `scaffold new` (--autogenerate included), `merge` is `scaffold merge` and `release` is
+// `scaffold release`, run in this process through the migrator_scaffold library that the scaffold
+// program runs too; `edit` opens a revision's source in the user's editor.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -121,17 +120,14 @@ void add_source_commands(CLI::App& app, const GlobalOptions& options,
         };
     });
 
-    const auto release_request = std::make_shared<std::pair<std::string, std::string>>();
+    const auto release_request = std::make_shared<scaffold::ReleaseCommandLine>();
     auto* release = app.add_subcommand(
         "release", "Record the heads of the revision sources as release NAME (scaffold release)");
-    release->add_option("name", release_request->first, "Release name, e.g. 2.4.0")->required();
-    release->add_option("--revisions-dir", release_request->second,
-                        "Folder holding one folder per revision (default: ./revisions)");
+    scaffold::add_release_options(*release, *release_request);
     release->callback([release_request, &command] {
         command = [release_request] {
             return with_scaffold_errors([&] {
-                scaffold::record_release(scaffold::find_revisions_dir(release_request->second),
-                                         release_request->first, std::cout);
+                scaffold::record_release(*release_request, std::cout);
                 return exit_ok;
             });
         };
