@@ -238,9 +238,10 @@ int run_check(const GlobalOptions& options, const CheckOptions& check);
 /// exit_usage for scaffold's own refusals (a taken id, no revisions folder, ...).
 void add_revision_command(CLI::App& app, const GlobalOptions& options,
                           std::function<int()>& command);
-/// Adds every command on revision sources: `revision` (add_revision_command), `merge` (scaffold
-/// merge's options, run by the migrator_scaffold library) and `edit REV` (opens the revision's
-/// source in $VISUAL, $EDITOR, `editor` or `vi`; exit_usage when the editor fails).
+/// Adds every command on revision sources: `revision` (add_revision_command), `merge` and
+/// `release NAME` (scaffold merge's and scaffold release's options, run by the migrator_scaffold
+/// library) and `edit REV` (opens the revision's source in $VISUAL, $EDITOR, `editor` or `vi`;
+/// exit_usage when the editor fails).
 void add_source_commands(CLI::App& app, const GlobalOptions& options,
                          std::function<int()>& command);
 /// Replaces this process with the scaffold program beside it, running `scaffold <command> args`.
