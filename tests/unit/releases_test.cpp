@@ -149,3 +149,27 @@ TEST_CASE("a releases file larger than migrator reads is refused naming it", "[r
                       Contains("releases file " + name + " is larger than 4 MiB"));
     std::filesystem::remove(name);
 }
+
+TEST_CASE(
+    "converge goes up to a release above the database, down to one below, and refuses "
+    "another line",
+    "[releases]") {
+    const auto graph = forked();  // a -> b -> c, b -> d
+    const auto releases = parse_releases("1.0 a\n2.0 c\n2.1 c d\n", "r");
+    const ReleaseHistory history(releases, graph, "r");
+    CHECK(migrator::converges_upward(graph, {}, history.find("1.0")));
+    CHECK(migrator::converges_upward(graph, {"a"}, history.find("2.0")));
+    CHECK(migrator::converges_upward(graph, {"c"}, history.find("2.0")));  // already there
+    CHECK_FALSE(migrator::converges_upward(graph, {"c"}, history.find("1.0")));
+    CHECK_FALSE(migrator::converges_upward(graph, {"c", "d"}, history.find("2.0")));
+    CHECK(migrator::converges_upward(graph, {"d"}, history.find("2.1")));
+    CHECK_THROWS_WITH(migrator::converges_upward(graph, {"d"}, history.find("2.0")),
+                      Contains("release 2.0 does not hold d, which the database has applied"));
+
+    // upgrade @NAME applies what the rows need and keeps what else is applied.
+    CHECK(migrator::release_upgrade_destination(graph, history.find("2.1"), {"a"}) ==
+          Ids{"c", "d"});
+    CHECK(migrator::release_upgrade_destination(graph, history.find("2.0"), {"d"}) ==
+          Ids{"c", "d"});
+    CHECK(migrator::release_upgrade_destination(graph, history.find("1.0"), {"c"}) == Ids{"c"});
+}

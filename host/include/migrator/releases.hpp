@@ -81,6 +81,20 @@ private:
     std::string file_;
 };
 
+/// The version rows `upgrade @NAME` leaves from rows `current`: everything the release's rows need
+/// is applied, and what else is applied stays (as any upgrade). Throws RevisionError as
+/// RevisionGraph::upgrade_destination does.
+std::vector<std::string> release_upgrade_destination(const RevisionGraph& graph,
+                                                     const Release& release,
+                                                     const std::vector<std::string>& current);
+
+/// Whether `converge` from rows `current` to `release` is an upgrade (true: everything applied is
+/// in the release) or a downgrade (false: everything the release needs is applied, and more).
+/// Throws RevisionError naming what the database holds beyond the release when it is neither:
+/// the database is on another line of the graph.
+bool converges_upward(const RevisionGraph& graph, const std::vector<std::string>& current,
+                      const Release& release);
+
 }  // namespace migrator
 
 #endif  // MIGRATOR_RELEASES_HPP

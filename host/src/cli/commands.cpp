@@ -379,35 +379,8 @@ std::vector<std::string> destination_of(const Scripts& scripts, const std::strin
     if (!is_release_target(target))
         return up ? scripts.graph.upgrade_destination(target, current)
                   : scripts.graph.downgrade_destination(target, current);
-    const auto& rows = scripts.releases().find(target).rows;
-    if (!up) return rows;
-    auto wanted = current;
-    for (const auto& row : rows) wanted = scripts.graph.upgrade_destination(row, wanted);
-    return wanted;
-}
-
-/// Whether `converge` to rows `destination` from rows `current` is an upgrade (everything applied
-/// stays) or a downgrade (everything the destination needs is applied). Throws RevisionError
-/// when it is neither: the database is on another line of the graph.
-bool converge_upward(const RevisionGraph& graph, const std::vector<std::string>& current,
-                     const Release& release) {
-    const auto now = graph.ancestors_or_self(current);
-    const auto then = graph.ancestors_or_self(release.rows);
-    const std::set<std::string> now_set(now.begin(), now.end());
-    const std::set<std::string> then_set(then.begin(), then.end());
-    if (std::includes(then_set.begin(), then_set.end(), now_set.begin(), now_set.end()))
-        return true;
-    if (std::includes(now_set.begin(), now_set.end(), then_set.begin(), then_set.end()))
-        return false;
-    std::vector<std::string> extra;
-    for (const auto& id : now)
-        if (then_set.count(id) == 0) extra.push_back(id);
-    throw RevisionError("release " + release.name + " does not hold " + join(extra) +
-                        ", which the database has applied, and the database lacks revisions "
-                        "release " +
-                        release.name +
-                        " needs: it is on another line of the graph; downgrade to a revision "
-                        "both hold first (`migrator downgrade REV`), then converge");
+    const Release& release = scripts.releases().find(target);
+    return up ? release_upgrade_destination(scripts.graph, release, current) : release.rows;
 }
 
 /// The line for a run with no step. An upgrade to a revision already applied is Alembic's no-op;
@@ -557,7 +530,7 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
     const Scripts& scripts = extended ? *extended : *loaded_scripts;
     const bool up = direction
                         ? *direction == Direction::upgrade
-                        : converge_upward(scripts.graph, current, scripts.releases().find(target));
+                        : converges_upward(scripts.graph, current, scripts.releases().find(target));
 
     const auto wanted = destination_of(scripts, target, current, up);
     const Planner plan_from = [&](const std::vector<std::string>& heads) {

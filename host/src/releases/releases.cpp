@@ -6,6 +6,7 @@
 #include <migrator/errors.hpp>
 #include <migrator/plugins.hpp>
 #include <migrator/releases.hpp>
+#include <set>
 #include <sstream>
 
 namespace migrator {
@@ -165,6 +166,35 @@ std::optional<std::string> ReleaseHistory::first_holding(const RevisionGraph& gr
         if (std::find(applied.begin(), applied.end(), id) != applied.end()) return release.name;
     }
     return std::nullopt;
+}
+
+std::vector<std::string> release_upgrade_destination(const RevisionGraph& graph,
+                                                     const Release& release,
+                                                     const std::vector<std::string>& current) {
+    auto wanted = current;
+    for (const auto& row : release.rows) wanted = graph.upgrade_destination(row, wanted);
+    return wanted;
+}
+
+bool converges_upward(const RevisionGraph& graph, const std::vector<std::string>& current,
+                      const Release& release) {
+    const auto now = graph.ancestors_or_self(current);
+    const auto then = graph.ancestors_or_self(release.rows);
+    const std::set<std::string> now_set(now.begin(), now.end());
+    const std::set<std::string> then_set(then.begin(), then.end());
+    if (std::includes(then_set.begin(), then_set.end(), now_set.begin(), now_set.end()))
+        return true;
+    if (std::includes(now_set.begin(), now_set.end(), then_set.begin(), then_set.end()))
+        return false;
+    std::vector<std::string> extra;
+    for (const auto& id : now)
+        if (then_set.count(id) == 0) extra.push_back(id);
+    throw RevisionError("release " + release.name + " does not hold " + joined(extra, ", ") +
+                        ", which the database has applied, and the database lacks revisions "
+                        "release " +
+                        release.name +
+                        " needs: it is on another line of the graph; downgrade to a revision "
+                        "both hold first (`migrator downgrade REV`), then converge");
 }
 
 }  // namespace migrator
