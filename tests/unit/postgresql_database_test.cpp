@@ -263,7 +263,7 @@ TEST_CASE(
     db->replace_heads({}, {"a1"});
     HistoryRecord record;
     record.revision = "a1";
-    record.direction = "upgrade";
+    record.direction = migrator::HistoryDirection::upgrade;
     db->record_history(record);
     CHECK(db->read_heads() == std::vector<std::string>{"a1"});
     db->rollback();
@@ -336,9 +336,9 @@ TEST_CASE("On PostgreSQL, record_step moves the version rows and writes history 
     db->replace_heads({}, {"a1", "b1"});
     migrator::HistoryRecord record;
     record.revision = "m2";
-    record.direction = "upgrade";
-    record.heads_before = "a1,b1";
-    record.heads_after = "m2";
+    record.direction = migrator::HistoryDirection::upgrade;
+    record.heads_before = {"a1", "b1"};
+    record.heads_after = {"m2"};
     record.started_at = "2026-12-01T10:00:00Z";
     record.success = true;
 
@@ -352,7 +352,7 @@ TEST_CASE("On PostgreSQL, record_step moves the version rows and writes history 
         REQUIRE(history.size() == 1);
         CHECK(history[0].id == id);
         CHECK(history[0].revision == "m2");
-        CHECK(history[0].heads_after == "m2");
+        CHECK(history[0].heads_after == std::vector<std::string>{"m2"});
     }
     SECTION("a row in both lists stays, untouched") {
         db->begin();
@@ -393,9 +393,9 @@ TEST_CASE("On PostgreSQL, record_history stores every field of the record", "[po
     db->ensure_version_tables();
     HistoryRecord record;
     record.revision = "cb3cf47d9259";
-    record.direction = "upgrade";
-    record.heads_before = "a1,b2";
-    record.heads_after = "cb3cf47d9259";
+    record.direction = migrator::HistoryDirection::upgrade;
+    record.heads_before = {"a1", "b2"};
+    record.heads_after = {"cb3cf47d9259"};
     record.started_at = "2024-05-01T12:00:00Z";
     record.duration_ms = 12.5;
     record.success = true;

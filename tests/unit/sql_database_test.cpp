@@ -73,9 +73,9 @@ private:
 HistoryRecord record_of(const std::string& revision, bool dirty) {
     HistoryRecord record;
     record.revision = revision;
-    record.direction = "upgrade";
-    record.heads_before = "a1";
-    record.heads_after = "b2";
+    record.direction = migrator::HistoryDirection::upgrade;
+    record.heads_before = {"a1"};
+    record.heads_after = {"b2"};
     record.started_at = "2026-12-01T07:00:00.000Z";
     record.duration_ms = 1.5;
     record.success = !dirty;

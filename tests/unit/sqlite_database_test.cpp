@@ -143,7 +143,7 @@ TEST_CASE("A rolled-back transaction leaves no version rows or history behind", 
     db->replace_heads({}, {"a1"});
     HistoryRecord record;
     record.revision = "a1";
-    record.direction = "upgrade";
+    record.direction = migrator::HistoryDirection::upgrade;
     db->record_history(record);
     CHECK(db->read_heads() == std::vector<std::string>{"a1"});
     db->rollback();
@@ -185,9 +185,9 @@ TEST_CASE("record_history stores every field of the record", "[db]") {
     db->ensure_version_tables();
     HistoryRecord record;
     record.revision = "cb3cf47d9259";
-    record.direction = "upgrade";
-    record.heads_before = "a1,b2";
-    record.heads_after = "cb3cf47d9259";
+    record.direction = migrator::HistoryDirection::upgrade;
+    record.heads_before = {"a1", "b2"};
+    record.heads_after = {"cb3cf47d9259"};
     record.started_at = "2024-05-01T12:00:00Z";
     record.duration_ms = 12.5;
     record.success = true;

@@ -10,6 +10,7 @@
 #include <migrator/database_url.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace migrator {
@@ -40,14 +41,30 @@ struct DatabaseOptions {
     std::function<void(const std::string&)> warn;
 };
 
+/// What a history row records.
+enum class HistoryDirection {
+    upgrade,
+    downgrade,
+    stamp,        ///< the version rows set without running a revision
+    resolve,      ///< a dirty step resolved by hand
+    accept_edit,  ///< an applied revision's edited source accepted
+};
+
+/// The text the history table stores and commands print for `direction`: "upgrade", "downgrade",
+/// "stamp", "resolve", "accept-edit".
+const char* history_direction_name(HistoryDirection direction);
+
+/// The direction history_direction_name names `text`; std::nullopt for any other text.
+std::optional<HistoryDirection> history_direction_named(std::string_view text);
+
 /// One row of the history table: one step that ran, successfully or not.
 struct HistoryRecord {
     std::int64_t id = 0;  ///< the row's id, set by read_history (0 in a record to write)
     std::string revision;
-    std::string direction;     ///< "upgrade", "downgrade", "stamp" or "resolve"
-    std::string heads_before;  ///< comma-separated version rows before the step
-    std::string heads_after;   ///< comma-separated version rows after it (if it succeeded)
-    std::string started_at;    ///< UTC, ISO 8601
+    HistoryDirection direction = HistoryDirection::upgrade;
+    std::vector<std::string> heads_before;  ///< the version rows before the step
+    std::vector<std::string> heads_after;   ///< the version rows after it (if it succeeded)
+    std::string started_at;                 ///< UTC, ISO 8601
     double duration_ms = 0;
     bool success = false;
     std::string source_sha256;

@@ -12,6 +12,7 @@
 #include <migrator/plugins.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace migrator {
@@ -37,17 +38,67 @@ struct RunSummary {
     std::vector<std::string> heads;  ///< version rows at the end
 };
 
-/// Plugins loaded ahead of the runs that use them, by revision id (see load_plugins).
-using LoadedPlugins = std::map<std::string, std::unique_ptr<LoadedPlugin>, std::less<>>;
+/// The lines a StepSupervisor writes to stderr should the process end while it watches, formatted
+/// before the work starts (a signal handler can only copy bytes). Each is one line without its
+/// newline.
+struct StepFailureLines {
+    /// Where `signalled` says what happened.
+    static constexpr std::string_view signal_placeholder = "{signal}";
+    /// Written when a signal ends the process; "{signal}" in it becomes what happened, e.g.
+    /// "crashed (SIGSEGV)" or "was interrupted (SIGTERM)".
+    std::string signalled;
+    /// Written when the watch's timeout expires.
+    std::string timed_out;
+    /// Whether a progress line ("[2/3] Running upgrade ...") may be open when a line is
+    /// written: it then starts on a line of its own when stderr and stdout are one file.
+    bool progress_line_open = true;
+};
+
+/// Watches the process while migrator runs what may never return: a plugin's step, its static
+/// constructors and destructors, and migrator's own work around them. The runner only describes
+/// (StepFailureLines) what each stretch of work leaves behind should the process end during it;
+/// how the process is watched (signal handlers, a watchdog thread: ProcessSupervisor) is the
+/// program's choice, made in its main and handed in (RunOptions::supervisor, RunGuard,
+/// load_plugins). Where none is handed in (a null supervisor), nothing watches: the library
+/// installs no signal handler and starts no thread of its own.
+class StepSupervisor {
+public:
+    /// One watched stretch of work; the watch ends when it is destroyed.
+    class Watch {
+    public:
+        virtual ~Watch() = default;
+        /// Replaces the lines of this watch, which has no timeout and is the innermost live
+        /// one (a run-wide watch between steps, as what has committed changes).
+        virtual void set_lines(StepFailureLines lines) = 0;
+    };
+
+    virtual ~StepSupervisor() = default;
+    /// Watches until the returned Watch is destroyed: should the process end by a signal
+    /// meanwhile, `lines.signalled` is written; with a non-zero `timeout`, the process is ended
+    /// (step_timeout_exit_status) with `lines.timed_out` once the watch outlives it. Once the
+    /// Watch is destroyed its timeout can no longer fire, so what the caller does next (commit)
+    /// is never cut short. Watches nest: the innermost live one's lines win.
+    virtual std::unique_ptr<Watch> watch(StepFailureLines lines,
+                                         std::chrono::milliseconds timeout) = 0;
+};
+
+/// Plugins loaded ahead of the runs that use them (see load_plugins).
+struct LoadedPlugins {
+    std::map<std::string, std::unique_ptr<LoadedPlugin>, std::less<>> by_revision;
+    /// What watched their loading and watches their unloading; null: nothing.
+    StepSupervisor* supervisor = nullptr;
+};
 
 /// Loads the plugins of `revisions` from `files` once, for many runs (a fleet loads them before
-/// its workers start, which then share them), each under a guard that names it should its static
-/// constructors crash. Throws PluginError as LoadedPlugin does, naming the revision whose plugin
-/// is missing. The plugins are unloaded, under the same guard, by unload_plugins.
+/// its workers start, which then share them), each watched by `supervisor` (may be null) with a
+/// line that names it should its static constructors crash. Throws PluginError as LoadedPlugin
+/// does, naming the revision whose plugin is missing. The plugins are unloaded, watched the same
+/// way, by unload_plugins.
 LoadedPlugins load_plugins(const std::vector<PluginFile>& files,
-                           const std::vector<std::string>& revisions);
+                           const std::vector<std::string>& revisions, StepSupervisor* supervisor);
 
-/// Unloads `plugins` (their static destructors run) under a guard naming each.
+/// Unloads `plugins` (their static destructors run), each watched by their supervisor with a line
+/// naming it.
 void unload_plugins(LoadedPlugins& plugins);
 
 /// Where the plugins of a run come from, for what it stores with each revision it applies
@@ -80,6 +131,10 @@ struct RunOptions {
     /// (nothing else can run from there); others are recorded without. May be null (then none
     /// is signed).
     const PluginProvenance* provenance = nullptr;
+    /// Watches the process while the run's plugins are loaded, run and unloaded and around the
+    /// steps (the program's main makes one, ProcessSupervisor). Null: nothing watches, and a
+    /// non-zero step_timeout is not enforced.
+    StepSupervisor* supervisor = nullptr;
 };
 
 /// Computes the steps still needed to reach the run's target from the given version rows.
@@ -88,18 +143,13 @@ using Planner = std::function<std::vector<Step>(const std::vector<std::string>& 
 /// The exit status of a process that run_plan ended because a step outlived its `step_timeout`.
 inline constexpr int step_timeout_exit_status = 10;
 
-namespace detail {
-class StepGuard;
-}
-
 /// Covers a migration around run_plan (waiting for the migration lock, reading the version rows,
-/// and what follows the run): while it lives, a fatal signal or SIGINT, SIGTERM, SIGHUP writes
-/// one stderr line, "error: migrator was interrupted (SIGTERM) before running any revision;
-/// nothing was migrated in DATABASE", then ends the process by that signal, as run_plan's guards
-/// (which take over while it runs) do.
+/// and what follows the run): while it lives, `supervisor` (may be null: then nothing) watches
+/// with the line "error: migrator was interrupted (SIGTERM) before running any revision; nothing
+/// was migrated in DATABASE", as run_plan's watches (which take over while it runs) do.
 class RunGuard {
 public:
-    explicit RunGuard(const Database& db);
+    RunGuard(const Database& db, StepSupervisor* supervisor);
     ~RunGuard();
     /// The run is over, at `summary.heads`: the line says so from now on.
     void completed(const RunSummary& summary);
@@ -108,7 +158,7 @@ public:
 
 private:
     bool offline_;
-    std::unique_ptr<detail::StepGuard> guard_;
+    std::unique_ptr<StepSupervisor::Watch> watch_;
 };
 
 /// Executes `plan` (from RevisionGraph::plan_upgrade/plan_downgrade) on `db`.
@@ -130,15 +180,18 @@ private:
 /// is printed outside BEGIN/COMMIT.
 /// Throws PluginError, DatabaseError, MigrationError, DirtyError, ConfigError.
 ///
-/// While a plugin runs, a fatal signal (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) or SIGINT,
-/// SIGTERM, SIGHUP writes one stderr line naming the revision and what the database is left at,
-/// then ends the process by that signal; a step still running after a non-zero
-/// options.step_timeout writes one such line and ends the process with step_timeout_exit_status.
-/// The step's transaction is not committed either way: the database rolls it back. The rest of
-/// the run is guarded the same way, each line naming what was running (a plugin's static
-/// constructors while it is loaded, its static destructors while it is unloaded at the end of the
-/// run, migrator's own work between and around steps), what this run had committed and where the
-/// database is.
+/// A failed step's history row is written in a transaction of its own after the step's was
+/// rolled back. Should that write fail too (the connection is gone, the table cannot be written),
+/// the step's failure is still what is thrown, and its sentence ends with "; its failure could not
+/// be recorded in the history table: " and why, so that the missing row is never silent.
+///
+/// options.supervisor, when set, watches each plugin call with a line naming the revision and what
+/// the database is left at (a fatal signal, SIGINT, SIGTERM, SIGHUP; a non-zero
+/// options.step_timeout ends the process with step_timeout_exit_status). The step's transaction
+/// is not committed either way: the database rolls it back. The rest of the run is watched the
+/// same way, each line naming what was running (a plugin's static constructors while it is
+/// loaded, its static destructors while it is unloaded at the end of the run, migrator's own work
+/// between and around steps), what this run had committed and where the database is.
 RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
                     const RevisionGraph& graph, const std::vector<PluginFile>& plugins,
                     Database& db, RunListener& listener, const RunOptions& options = {});

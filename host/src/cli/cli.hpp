@@ -18,6 +18,9 @@ class App;
 namespace boost::json {
 class value;
 }
+namespace migrator {
+class StepSupervisor;
+}
 
 namespace migrator::cli {
 
@@ -92,6 +95,9 @@ struct GlobalOptions {
     /// Where upgrade, downgrade, stamp, current and check record what they did (a fleet's
     /// worker reads it); null: nowhere.
     TargetResult* result = nullptr;
+    /// Watches the process while revisions load and run (main's ProcessSupervisor, shared by a
+    /// fleet's workers); null: nothing watches.
+    StepSupervisor* supervisor = nullptr;
 };
 
 /// Which settings the command line gave explicitly (those the config file must not override).
@@ -257,7 +263,8 @@ int run_stamp(const GlobalOptions& options, std::vector<std::string> revisions, 
 int run_accept_edit(const GlobalOptions& options, const std::vector<std::string>& revisions);
 
 /// What a revision argument can be, for shell completion: head, heads, base, every revision id
-/// and branch label of the versions directory, and @NAME for each of its releases. Throws what reading the directory throws.
+/// and branch label of the versions directory, and @NAME for each of its releases. Throws what
+/// reading the directory throws.
 std::vector<std::string> revision_names(const GlobalOptions& options);
 
 /// `log` options: which rows of the run history (the history table) to show.

@@ -504,7 +504,8 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
     } else {
         db = open(options, false);
     }
-    RunGuard guard(*db);  // a signal while waiting for the lock, or after the run, gets its line
+    // A signal while waiting for the lock, or after the run, gets its line.
+    RunGuard guard(*db, options.supervisor);
     // The lock comes before reading the current revision: a fleet of runners must not plan from
     // a state one of them is about to change.
     const MigrationLock lock(*db, options);
@@ -569,6 +570,7 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
     run_options.arguments = options.arguments;
     run_options.loaded = &scripts.plugins;
     run_options.provenance = &provenance;
+    run_options.supervisor = options.supervisor;
     try {
         const auto summary =
             run_plan(plan, plan_from, scripts.graph, scripts.files, *db, listener, run_options);
@@ -867,7 +869,7 @@ void prepare_for_fleet(const GlobalOptions& options, const std::string& command,
     } else {
         for (const auto& revision : scripts->graph.revisions()) revisions.push_back(revision.id);
     }
-    scripts->plugins = load_plugins(scripts->files, revisions);
+    scripts->plugins = load_plugins(scripts->files, revisions, options.supervisor);
     prepared_scripts = std::move(scripts);
 }
 
@@ -1050,9 +1052,10 @@ int run_resolve(const GlobalOptions& options, const std::string& expression, boo
     db->ensure_version_tables();
     const HistoryRecord dirty = resolve_dirty(*db, revision, applied);
     if (!options.quiet)
-        std::cout << "Resolved the dirty " << dirty.direction << " of revision " << revision
-                  << " as " << (applied ? "applied" : "rolled back") << ": " << db->describe()
-                  << " is at " << heads_text(scripts.graph, db->read_heads()) << ".\n";
+        std::cout << "Resolved the dirty " << history_direction_name(dirty.direction)
+                  << " of revision " << revision << " as " << (applied ? "applied" : "rolled back")
+                  << ": " << db->describe() << " is at "
+                  << heads_text(scripts.graph, db->read_heads()) << ".\n";
     return exit_ok;
 }
 
@@ -1155,7 +1158,8 @@ int run_check(const GlobalOptions& options, const CheckOptions& check) {
 
     if (const auto dirty = dirty_step(*db))
         problems.push_back({"dirty", dirty->revision,
-                            "the database is dirty: the non-transactional " + dirty->direction +
+                            "the database is dirty: the non-transactional " +
+                                std::string(history_direction_name(dirty->direction)) +
                                 " of revision " + dirty->revision + " started at " +
                                 dirty->started_at + " did not complete (" + dirty->error +
                                 "); repair the schema, then `migrator resolve " + dirty->revision +

@@ -16,22 +16,8 @@
 namespace migrator::cli {
 namespace {
 
-/// The version rows a history column holds ("a,b"), as a list.
-std::vector<std::string> rows_of(const std::string& column) {
-    std::vector<std::string> rows;
-    std::size_t start = 0;
-    while (start < column.size()) {
-        const std::size_t comma = column.find(',', start);
-        const std::size_t end = comma == std::string::npos ? column.size() : comma;
-        if (end > start) rows.push_back(column.substr(start, end - start));
-        start = end + 1;
-    }
-    return rows;
-}
-
 /// "base", or the rows joined by ", ".
-std::string rows_text(const std::string& column) {
-    const auto rows = rows_of(column);
+std::string rows_text(const std::vector<std::string>& rows) {
     return rows.empty() ? std::string("base") : join(rows, ", ");
 }
 
@@ -48,12 +34,12 @@ boost::json::value text_or_null(const std::string& text) {
 boost::json::object step_json(const HistoryRecord& record) {
     return {{"id", record.id},
             {"revision", record.revision},
-            {"direction", record.direction},
+            {"direction", history_direction_name(record.direction)},
             {"outcome", outcome_of(record)},
             {"started_at", record.started_at},
             {"duration_ms", record.duration_ms},
-            {"heads_before", boost::json::value_from(rows_of(record.heads_before))},
-            {"heads_after", boost::json::value_from(rows_of(record.heads_after))},
+            {"heads_before", boost::json::value_from(record.heads_before)},
+            {"heads_after", boost::json::value_from(record.heads_after)},
             {"source_sha256", text_or_null(record.source_sha256)},
             {"error", text_or_null(record.error)},
             {"run_by", text_or_null(record.run_by)},
@@ -66,7 +52,7 @@ std::string step_line(const HistoryRecord& record, const Colours& colours) {
     // Every value is escaped (printable) before it is coloured: the rows are the database's.
     std::ostringstream line;
     line << printable(record.started_at) << "  " << std::left << std::setw(11)
-         << printable(record.direction) << "  " << std::setw(12)
+         << history_direction_name(record.direction) << "  " << std::setw(12)
          << (record.revision.empty() ? std::string("-") : printable(record.revision)) << "  ";
     const std::string outcome = outcome_of(record);
     const std::string padded = outcome + std::string(6 - outcome.size(), ' ');

@@ -10,6 +10,7 @@
 #include <migrator/database_url.hpp>
 #include <migrator/errors.hpp>
 #include <migrator/plugins.hpp>
+#include <migrator/process_supervisor.hpp>
 
 #include "cli.hpp"
 #include "fleet.hpp"
@@ -56,6 +57,10 @@ int main(int argc, char** argv) {
     app.fallthrough();  // `migrator upgrade head --url ...` works as well as the reverse
 
     GlobalOptions options;
+    // The program, not the library, takes over the process's signals and starts the watchdog:
+    // every run, plugin load and fleet worker is watched by this one.
+    ProcessSupervisor supervisor;
+    options.supervisor = &supervisor;
     app.add_option("--url", options.url,
                    "Database URL (default: $MIGRATOR_DATABASE_URL, then $SQLALCHEMY_DATABASE_URL)");
     app.add_option("--versions-dir", options.versions_dir,

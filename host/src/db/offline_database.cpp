@@ -90,11 +90,12 @@ public:
         after_begin_ = false;
         blank_ = false;
         out_ << "INSERT INTO " << qualified_history() << " (" << history_columns << ") VALUES ("
-             << sql_literal(record.revision) << ", " << sql_literal(record.direction) << ", "
-             << sql_literal(record.heads_before) << ", " << sql_literal(record.heads_after) << ", "
-             << now << ", 0, " << (record.success ? 1 : 0) << ", "
-             << sql_literal(record.source_sha256) << ", " << sql_literal(record.error) << ", "
-             << user << ", 'offline SQL', 0);\n";
+             << sql_literal(record.revision) << ", "
+             << sql_literal(std::string(history_direction_name(record.direction))) << ", "
+             << sql_literal(stored_heads(record.heads_before)) << ", "
+             << sql_literal(stored_heads(record.heads_after)) << ", " << now << ", 0, "
+             << (record.success ? 1 : 0) << ", " << sql_literal(record.source_sha256) << ", "
+             << sql_literal(record.error) << ", " << user << ", 'offline SQL', 0);\n";
         return 0;
     }
 

@@ -203,9 +203,9 @@ std::string SqlDatabase::history_insert() const {
 
 std::vector<SqlValue> SqlDatabase::history_values(const HistoryRecord& record) const {
     return {record.revision,
-            record.direction,
-            record.heads_before,
-            record.heads_after,
+            std::string(history_direction_name(record.direction)),
+            stored_heads(record.heads_before),
+            stored_heads(record.heads_after),
             record.started_at,
             record.duration_ms,
             std::int64_t{record.success ? 1 : 0},
@@ -221,8 +221,9 @@ void SqlDatabase::update_history(std::int64_t id, const HistoryRecord& record) {
         run("UPDATE " + qualified_history_ +
                 " SET heads_after = ?, duration_ms = ?, success = ?, error = ?, dirty = ?"
                 " WHERE id = ?",
-            {record.heads_after, record.duration_ms, std::int64_t{record.success ? 1 : 0},
-             record.error, std::int64_t{record.dirty ? 1 : 0}, id});
+            {stored_heads(record.heads_after), record.duration_ms,
+             std::int64_t{record.success ? 1 : 0}, record.error, std::int64_t{record.dirty ? 1 : 0},
+             id});
     });
 }
 
@@ -249,11 +250,11 @@ std::vector<HistoryRecord> SqlDatabase::read_history(bool dirty_only) {
                       else if (column == "revision")
                           record.revision = value;
                       else if (column == "direction")
-                          record.direction = value;
+                          record.direction = stored_direction(value, names_.history);
                       else if (column == "heads_before")
-                          record.heads_before = value;
+                          record.heads_before = heads_of_stored(value);
                       else if (column == "heads_after")
-                          record.heads_after = value;
+                          record.heads_after = heads_of_stored(value);
                       else if (column == "started_at")
                           record.started_at = value;
                       else if (column == "duration_ms")

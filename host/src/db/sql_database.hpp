@@ -101,6 +101,17 @@ inline constexpr const char* history_columns =
     "revision, direction, heads_before, heads_after, started_at, duration_ms, success,"
     " source_sha256, error, run_by, run_host, dirty";
 
+/// Version rows as the history table's heads_before and heads_after columns store them: joined by
+/// commas, "" for none.
+std::string stored_heads(const std::vector<std::string>& heads);
+
+/// The version rows of a heads_before or heads_after column (stored_heads' text).
+std::vector<std::string> heads_of_stored(const std::string& text);
+
+/// The direction of a history row as its direction column stores it. Throws DatabaseError,
+/// naming `history` (the table, for the message), for a text no migrator writes.
+HistoryDirection stored_direction(const std::string& text, const std::string& history);
+
 /// `sql` with each `?` replaced by PostgreSQL's `$1`, `$2`, ... (our own statements never hold a
 /// `?` inside a literal).
 std::string numbered_placeholders(const std::string& sql);

@@ -1,6 +1,4 @@
-// Crash reports and the step watchdog around one plugin call (see step_guard.hpp).
-#include "step_guard.hpp"
-
+// Crash reports and the step watchdog around one plugin call (see process_supervisor.hpp).
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,13 +7,12 @@
 #include <cerrno>
 #include <condition_variable>
 #include <iterator>
-#include <migrator/runner.hpp>
-#include <migrator/terminal_text.hpp>
+#include <migrator/process_supervisor.hpp>
 #include <mutex>
 #include <string_view>
 #include <thread>
 
-namespace migrator::detail {
+namespace migrator {
 namespace {
 
 struct GuardedSignal {
@@ -31,10 +28,8 @@ constexpr GuardedSignal guarded_signals[] = {
     {SIGTERM, "was interrupted (SIGTERM)", true}, {SIGHUP, "was interrupted (SIGHUP)", true},
 };
 constexpr std::size_t guarded_count = std::size(guarded_signals);
-constexpr std::string_view signal_placeholder = "{signal}";
+constexpr std::string_view signal_placeholder = StepFailureLines::signal_placeholder;
 constexpr std::size_t longest_event = 32;
-
-}  // namespace
 
 /// One live guard, formatted before it becomes active: the signal handler only copies from it.
 struct StepGuardState {
@@ -47,8 +42,6 @@ struct StepGuardState {
     const std::string* outer_alarm = nullptr;
     std::chrono::steady_clock::time_point outer_deadline;
 };
-
-namespace {
 
 std::atomic<StepGuardState*> active_state{nullptr};
 static_assert(std::atomic<StepGuardState*>::is_always_lock_free,
@@ -230,56 +223,6 @@ private:
         std::chrono::steady_clock::time_point::max();
 };
 
-std::string describe_seconds(std::chrono::milliseconds duration) {
-    const auto ms = duration.count();
-    std::string text = std::to_string(ms / 1000);
-    if (ms % 1000 != 0) {
-        std::string fraction = std::to_string(1000 + ms % 1000).substr(1);
-        while (fraction.back() == '0') fraction.pop_back();
-        text += "." + fraction;
-    }
-    return text + " s";
-}
-
-}  // namespace
-
-StepFailureLines step_failure_lines(const Step& step, const Revision& revision,
-                                    const std::string& outcome, std::chrono::milliseconds timeout) {
-    const char* direction = step.direction == Direction::upgrade ? "upgrade" : "downgrade";
-    StepFailureLines lines;
-    const std::string message = printable(revision.message);
-    lines.signalled = "error: revision " + step.revision + " (" + message + ") " +
-                      std::string(signal_placeholder) + " during " + direction + "; " + outcome;
-    if (timeout.count() > 0)
-        lines.timed_out = "error: " + std::string(direction) + " of revision " + step.revision +
-                          " (" + message + ") did not finish within --step-timeout " +
-                          describe_seconds(timeout) + ", so migrator stopped; " + outcome;
-    return lines;
-}
-
-StepFailureLines plugin_failure_lines(const std::string& file, const std::string& revision,
-                                      bool loading, const std::string& outcome) {
-    StepFailureLines lines;
-    lines.signalled = "error: plugin " + file + " (revision " + revision + ") " +
-                      std::string(signal_placeholder) +
-                      (loading ? " while being loaded (in its static constructors); "
-                               : " while being unloaded (in its static destructors); ") +
-                      outcome;
-    lines.progress_line_open = false;
-    return lines;
-}
-
-StepFailureLines run_failure_lines(const std::string& activity, const std::string& outcome,
-                                   bool progress_line_open) {
-    StepFailureLines lines;
-    lines.signalled =
-        "error: migrator " + std::string(signal_placeholder) + " " + activity + "; " + outcome;
-    lines.progress_line_open = progress_line_open;
-    return lines;
-}
-
-namespace {
-
 /// The state of a guard writing `lines`, formatted so that the handler only copies bytes.
 std::unique_ptr<StepGuardState> formatted_state(const StepFailureLines& lines) {
     auto state = std::make_unique<StepGuardState>();
@@ -295,9 +238,19 @@ std::unique_ptr<StepGuardState> formatted_state(const StepFailureLines& lines) {
     return state;
 }
 
-}  // namespace
+/// One watch: while it lives, the handler writes its lines and the watchdog holds its deadline.
+class StepGuard final : public StepSupervisor::Watch {
+public:
+    StepGuard(const StepFailureLines& lines, std::chrono::milliseconds timeout);
+    ~StepGuard() override;
+    /// The lines a signal handler may be reading stay alive until the new ones are in place.
+    void set_lines(StepFailureLines lines) override;
 
-StepGuard::StepGuard(StepFailureLines lines, std::chrono::milliseconds timeout)
+private:
+    std::unique_ptr<StepGuardState> state_;
+};
+
+StepGuard::StepGuard(const StepFailureLines& lines, std::chrono::milliseconds timeout)
     : state_(formatted_state(lines)) {
     StepGuardState& state = *state_;
     ensure_alternate_signal_stack();
@@ -330,4 +283,11 @@ void StepGuard::set_lines(StepFailureLines lines) {
     state_.swap(replacement);
 }
 
-}  // namespace migrator::detail
+}  // namespace
+
+std::unique_ptr<StepSupervisor::Watch> ProcessSupervisor::watch(StepFailureLines lines,
+                                                                std::chrono::milliseconds timeout) {
+    return std::make_unique<StepGuard>(lines, timeout);
+}
+
+}  // namespace migrator
