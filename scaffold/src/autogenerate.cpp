@@ -7,6 +7,7 @@
 #include <migrator/runner.hpp>
 #include <migrator/scaffold.hpp>
 #include <migrator/schema_compare.hpp>
+#include <migrator/text.hpp>
 #include <ostream>
 
 #include "migration_code.hpp"
@@ -17,10 +18,7 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string id_list(const std::vector<std::string>& ids) {
-    if (ids.empty()) return "<base>";
-    std::string list;
-    for (const auto& id : ids) list += (list.empty() ? "" : ", ") + id;
-    return list;
+    return ids.empty() ? std::string("<base>") : join(ids);
 }
 
 /// Alembic's rule: a revision is generated against a database at the head, or it would repeat

@@ -13,6 +13,7 @@
 #include <migrator/command_line_completion.hpp>
 #include <migrator/command_line_errors.hpp>
 #include <migrator/database_url.hpp>
+#include <migrator/error_report.hpp>
 #include <migrator/errors.hpp>
 #include <migrator/scaffold.hpp>
 #include <optional>
@@ -176,18 +177,16 @@ int main(int argc, char** argv) {
     if (init->parsed()) {
         try {
             return run_init(init_dir);
-        } catch (const std::exception& e) {
-            std::cerr << "error: " << e.what() << '\n';
-            return 1;
+        } catch (...) {
+            return report_current_exception(false);
         }
     }
     if (release->parsed()) {
         try {
             scaffold::record_release(release_request, std::cout);
             return 0;
-        } catch (const std::exception& e) {
-            std::cerr << "error: " << e.what() << '\n';
-            return 1;
+        } catch (...) {
+            return report_current_exception(false);
         }
     }
     if (keygen->parsed() || sign->parsed()) {
@@ -200,20 +199,19 @@ int main(int argc, char** argv) {
             if (key_file.empty()) {
                 std::cerr << "error: scaffold sign needs a secret key: pass --key FILE or set "
                              "MIGRATOR_SIGNING_KEY\n";
-                return 2;
+                return exit_usage;
             }
             scaffold::sign_plugins(key_file, {sign_paths.begin(), sign_paths.end()}, signature_name,
                                    &std::cout);
             return 0;
-        } catch (const std::exception& e) {
-            std::cerr << "error: " << e.what() << '\n';
-            return 1;
+        } catch (...) {
+            return report_current_exception(false);
         }
     }
     if (options.message.empty()) options.message = line.positional_message;
     if (options.message.empty() && options.merge.empty()) {
         std::cerr << "error: a revision needs a message: scaffold new \"create account\"\n";
-        return 2;
+        return exit_usage;
     }
     try {
         if (line.autogenerate) {
@@ -225,8 +223,7 @@ int main(int argc, char** argv) {
             scaffold::create_revision(options, std::cout);
         }
         return 0;
-    } catch (const std::exception& e) {
-        std::cerr << "error: " << mask_password(e.what()) << '\n';
-        return 1;
+    } catch (...) {
+        return report_current_exception(false);
     }
 }

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 #include <migrator/errors.hpp>
+#include <migrator/text.hpp>
 #include <set>
 #include <sstream>
 
@@ -157,9 +158,7 @@ std::string comment_safe(std::string text) {
 
 /// "(a, b)", or "(none)".
 std::string key_text(const std::vector<std::string>& columns) {
-    std::string text;
-    for (const auto& column : columns) text += (text.empty() ? "" : ", ") + column;
-    return "(" + (text.empty() ? std::string("none") : text) + ")";
+    return "(" + (columns.empty() ? std::string("none") : join(columns)) + ")";
 }
 
 template <typename T>

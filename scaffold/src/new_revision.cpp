@@ -7,9 +7,10 @@
 #include <iterator>
 #include <map>
 #include <migrator/errors.hpp>
+#include <migrator/plugins.hpp>
 #include <migrator/signatures.hpp>
+#include <migrator/text.hpp>
 #include <ostream>
-#include <regex>
 
 namespace migrator::scaffold {
 namespace fs = std::filesystem;
@@ -23,14 +24,6 @@ std::string local_now() {
     std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &local);
     return text;
 }
-
-std::string join(const std::vector<std::string>& items) {
-    std::string list;
-    for (const auto& item : items) list += (list.empty() ? "" : ", ") + item;
-    return list;
-}
-
-const std::regex valid_name("[0-9A-Za-z_]{1,32}");
 
 /// The parents of a new revision: --head, the revisions to merge, or the single head.
 std::vector<std::string> choose_parents(const RevisionGraph& graph, const NewOptions& options) {
@@ -80,18 +73,16 @@ NewRevision prepare_revision(const RevisionGraph& graph, const fs::path& dir,
     revision.message = options.message;
     revision.create_date = local_now();
     revision.id = options.rev_id.empty() ? new_revision_id() : options.rev_id;
-    if (!std::regex_match(revision.id, valid_name))
-        throw Error("revision id '" + revision.id +
-                    "' is not valid: use 1 to 32 letters, digits or '_'");
+    if (const auto refusal = name_refusal("revision id", revision.id); !refusal.empty())
+        throw Error(refusal);
     if (graph.find(revision.id))
         throw Error("revision id " + revision.id + " already exists in " + dir.string());
 
     revision.parents = choose_parents(graph, options);
     if (revision.message.empty()) revision.message = "merge " + join(revision.parents);
     for (const auto& label : options.branch_labels) {
-        if (!std::regex_match(label, valid_name))
-            throw Error("branch label '" + label +
-                        "' is not valid: use 1 to 32 letters, digits or '_'");
+        if (const auto refusal = name_refusal("branch label", label); !refusal.empty())
+            throw Error(refusal);
         for (const auto& other : graph.revisions())
             if (std::find(other.branch_labels.begin(), other.branch_labels.end(), label) !=
                 other.branch_labels.end())

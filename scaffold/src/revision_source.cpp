@@ -1,10 +1,14 @@
 // Revision sources: read MIGRATOR_REVISION(...) metadata back, stamp new revision projects.
 #include "revision_source.hpp"
 
+#include <migrator/plugin_abi.h>
+
 #include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <migrator/errors.hpp>
+#include <migrator/plugins.hpp>
+#include <migrator/text.hpp>
 #include <optional>
 #include <random>
 #include <regex>
@@ -22,29 +26,60 @@ std::string read_text(const fs::path& file) {
     return text.str();
 }
 
+/// `text` as the compiler reads the inside of a string literal: its escape sequences replaced by
+/// the characters they stand for.
+std::string unescape(const std::string& text) {
+    std::string value;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '\\' || i + 1 == text.size()) {
+            value += text[i];
+            continue;
+        }
+        const char c = text[++i];
+        if (c == 'x' || (c >= '0' && c <= '7')) {
+            const bool hex = c == 'x';
+            const std::size_t start = hex ? i + 1 : i;
+            std::size_t end = start;
+            while (end < text.size() && end - start < (hex ? 2u : 3u) &&
+                   (hex ? std::isxdigit(static_cast<unsigned char>(text[end])) != 0
+                        : text[end] >= '0' && text[end] <= '7'))
+                ++end;
+            value += static_cast<char>(
+                std::stoi(text.substr(start, end - start), nullptr, hex ? 16 : 8));
+            i = end - 1;
+            continue;
+        }
+        const std::string_view simple = "n\nt\tr\ra\ab\bf\fv\v";
+        const auto at = simple.find(c);
+        value += at != std::string_view::npos && at % 2 == 0 ? simple[at + 1] : c;
+    }
+    return value;
+}
+
 /// The string literal argument of `macro("...")` in `source`, unescaped; nullopt if absent.
 std::optional<std::string> macro_argument(const std::string& source, const std::string& macro) {
     const std::regex pattern(macro + R"(\s*\(\s*"((?:[^"\\]|\\.)*)\"\s*\))");
     std::smatch match;
     if (!std::regex_search(source, match, pattern)) return std::nullopt;
-    std::string value;
-    const std::string raw = match[1].str();
-    for (std::size_t i = 0; i < raw.size(); ++i) {
-        if (raw[i] == '\\' && i + 1 < raw.size()) ++i;
-        value += raw[i];
-    }
-    return value;
+    return unescape(match[1].str());
 }
 
-std::vector<std::string> split_ids(const std::string& text) {
-    std::vector<std::string> ids;
-    std::stringstream in(text);
-    for (std::string id; std::getline(in, id, ',');) {
-        id.erase(0, id.find_first_not_of(" \t"));
-        id.erase(id.find_last_not_of(" \t") + 1);
-        if (!id.empty()) ids.push_back(id);
-    }
-    return ids;
+/// The metadata text MIGRATOR_REVISION(...) in `source` compiles into, as the host reads it from
+/// the plugin (plugin-api's revision.hpp): one key=value line a metadata macro.
+std::string compiled_metadata(const std::string& source) {
+    std::string text =
+        MIGRATOR_METADATA_MAGIC "\nabi=" + std::to_string(MIGRATOR_ABI_VERSION) + "\n";
+    for (const auto& [macro, key] : {std::pair{"MIGRATOR_REVISION_ID", "id"},
+                                     {"MIGRATOR_DOWN_REVISION", "down"},
+                                     {"MIGRATOR_BRANCH_LABELS", "labels"},
+                                     {"MIGRATOR_DEPENDS_ON", "depends_on"},
+                                     {"MIGRATOR_MESSAGE", "message"},
+                                     {"MIGRATOR_CREATE_DATE", "created"}})
+        if (const auto value = macro_argument(source, macro))
+            text += std::string(key) + "=" + *value + "\n";
+    if (std::regex_search(source, std::regex(R"(MIGRATOR_NON_TRANSACTIONAL\s*\(\s*\))")))
+        text += "transactional=0\n";
+    return text;
 }
 
 /// Escapes text for a C string literal on one line.
@@ -66,19 +101,20 @@ void write_file(const fs::path& file, const std::string& content) {
 }  // namespace
 
 Revision read_revision_source(const fs::path& file) {
-    const std::string source = read_text(file);
-    Revision revision;
-    auto id = macro_argument(source, "MIGRATOR_REVISION_ID");
-    if (!id) throw Error("revision source " + file.string() + " declares no MIGRATOR_REVISION_ID");
-    revision.id = *id;
-    revision.parents = split_ids(macro_argument(source, "MIGRATOR_DOWN_REVISION").value_or(""));
-    revision.branch_labels =
-        split_ids(macro_argument(source, "MIGRATOR_BRANCH_LABELS").value_or(""));
-    revision.depends_on = split_ids(macro_argument(source, "MIGRATOR_DEPENDS_ON").value_or(""));
-    revision.message = macro_argument(source, "MIGRATOR_MESSAGE").value_or("");
-    revision.create_date = macro_argument(source, "MIGRATOR_CREATE_DATE").value_or("");
-    revision.path = file.string();
-    return revision;
+    return read_revision_text(read_text(file), file.string());
+}
+
+Revision read_revision_text(const std::string& source, const std::string& file) {
+    if (!macro_argument(source, "MIGRATOR_REVISION_ID"))
+        throw Error("revision source " + file + " declares no MIGRATOR_REVISION_ID");
+    // The host's rules, read from what the build will embed: a source is refused here for exactly
+    // what its plugin would be refused for. The refusal is scaffold's own (a source to fix), not
+    // one of an unusable plugin file.
+    try {
+        return parse_metadata(compiled_metadata(source), "revision source " + file, file);
+    } catch (const PluginError& e) {
+        throw Error(e.what());
+    }
 }
 
 std::vector<Revision> read_revision_sources(const fs::path& revisions_dir) {
@@ -142,11 +178,7 @@ RevisionCode operations_example_code() {
 
 std::string revision_source_text(const NewRevision& revision) {
     const std::string stem = revision_stem(revision.id, revision.message);
-    const auto comma_list = [](const std::vector<std::string>& names) {
-        std::string list;
-        for (const auto& name : names) list += (list.empty() ? "" : ",") + name;
-        return list;
-    };
+    const auto comma_list = [](const std::vector<std::string>& names) { return join(names, ","); };
     const std::string parents = comma_list(revision.parents);
     const bool merge = revision.parents.size() > 1;
     const RevisionCode& code = revision.code;
@@ -200,11 +232,14 @@ std::vector<fs::path> write_revision_project(const fs::path& revisions_dir,
           << ".so\n"
           << "migrator_add_revision(" << stem << ".cpp)\n";
 
-    fs::create_directories(folder);
     const fs::path cpp = folder / (stem + ".cpp");
     const fs::path lists = folder / "CMakeLists.txt";
+    // Nothing is written that the build would turn into a plugin the host refuses.
+    const std::string source = revision_source_text(revision);
+    read_revision_text(source, cpp.string());
+    fs::create_directories(folder);
     write_file(lists, cmake.str());
-    write_file(cpp, revision_source_text(revision));
+    write_file(cpp, source);
     return {lists, cpp};
 }
 

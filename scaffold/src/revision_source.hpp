@@ -12,8 +12,15 @@
 namespace migrator::scaffold {
 
 /// Reads the metadata declared by MIGRATOR_REVISION(...) in one source file: id, parents,
-/// message, create date. Throws migrator::Error naming the file when it declares no revision id.
+/// message, create date (read_revision_text).
 Revision read_revision_source(const std::filesystem::path& file);
+
+/// read_revision_source of `source`, the text of the file `file`: the metadata its
+/// MIGRATOR_REVISION(...) compiles into, read by the host's parse_metadata. Throws
+/// migrator::Error naming the file for what the host would refuse in the built plugin ("revision
+/// source <file> has invalid metadata: the down revision 'a-b' in 'down=a-b' is not 1 to 32
+/// characters of [0-9A-Za-z_]"), or when it declares no revision id.
+Revision read_revision_text(const std::string& source, const std::string& file);
 
 // read_revision_sources: scaffold.hpp.
 

@@ -26,23 +26,23 @@ namespace {
 void write_new_file(const fs::path& path, const std::string& text, mode_t mode) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd < 0)
-        throw std::runtime_error("cannot create " + path.string() + " (" + std::strerror(errno) +
-                                 (errno == EEXIST ? "; keygen never overwrites a key" : "") + ")");
+        throw Error("cannot create " + path.string() + " (" + std::strerror(errno) +
+                    (errno == EEXIST ? "; keygen never overwrites a key" : "") + ")");
     // The umask may have cleared bits of `mode` but never adds any: set exactly `mode`.
     const bool written =
         ::fchmod(fd, mode) == 0 &&
         ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
         ::fsync(fd) == 0;
     ::close(fd);
-    if (!written) throw std::runtime_error("cannot write " + path.string());
+    if (!written) throw Error("cannot write " + path.string());
 }
 
 std::string read_small_file(const fs::path& path, const char* what) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error(std::string("cannot read ") + what + " " + path.string());
+    if (!in) throw Error(std::string("cannot read ") + what + " " + path.string());
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (text.size() > 64 * 1024)
-        throw std::runtime_error(std::string(what) + " " + path.string() + " is too large");
+        throw Error(std::string(what) + " " + path.string() + " is too large");
     return text;
 }
 
@@ -50,9 +50,7 @@ std::string read_small_file(const fs::path& path, const char* what) {
 SignedEntry entry_of(const fs::path& plugin) {
     const std::string name = plugin.string();
     const int fd = ::open(plugin.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        throw std::runtime_error("cannot open plugin file " + name + " (" + std::strerror(errno) +
-                                 ")");
+    if (fd < 0) throw Error("cannot open plugin file " + name + " (" + std::strerror(errno) + ")");
     struct stat status {};
     SignedEntry entry;
     try {
@@ -77,14 +75,13 @@ SignedEntry entry_of(const fs::path& plugin) {
 std::vector<fs::path> write_key_pair(const fs::path& dir) {
     std::error_code error;
     fs::create_directories(dir, error);
-    if (error)
-        throw std::runtime_error("cannot create " + dir.string() + " (" + error.message() + ")");
+    if (error) throw Error("cannot create " + dir.string() + " (" + error.message() + ")");
     const KeyPairText pair = generate_key_pair();
     const fs::path secret = dir / "migrator-signing.key";
     const fs::path public_key = dir / "migrator-signing.pub";
     if (fs::exists(public_key, error))
-        throw std::runtime_error("cannot create " + public_key.string() +
-                                 " (it exists; keygen never overwrites a key)");
+        throw Error("cannot create " + public_key.string() +
+                    " (it exists; keygen never overwrites a key)");
     write_new_file(secret, pair.secret_line, 0600);
     write_new_file(public_key, pair.public_line, 0644);
     return {secret, public_key};
@@ -99,8 +96,8 @@ fs::path sign_plugins(const fs::path& key_file, const std::vector<fs::path>& pat
         const fs::path parent = fs::absolute(plugin).parent_path();
         if (dir.empty()) dir = parent;
         if (parent != dir)
-            throw std::runtime_error("scaffold sign signs the plugins of one directory; " +
-                                     plugin.string() + " is not in " + dir.string());
+            throw Error("scaffold sign signs the plugins of one directory; " + plugin.string() +
+                        " is not in " + dir.string());
         plugins.push_back(fs::absolute(plugin));
     };
     for (const auto& path : paths) {
@@ -113,11 +110,10 @@ fs::path sign_plugins(const fs::path& key_file, const std::vector<fs::path>& pat
         } else if (fs::is_regular_file(path, error)) {
             add(path);
         } else {
-            throw std::runtime_error("cannot sign " + path.string() +
-                                     ": no such file or directory");
+            throw Error("cannot sign " + path.string() + ": no such file or directory");
         }
     }
-    if (plugins.empty()) throw std::runtime_error("no plugin (.so) to sign in " + dir.string());
+    if (plugins.empty()) throw Error("no plugin (.so) to sign in " + dir.string());
     std::sort(plugins.begin(), plugins.end());
     plugins.erase(std::unique(plugins.begin(), plugins.end()), plugins.end());
     std::vector<SignedEntry> entries;
@@ -128,8 +124,8 @@ fs::path sign_plugins(const fs::path& key_file, const std::vector<fs::path>& pat
         output_name.empty() ? std::string(default_signature_file) : output_name;
     if (name.find('/') != std::string::npos || name.size() <= signature_file_extension.size() ||
         name.substr(name.size() - signature_file_extension.size()) != signature_file_extension)
-        throw std::runtime_error("the signature file name " + name + " must end in " +
-                                 std::string(signature_file_extension) + " and hold no '/'");
+        throw Error("the signature file name " + name + " must end in " +
+                    std::string(signature_file_extension) + " and hold no '/'");
     const fs::path output = dir / name;
     const fs::path temporary = dir / (name + ".tmp");
     fs::remove(temporary);

@@ -256,7 +256,7 @@ TEST_CASE("scaffold init refuses a folder that is not empty", "[e2e][install][sc
         fs::create_directories(taken);
         std::ofstream(taken / "notes.txt") << "keep me\n";
         const auto refused = run_process({SCAFFOLD_BIN, "init", taken.string()});
-        CHECK(refused.exit_code == 1);
+        CHECK(refused.exit_code == 2);
         CHECK_THAT(refused.err, Contains("not empty"));
         CHECK_FALSE(fs::exists(taken / "CMakeLists.txt"));
     }
@@ -264,7 +264,7 @@ TEST_CASE("scaffold init refuses a folder that is not empty", "[e2e][install][sc
         const fs::path file = root.path() / "file";
         std::ofstream(file) << "x";
         const auto refused = run_process({SCAFFOLD_BIN, "init", file.string()});
-        CHECK(refused.exit_code == 1);
+        CHECK(refused.exit_code == 2);
         CHECK_THAT(refused.err, Contains("not a folder"));
     }
     {  // An existing empty folder is fine; a relative path is taken from the working directory.

@@ -97,7 +97,7 @@ TEST_CASE(
     "merges once",
     "[e2e][scaffold][releases]") {
     InitProject project;
-    check_refused(project, SCAFFOLD_BIN, {"release", "1.0"}, 1,
+    check_refused(project, SCAFFOLD_BIN, {"release", "1.0"}, 2,
                   "there is no revision in " + (project.root() / "revisions").string() +
                       " to record a release of; create one with `scaffold new`");
     CHECK_FALSE(fs::exists(project.releases()));
@@ -107,16 +107,16 @@ TEST_CASE(
     check_first_release(project, SCAFFOLD_BIN);
     const std::string recorded = read_file(project.releases());
 
-    check_refused(project, SCAFFOLD_BIN, {"release", "heads"}, 1,
+    check_refused(project, SCAFFOLD_BIN, {"release", "heads"}, 2,
                   "'heads' is not a release name: use 1 to 64 of 0-9 A-Z a-z . _ -, starting "
                   "with a letter or digit (not head, heads, base or current)");
-    check_refused(project, SCAFFOLD_BIN, {"release", "2.0/beta"}, 1,
+    check_refused(project, SCAFFOLD_BIN, {"release", "2.0/beta"}, 2,
                   "'2.0/beta' is not a release name");
-    check_refused(project, SCAFFOLD_BIN, {"release", "2.0"}, 1,
+    check_refused(project, SCAFFOLD_BIN, {"release", "2.0"}, 2,
                   "the heads of the revision sources (aaaa00000001) are already recorded as "
                   "release 1.0: nothing changed since");
     project.new_revision("bbbb00000002");
-    check_refused(project, SCAFFOLD_BIN, {"release", "1.0"}, 1,
+    check_refused(project, SCAFFOLD_BIN, {"release", "1.0"}, 2,
                   "release 1.0 is recorded already (revisions/releases.txt line 4: 1.0 "
                   "aaaa00000001); choose another name");
 
@@ -158,11 +158,11 @@ TEST_CASE(
     }
     SECTION("a malformed releases file") {
         std::ofstream(project.releases()) << "# kept\n0.9 aaaa00000001\n0.9.1 not-an-id\n";
-        check_refused(project, SCAFFOLD_BIN, {"release", "1.0"}, 1,
+        check_refused(project, SCAFFOLD_BIN, {"release", "1.0"}, 3,
                       "releases file " + project.releases().string() +
                           " line 3: 'not-an-id' is not a revision id");
         std::ofstream(project.releases()) << "0.9 aaaa00000001\n0.9 aaaa00000001\n";
-        check_refused(project, SCAFFOLD_BIN, {"release", "1.0"}, 1,
+        check_refused(project, SCAFFOLD_BIN, {"release", "1.0"}, 3,
                       "release 0.9 is recorded twice (lines 1 and 2)");
     }
 }

@@ -155,3 +155,18 @@ TEST_CASE("scaffold new needs a message and a revisions folder", "[e2e][scaffold
     CHECK(no_folder.exit_code != 0);
     CHECK_THAT(no_folder.err, Contains("revisions"));
 }
+
+// scaffold reports every error as migrator does: one line, the password of anything that looks
+// like a database URL masked, and the exit status of the error's kind. `scaffold sign` printed its
+// errors unmasked and exited 1 for all of them.
+TEST_CASE("scaffold masks a database password in every error and exits with migrator's statuses",
+          "[e2e][scaffold]") {
+    ScratchDir root;
+    const auto refused =
+        run_process({SCAFFOLD_BIN, "sign", "--key", "postgresql://app:s3cret@db.example/keys",
+                     root.path().string()});
+    CHECK(refused.exit_code == 2);
+    CHECK_THAT(refused.err, Contains("error: cannot read"));
+    CHECK_THAT(refused.err, Contains("postgresql://app:***@db.example/keys"));
+    CHECK_THAT(refused.err, !Contains("s3cret"));
+}

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <iostream>
+#include <migrator/text.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -85,12 +86,6 @@ inline std::vector<std::string> option_names(const CLI::App* command) {
     return names;
 }
 
-inline std::string joined(const std::vector<std::string>& names) {
-    std::string out;
-    for (const auto& name : names) out += (out.empty() ? "" : ", ") + name;
-    return out;
-}
-
 }  // namespace detail
 
 /// Answers a failed parse and returns the exit status (0 for --help and --version, 2 otherwise).
@@ -108,9 +103,8 @@ inline int report_command_line_error(CLI::App& app, const CLI::ParseError& error
     const CLI::App* reached = detail::reached_command(app);
     if (remaining.empty()) {
         if (no_command) {
-            std::cerr << "error: no command given. Commands: "
-                      << detail::joined(detail::command_names(app)) << ". Run '" << program
-                      << " --help' for more.\n";
+            std::cerr << "error: no command given. Commands: " << join(detail::command_names(app))
+                      << ". Run '" << program << " --help' for more.\n";
         } else if (reached != &app && (dynamic_cast<const CLI::RequiredError*>(&error) ||
                                        dynamic_cast<const CLI::ArgumentMismatch*>(&error))) {
             // A missing argument of a command: the sentence, then the command's usage.
@@ -140,8 +134,8 @@ inline int report_command_line_error(CLI::App& app, const CLI::ParseError& error
     if (!hint.empty()) std::cerr << "; did you mean '" << hint << "'?";
     std::cerr << '\n';
     if (reached == &app)
-        std::cerr << "Commands: " << detail::joined(detail::command_names(app)) << ". Run '"
-                  << program << " --help' for more.\n";
+        std::cerr << "Commands: " << join(detail::command_names(app)) << ". Run '" << program
+                  << " --help' for more.\n";
     else
         std::cerr << "Run '" << program << " " << reached->get_name()
                   << " --help' for its usage.\n";

@@ -63,6 +63,13 @@ public:
     using Error::Error;
 };
 
+/// The database's version rows are not the heads of the revisions where a command needs them to
+/// be (autogenerate would diff against a schema the revisions do not end at).
+class NotUpToDateError : public Error {
+public:
+    using Error::Error;
+};
+
 }  // namespace migrator
 
 #endif  // MIGRATOR_ERRORS_HPP

@@ -33,6 +33,12 @@ struct Revision {
 
 enum class Direction { upgrade, downgrade };
 
+/// "upgrade" or "downgrade": the direction as commands, messages, JSON events and the history
+/// table's direction column spell it.
+constexpr const char* to_string(Direction direction) {
+    return direction == Direction::upgrade ? "upgrade" : "downgrade";
+}
+
 /// One step of a plan: run `revision` in `direction`, then the version table holds `heads_after`.
 struct Step {
     std::string revision;

@@ -158,6 +158,18 @@ void check_plugin_file(const PluginFile& file);
 /// plugin_api and platform= as platform (both absent from ABI 1 metadata).
 Revision parse_metadata(std::string_view text, const std::string& file);
 
+/// parse_metadata for metadata text read from elsewhere than a plugin file: what the revision
+/// source `path` compiles into (scaffold reads sources so), with the same rules, so that nothing
+/// is accepted from a source that the built plugin would be refused for. Refusals name `subject`
+/// ("revision source <path> has invalid metadata: the revision id 'a-b' is not 1 to 32
+/// characters of [0-9A-Za-z_]"); Revision::path is `path`. Throws PluginError.
+Revision parse_metadata(std::string_view text, const std::string& subject, const std::string& path);
+
+/// The refusal of `name` as a `what` ("revision id", "branch label", ...) of a revision, under
+/// the rule every name in metadata follows (is_revision_id): "the branch label 'a-b' is not 1 to
+/// 32 characters of [0-9A-Za-z_]"; empty when `name` follows it.
+std::string name_refusal(std::string_view what, std::string_view name);
+
 /// The refusal of a plugin ABI version this migrator does not support: "<subject> was built for
 /// plugin ABI version 99, but this migrator supports versions 1 to 2; rebuild it".
 std::string abi_refusal(const std::string& subject, unsigned long version);

@@ -7,6 +7,7 @@
 
 #include <cctype>
 #include <migrator/schema.hpp>
+#include <migrator/sql_quoting.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -25,27 +26,6 @@ inline Dialect dialect_of(std::string_view name) {
     throw std::invalid_argument(
         "migrator renders SQL for the dialects sqlite and postgresql, not '" + std::string(name) +
         "'");
-}
-
-/// `name` as a double-quoted identifier, inner quotes doubled: "order", "a""b".
-inline std::string quote_identifier(std::string_view name) {
-    std::string quoted = "\"";
-    for (char c : name) {
-        if (c == '"') quoted += '"';
-        quoted += c;
-    }
-    return quoted + "\"";
-}
-
-/// `text` as a single-quoted string literal, inner quotes doubled: 'it''s'. Both dialects read
-/// backslashes literally (PostgreSQL with standard_conforming_strings, its default).
-inline std::string quote_literal(std::string_view text) {
-    std::string quoted = "'";
-    for (char c : text) {
-        if (c == '\'') quoted += '\'';
-        quoted += c;
-    }
-    return quoted + "'";
 }
 
 /// Quoted identifiers separated by ", ": "a", "b".

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <migrator/db.hpp>
+#include <migrator/error_report.hpp>
 #include <migrator/signatures.hpp>
 #include <optional>
 #include <string>
@@ -23,23 +24,6 @@ class StepSupervisor;
 }
 
 namespace migrator::cli {
-
-/// Exit statuses, documented in docs/cli.md ("Exit statuses").
-enum ExitStatus : int {
-    exit_ok = 0,
-    exit_migration_failed = 1,  ///< a revision failed; the database is at the last completed one
-    exit_usage = 2,             ///< the command line or the config file is wrong
-    exit_revision = 3,          ///< unknown/ambiguous revision, invalid target or revision graph
-    exit_plugin = 4,            ///< a plugin file or the versions directory cannot be used
-    exit_database = 5,          ///< bad database URL, or the database cannot be opened or used
-    exit_lock_timeout = 6,      ///< another migrator held the migration lock too long
-    exit_not_at_head = 7,       ///< `current --check-heads`: the database is not at the heads
-    exit_check_failed = 8,      ///< `check` found problems
-    exit_dirty = 9,             ///< the database is dirty: a non-transactional step did not finish
-    exit_step_timeout = 10,     ///< a revision outlived --step-timeout (runner.hpp's constant)
-    exit_targets_failed = 11,   ///< --targets/--target-schemas: a target failed or was not run
-    exit_internal = 70,         ///< a bug in migrator (EX_SOFTWARE)
-};
 
 /// What a command did to its database, for the report of a fleet's target (GlobalOptions::result).
 struct TargetResult {
@@ -161,16 +145,6 @@ const char* compiled_release_keys();
 /// The database the settings name (URL precedence of resolve_database_url); `read_only`: never
 /// created, nothing written.
 std::unique_ptr<Database> open(const GlobalOptions& options, bool read_only);
-
-/// An error as both programs report it: the exit status of its kind and its sentence, password
-/// masked; `internal` for an error that is a bug in migrator (exit_internal).
-struct ErrorReport {
-    int status = exit_internal;
-    std::string message;
-    bool internal = true;
-};
-/// The report of the exception being handled (call inside a catch block).
-ErrorReport report_of_current_exception();
 
 /// Reads the versions directory once for a fleet of targets, before its workers start: every
 /// command run afterwards in this process (or a fork of it) uses what was read. For `upgrade`,

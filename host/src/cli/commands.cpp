@@ -260,7 +260,7 @@ public:
         const bool up = step.direction == Direction::upgrade;
         const std::string parents = join(revision.parents, ", ");
         out_ << colours_.dim("[" + std::to_string(index) + "/" + std::to_string(total) + "]")
-             << printable(" Running " + std::string(up ? "upgrade " : "downgrade ") +
+             << printable(" Running " + std::string(to_string(step.direction)) + " " +
                           (up ? parents : revision.id) + " -> " + (up ? revision.id : parents) +
                           ", " + revision.message)
              << std::flush;
@@ -306,7 +306,7 @@ public:
         print_json({{"event", "step_started"},
                     {"index", index},
                     {"total", total},
-                    {"direction", step.direction == Direction::upgrade ? "upgrade" : "downgrade"},
+                    {"direction", to_string(step.direction)},
                     {"revision", step.revision},
                     {"message", revision.message},
                     {"heads_before", boost::json::value_from(step.heads_before)},
@@ -532,6 +532,8 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
     const bool up = direction
                         ? *direction == Direction::upgrade
                         : converges_upward(scripts.graph, current, scripts.releases().find(target));
+    const char* const direction_text =
+        to_string(up ? Direction::upgrade : Direction::downgrade);
 
     const auto wanted = destination_of(scripts, target, current, up);
     const Planner plan_from = [&](const std::vector<std::string>& heads) {
@@ -544,7 +546,7 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
                                   double elapsed_ms) {
         print_json({{"event", "summary"},
                     {"database", db->describe()},
-                    {"direction", up ? "upgrade" : "downgrade"},
+                    {"direction", direction_text},
                     {"target", target},
                     {"steps", steps},
                     {"elapsed_ms", elapsed_ms},
@@ -589,7 +591,7 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
         else if (migrate_options.sql)
             report << "Wrote the SQL of " << summary.steps
                    << (summary.steps == 1 ? " step" : " steps") << " (" << db->dialect() << ") to "
-                   << (up ? "upgrade" : "downgrade") << " to " << where << "; nothing was run.\n";
+                   << direction_text << " to " << where << "; nothing was run.\n";
         else
             report << (up ? "Upgraded" : "Downgraded") << " to " << where << ": " << summary.steps
                    << (summary.steps == 1 ? " step in " : " steps in ")

@@ -9,15 +9,6 @@
 
 namespace migrator::cli {
 
-std::string join(const std::vector<std::string>& items, const char* separator) {
-    std::string text;
-    for (const auto& item : items) {
-        if (!text.empty()) text += separator;
-        text += item;
-    }
-    return text;
-}
-
 std::string revision_line(const RevisionGraph& graph, const Revision& revision,
                           const std::set<std::string>& current, const LineParts& parts) {
     std::string text;

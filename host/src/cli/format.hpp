@@ -5,14 +5,12 @@
 #include <boost/json.hpp>
 #include <migrator/graph.hpp>
 #include <migrator/terminal_text.hpp>
+#include <migrator/text.hpp>
 #include <set>
 #include <string>
 #include <vector>
 
 namespace migrator::cli {
-
-/// `items` joined by `separator`.
-std::string join(const std::vector<std::string>& items, const char* separator = ", ");
 
 /// What a one-line form of a revision shows.
 struct LineParts {

@@ -21,24 +21,12 @@ namespace {
 using namespace migrator;
 using namespace migrator::cli;
 
-/// Writes one error line: "error: " (red on a terminal), then `message` with its password
-/// masked and its control characters escaped (it may quote a plugin, a database or a URL).
-void print_error(const char* message) {
-    std::cerr << Colours{Colours::enabled_for(2)}.red("error:") << " "
-              << printable(mask_password(message)) << '\n';
-}
-
 /// Runs a command, turning each kind of error into one line on stderr and its exit status.
 int report_errors(const std::function<int()>& command) {
     try {
         return command();
     } catch (...) {
-        const ErrorReport report = report_of_current_exception();
-        if (report.internal)
-            std::cerr << "internal error: " << printable(report.message) << '\n';
-        else
-            print_error(report.message.c_str());
-        return report.status;
+        return report_current_exception(Colours::enabled_for(2));
     }
 }
 

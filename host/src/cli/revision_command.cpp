@@ -14,7 +14,6 @@
 #include <migrator/database_url.hpp>
 #include <migrator/errors.hpp>
 #include <migrator/scaffold.hpp>
-#include <typeinfo>
 
 #include "cli.hpp"
 #include "format.hpp"
@@ -22,43 +21,24 @@
 namespace migrator::cli {
 namespace {
 
-/// Runs `body` (a call into the scaffold library): scaffold's own refusals (a taken id, no
-/// revisions folder, ...) are about the command line; the kinds migrator already maps keep their
-/// statuses.
-template <typename Body>
-int with_scaffold_errors(Body&& body) {
-    try {
-        return body();
-    } catch (const scaffold::NotUpToDateError& e) {
-        std::cerr << Colours{Colours::enabled_for(2)}.red("error:") << " "
-                  << mask_password(e.what()) << '\n';
-        return exit_not_at_head;
-    } catch (const Error& e) {
-        if (typeid(e) == typeid(Error)) throw ConfigError(e.what());
-        throw;
-    }
-}
-
 int run_revision(const GlobalOptions& global, const scaffold::NewCommandLine& request) {
     scaffold::NewOptions options = request.options;
     if (options.message.empty()) options.message = request.positional_message;
     if (options.message.empty())
         throw ConfigError("a revision needs a message: migrator revision -m \"create account\"");
-    return with_scaffold_errors([&] {
-        if (!request.autogenerate) {
-            scaffold::create_revision(options, std::cout);
-            return exit_ok;
-        }
-        const auto revisions_dir = scaffold::find_revisions_dir(options.revisions_dir);
-        scaffold::AutogenerateOptions source;
-        source.url = resolve_database_url(global);
-        source.version_table = global.version_table;
-        source.version_schema = global.version_schema;
-        // check --schema's setting, except that the default lives beside the revision sources.
-        source.schema_file = resolve_schema_file(global, revisions_dir).string();
-        scaffold::autogenerate_revision(options, source, std::cout);
+    if (!request.autogenerate) {
+        scaffold::create_revision(options, std::cout);
         return exit_ok;
-    });
+    }
+    const auto revisions_dir = scaffold::find_revisions_dir(options.revisions_dir);
+    scaffold::AutogenerateOptions source;
+    source.url = resolve_database_url(global);
+    source.version_table = global.version_table;
+    source.version_schema = global.version_schema;
+    // check --schema's setting, except that the default lives beside the revision sources.
+    source.schema_file = resolve_schema_file(global, revisions_dir).string();
+    scaffold::autogenerate_revision(options, source, std::cout);
+    return exit_ok;
 }
 
 /// Opens `file` in $VISUAL, else $EDITOR, else Debian's `editor`, else `vi` (a command with
@@ -113,10 +93,8 @@ void add_source_commands(CLI::App& app, const GlobalOptions& options,
     scaffold::add_revision_options(*merge, *merge_options);
     merge->callback([merge_options, &command] {
         command = [merge_options] {
-            return with_scaffold_errors([&] {
-                scaffold::create_revision(*merge_options, std::cout);
-                return exit_ok;
-            });
+            scaffold::create_revision(*merge_options, std::cout);
+            return exit_ok;
         };
     });
 
@@ -126,10 +104,8 @@ void add_source_commands(CLI::App& app, const GlobalOptions& options,
     scaffold::add_release_options(*release, *release_request);
     release->callback([release_request, &command] {
         command = [release_request] {
-            return with_scaffold_errors([&] {
-                scaffold::record_release(*release_request, std::cout);
-                return exit_ok;
-            });
+            scaffold::record_release(*release_request, std::cout);
+            return exit_ok;
         };
     });
 
@@ -142,18 +118,16 @@ void add_source_commands(CLI::App& app, const GlobalOptions& options,
                      "Folder holding one folder per revision (default: ./revisions)");
     edit->callback([edit_request, &command] {
         command = [edit_request] {
-            return with_scaffold_errors([&] {
-                const auto files =
-                    scaffold::revision_source_files(edit_request->second, edit_request->first);
-                if (files.size() > 1) {
-                    std::vector<std::string> names;
-                    for (const auto& file : files) names.push_back(file.string());
-                    throw RevisionError("'" + edit_request->first + "' names " +
-                                        std::to_string(files.size()) + " revisions (" +
-                                        join(names) + "); edit one at a time");
-                }
-                return open_in_editor(files.front().string());
-            });
+            const auto files =
+                scaffold::revision_source_files(edit_request->second, edit_request->first);
+            if (files.size() > 1) {
+                std::vector<std::string> names;
+                for (const auto& file : files) names.push_back(file.string());
+                throw RevisionError("'" + edit_request->first + "' names " +
+                                    std::to_string(files.size()) + " revisions (" + join(names) +
+                                    "); edit one at a time");
+            }
+            return open_in_editor(files.front().string());
         };
     });
 }

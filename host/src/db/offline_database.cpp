@@ -59,7 +59,7 @@ public:
                 throw DatabaseError("version table schema '" + options.version_schema +
                                     "' is not a plain SQL identifier; use at most 63 letters, "
                                     "digits and '_', starting with a letter or '_'");
-            quoted_schema_ = quote_identifier(options.version_schema);
+            quoted_schema_ = sql::quote_identifier(options.version_schema);
             set_schema_prefix(quoted_schema_ + ".");
         }
         std::sort(heads_.begin(), heads_.end());

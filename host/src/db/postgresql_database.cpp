@@ -204,16 +204,6 @@ std::string same_session_condition(int socket, int backend_pid) {
            " IS NOT DISTINCT FROM '" + peer_host + "')";
 }
 
-/// A value inside single quotes, quotes doubled.
-std::string quoted_literal(const std::string& value) {
-    std::string out = "'";
-    for (char c : value) {
-        if (c == '\'') out += '\'';
-        out += c;
-    }
-    return out + "'";
-}
-
 class PostgresqlDatabase final : public SqlDatabase {
 public:
     PostgresqlDatabase(const DatabaseUrl& url, const DatabaseOptions& options)
@@ -263,7 +253,8 @@ public:
             // tables. (current_schema() above is not used then.)
             if (!options.search_schema.empty())
                 sql += ", CASE WHEN d.direct THEN set_config('search_path', " +
-                       quoted_literal(quote_identifier(options.search_schema)) + ", false) END";
+                       sql::quote_literal(sql::quote_identifier(options.search_schema)) +
+                       ", false) END";
             if (options.statement_timeout.count() > 0)
                 sql += ", CASE WHEN d.direct THEN set_config('statement_timeout', '" +
                        std::to_string(options.statement_timeout.count()) + "', false) END";
@@ -295,7 +286,7 @@ public:
                                     std::to_string(options.statement_timeout.count());
         if (!same_session_ && !options.search_schema.empty())
             transaction_settings_ +=
-                "; SET LOCAL search_path TO " + quote_identifier(options.search_schema);
+                "; SET LOCAL search_path TO " + sql::quote_identifier(options.search_schema);
         if (!options.version_schema.empty()) {
             schema_ = options.version_schema;
             create_schema_ = true;
@@ -309,7 +300,7 @@ public:
                                 " has no current schema (no schema on its search_path exists); "
                                 "create one or choose the version table schema explicitly");
         }
-        quoted_schema_ = quote_identifier(schema_);
+        quoted_schema_ = sql::quote_identifier(schema_);
         set_schema_prefix(quoted_schema_ + ".");
         lock_key_ = static_cast<std::int64_t>(
             fnv1a_64(database_name_ + "\n" + schema_ + "\n" + names().version));
@@ -501,7 +492,7 @@ protected:
     bool table_exists(const std::string& name) override {
         return translate_errors({}, [&] {
             return run_params("SELECT to_regclass($1) IS NOT NULL",
-                              quoted_schema_ + "." + quote_identifier(name))[0][0]
+                              quoted_schema_ + "." + sql::quote_identifier(name))[0][0]
                 .as<bool>();
         });
     }
@@ -595,7 +586,7 @@ private:
                std::to_string(wait) + "; SELECT pg_advisory_xact_lock(" +
                std::to_string(static_cast<std::int32_t>(key >> 32)) + ", " +
                std::to_string(static_cast<std::int32_t>(key & 0xffffffffULL)) +
-               "); SET LOCAL lock_timeout = " + quoted_literal(server_lock_timeout_) +
+               "); SET LOCAL lock_timeout = " + sql::quote_literal(server_lock_timeout_) +
                transaction_settings_ + "; ";
     }
 

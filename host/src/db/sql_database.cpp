@@ -419,13 +419,7 @@ std::string sql_literal(const SqlValue& value) {
     if (const auto* bytes = std::get_if<SqlBytes>(&value))
         return "X'" + hex_digits(bytes->bytes) + "'";
     if (!std::holds_alternative<std::string>(value)) return sql_text(value);
-    std::string out = "'";
-    for (char c : std::get<std::string>(value)) {
-        if (c == '\'') out += '\'';
-        out += c;
-    }
-    out += '\'';
-    return out;
+    return sql::quote_literal(std::get<std::string>(value));
 }
 
 }  // namespace migrator::detail

@@ -47,22 +47,12 @@ VersionTableNames version_table_names(const std::string& version_table) {
     names.plugins = version_table + "_plugins";
     names.signed_files = version_table + "_signed";
     names.primary_key = version_table + "_pkc";
-    names.quoted_plugins = quote_identifier(names.plugins);
-    names.quoted_signed_files = quote_identifier(names.signed_files);
-    names.quoted_version = quote_identifier(names.version);
-    names.quoted_history = quote_identifier(names.history);
-    names.quoted_primary_key = quote_identifier(names.primary_key);
+    names.quoted_plugins = sql::quote_identifier(names.plugins);
+    names.quoted_signed_files = sql::quote_identifier(names.signed_files);
+    names.quoted_version = sql::quote_identifier(names.version);
+    names.quoted_history = sql::quote_identifier(names.history);
+    names.quoted_primary_key = sql::quote_identifier(names.primary_key);
     return names;
-}
-
-std::string quote_identifier(std::string_view name) {
-    std::string out = "\"";
-    for (char c : name) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    out += '"';
-    return out;
 }
 
 std::string current_user_name() {

@@ -2,6 +2,7 @@
 #ifndef MIGRATOR_DB_VERSION_TABLES_HPP
 #define MIGRATOR_DB_VERSION_TABLES_HPP
 
+#include <migrator/sql_quoting.hpp>
 #include <string>
 #include <string_view>
 
@@ -28,9 +29,6 @@ VersionTableNames version_table_names(const std::string& version_table);
 /// Whether `name` is a plain SQL identifier: [A-Za-z_][A-Za-z0-9_]*, at most 63 bytes (PostgreSQL's
 /// limit), so that it can be quoted without surprises on every backend.
 bool is_plain_identifier(std::string_view name);
-
-/// `name` as a double-quoted SQL identifier (standard SQL, understood by SQLite and PostgreSQL).
-std::string quote_identifier(std::string_view name);
 
 /// Who runs this process, for the history table's run_by: $USER, $LOGNAME, then the passwd entry.
 std::string current_user_name();

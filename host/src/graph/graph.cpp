@@ -10,7 +10,6 @@
 
 namespace migrator {
 
-using detail::join;
 using detail::quoted;
 
 namespace {

@@ -4,20 +4,12 @@
 
 #include <migrator/errors.hpp>
 #include <migrator/graph.hpp>
+#include <migrator/text.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace migrator::detail {
-
-inline std::string join(const std::vector<std::string>& ids, const char* separator = ", ") {
-    std::string out;
-    for (const auto& id : ids) {
-        if (!out.empty()) out += separator;
-        out += id;
-    }
-    return out;
-}
 
 // Version rows as users read them: no rows is `base`, Alembic's word for an empty database.
 inline std::string describe_rows(const std::vector<std::string>& ids) {

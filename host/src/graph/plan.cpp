@@ -10,7 +10,6 @@
 namespace migrator {
 
 using detail::describe_rows;
-using detail::join;
 using detail::quoted;
 
 std::vector<std::string> RevisionGraph::upgrade_destination(

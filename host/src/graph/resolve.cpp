@@ -8,7 +8,6 @@
 
 namespace migrator {
 
-using detail::join;
 using detail::quoted;
 
 namespace {

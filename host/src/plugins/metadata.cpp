@@ -29,6 +29,8 @@ namespace {
 
 constexpr std::size_t max_id_length = 32;  // Alembic's version_num is VARCHAR(32)
 constexpr std::size_t sha256_hex_length = 64;
+// What is_revision_id asks of every name in metadata, as refusals say it.
+constexpr const char* name_rule = " is not 1 to 32 characters of [0-9A-Za-z_]";
 
 std::string_view trim_spaces(std::string_view text) {
     const auto first = text.find_first_not_of(" \t");
@@ -80,10 +82,19 @@ std::string abi_refusal(const std::string& subject, unsigned long version) {
            "; rebuild it";
 }
 
+std::string name_refusal(std::string_view what, std::string_view name) {
+    if (is_revision_id(name)) return {};
+    return "the " + std::string(what) + " '" + std::string(name) + "'" + name_rule;
+}
+
 Revision parse_metadata(std::string_view text, const std::string& file) {
-    const std::string& name = file;
-    const auto fail = [&name](const std::string& what) -> PluginError {
-        return PluginError("plugin file " + name + " has invalid metadata: " + what);
+    return parse_metadata(text, "plugin file " + file, file);
+}
+
+Revision parse_metadata(std::string_view text, const std::string& subject,
+                        const std::string& path) {
+    const auto fail = [&subject](const std::string& what) -> PluginError {
+        return PluginError(subject + " has invalid metadata: " + what);
     };
     text = until_nul(text);
 
@@ -130,7 +141,7 @@ Revision parse_metadata(std::string_view text, const std::string& file) {
     if (!numeric) throw fail("the ABI version '" + std::string(abi) + "' is not a number");
     const unsigned long version = std::stoul(std::string(abi));
     if (version < 1 || version > MIGRATOR_ABI_VERSION)
-        throw PluginError(abi_refusal("plugin file " + name, version));
+        throw PluginError(abi_refusal(subject, version));
 
     Revision revision;
     revision.abi = static_cast<unsigned>(version);
@@ -139,9 +150,7 @@ Revision parse_metadata(std::string_view text, const std::string& file) {
     revision.plugin_api = std::string(optional("api"));
     revision.platform = std::string(optional("platform"));
     const std::string_view id = required("id");
-    if (!is_revision_id(id))
-        throw fail("the revision id '" + std::string(id) +
-                   "' is not 1 to 32 characters of [0-9A-Za-z_]");
+    if (const auto refusal = name_refusal("revision id", id); !refusal.empty()) throw fail(refusal);
     revision.id = std::string(id);
 
     // Comma-separated names: parents, labels and dependencies are all written this way.
@@ -154,8 +163,7 @@ Revision parse_metadata(std::string_view text, const std::string& file) {
             const std::string_view item = trim_spaces(rest.substr(0, comma));
             if (!is_revision_id(item))
                 throw fail("the " + std::string(what) + " '" + std::string(item) + "' in '" +
-                           std::string(key) + "=" + std::string(list) +
-                           "' is not 1 to 32 characters of [0-9A-Za-z_]");
+                           std::string(key) + "=" + std::string(list) + "'" + name_rule);
             if (std::find(names.begin(), names.end(), item) != names.end())
                 throw fail("the " + std::string(what) + " '" + std::string(item) +
                            "' is listed twice");
@@ -181,7 +189,7 @@ Revision parse_metadata(std::string_view text, const std::string& file) {
         revision.transactional = false;
     else if (!transactional.empty() && transactional != "1")
         throw fail("transactional=" + std::string(transactional) + " is neither 0 nor 1");
-    revision.path = name;
+    revision.path = path;
     return revision;
 }
 

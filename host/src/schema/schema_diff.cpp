@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <map>
 #include <migrator/schema_compare.hpp>
+#include <migrator/text.hpp>
 #include <set>
 #include <string>
 #include <tuple>
@@ -20,14 +21,7 @@ using schema::TypeKind;
 using schema::UniqueConstraint;
 using Kind = SchemaChange::Kind;
 
-std::string list_text(const std::vector<std::string>& names) {
-    std::string text = "(";
-    for (const auto& name : names) {
-        if (text.size() > 1) text += ", ";
-        text += name;
-    }
-    return text + ")";
-}
+std::string list_text(const std::vector<std::string>& names) { return "(" + join(names) + ")"; }
 
 std::string default_text(const std::optional<std::string>& default_sql) {
     return default_sql ? "default " + *default_sql : std::string("no default");
@@ -55,9 +49,7 @@ std::string column_change_text(const Column& from, const Column& to) {
     if (from.autoincrement != to.autoincrement)
         parts.push_back(from.autoincrement ? "autoincrement -> not autoincrement"
                                            : "not autoincrement -> autoincrement");
-    std::string text;
-    for (const auto& part : parts) text += (text.empty() ? "" : ", ") + part;
-    return text;
+    return join(parts);
 }
 
 std::string named(const std::string& name) { return name.empty() ? "" : " " + name; }

@@ -58,12 +58,8 @@ struct AutogenerateOptions {
     std::string schema_file;     ///< the declared schema; empty: schema.sql in the revisions dir
 };
 
-/// The database's version rows are not the heads of the revision sources: autogenerate would
-/// diff against a schema the revisions do not end at.
-class NotUpToDateError : public Error {
-public:
-    using Error::Error;
-};
+/// The database's version rows are not the heads of the revision sources (errors.hpp).
+using migrator::NotUpToDateError;
 
 /// The revisions folder: `given` made absolute, or ./revisions. Throws migrator::Error when the
 /// folder does not exist.

@@ -1,10 +1,13 @@
-// The one mapping from an error's kind to the exit status both programs report it with.
+// The one mapping from an error's kind to the exit status both programs report it with, and the
+// one line they report it in.
+#include <iostream>
 #include <migrator/database_url.hpp>
+#include <migrator/error_report.hpp>
 #include <migrator/errors.hpp>
+#include <migrator/terminal_text.hpp>
+#include <typeinfo>
 
-#include "cli.hpp"
-
-namespace migrator::cli {
+namespace migrator {
 
 ErrorReport report_of_current_exception() {
     const auto report = [](int status, const std::exception& e) {
@@ -26,6 +29,10 @@ ErrorReport report_of_current_exception() {
         return report(exit_lock_timeout, e);
     } catch (const DatabaseError& e) {
         return report(exit_database, e);
+    } catch (const NotUpToDateError& e) {
+        return report(exit_not_at_head, e);
+    } catch (const Error& e) {
+        return report(typeid(e) == typeid(Error) ? exit_usage : exit_internal, e);
     } catch (const std::exception& e) {
         return report(exit_internal, e);
     } catch (...) {
@@ -33,4 +40,18 @@ ErrorReport report_of_current_exception() {
     }
 }
 
-}  // namespace migrator::cli
+void print_error_report(std::ostream& err, const ErrorReport& report, bool colour) {
+    const std::string message = printable(mask_password(report.message));
+    if (report.internal)
+        err << "internal error: " << message << '\n';
+    else
+        err << (colour ? "\033[31merror:\033[0m" : "error:") << " " << message << '\n';
+}
+
+int report_current_exception(bool colour) {
+    const ErrorReport report = report_of_current_exception();
+    print_error_report(std::cerr, report, colour);
+    return report.status;
+}
+
+}  // namespace migrator
