@@ -30,7 +30,7 @@ std::string describe_heads(const std::vector<std::string>& heads) {
 
 StepFailureLines step_failure_lines(const Step& step, const Revision& revision,
                                     const std::string& outcome, std::chrono::milliseconds timeout) {
-    const char* direction = step.direction == Direction::upgrade ? "upgrade" : "downgrade";
+    const char* direction = to_string(step.direction);
     StepFailureLines lines;
     const std::string message = printable(revision.message);
     lines.signalled = "error: revision " + step.revision + " (" + message + ") " +

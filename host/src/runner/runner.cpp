@@ -8,6 +8,7 @@
 #include <migrator/errors.hpp>
 #include <migrator/host_session.hpp>
 #include <migrator/runner.hpp>
+#include <migrator/text.hpp>
 #include <optional>
 
 #include "failure_lines.hpp"
@@ -16,20 +17,6 @@
 
 namespace migrator {
 namespace {
-
-std::string join(const std::vector<std::string>& items, const char* separator = ",") {
-    std::string text;
-    for (const auto& item : items) {
-        if (!text.empty()) text += separator;
-        text += item;
-    }
-    return text;
-}
-
-double milliseconds_since(std::chrono::steady_clock::time_point start) {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-        .count();
-}
 
 /// Runs `body` in a write transaction, rolling back on any exception.
 template <typename Body>
@@ -137,7 +124,7 @@ RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
         else
             detail::run_non_transactional_step(run, step, position);
         progress.step_finished(position.index, position.total, step,
-                               milliseconds_since(step_start));
+                               detail::milliseconds_since(step_start));
         summary.heads = step.heads_after;
         ++summary.steps;
         remaining.pop_back();
@@ -151,7 +138,7 @@ RunSummary run_plan(const std::vector<Step>& plan, const Planner& replan,
         }
     }
     progress.completed(summary.heads);
-    summary.elapsed_ms = milliseconds_since(run_start);
+    summary.elapsed_ms = detail::milliseconds_since(run_start);
     return summary;
 }
 
@@ -188,7 +175,7 @@ HistoryRecord resolve_dirty(Database& db, const std::string& revision, bool appl
             throw DatabaseError("the version rows of " + db.describe() + " (" +
                                 detail::describe_heads(current) +
                                 ") are no longer those the dirty step " + "started from (" +
-                                join(dirty.heads_before) +
+                                join(dirty.heads_before, ",") +
                                 "); check them with `migrator current` and fix them with "
                                 "`migrator stamp`");
         const auto& before = dirty.heads_before;
@@ -262,7 +249,7 @@ void stamp(Database& db, const std::vector<std::string>& target,
             if (std::find(current.begin(), current.end(), id) == current.end()) added.push_back(id);
         HistoryRecord record;
         record.direction = HistoryDirection::stamp;
-        record.revision = join(target);
+        record.revision = join(target, ",");
         record.heads_before = current;
         record.heads_after = target;
         record.started_at = utc_now_iso8601();

@@ -5,22 +5,13 @@
 #include <chrono>
 #include <exception>
 #include <migrator/errors.hpp>
+#include <migrator/text.hpp>
 #include <optional>
 
 #include "failure_lines.hpp"
 
 namespace migrator::detail {
 namespace {
-
-std::string join(const std::vector<std::string>& items, const char* separator = ",") {
-    std::string text;
-    for (const auto& item : items) text += (text.empty() ? "" : separator) + item;
-    return text;
-}
-
-const char* direction_name(Direction direction) {
-    return direction == Direction::upgrade ? "upgrade" : "downgrade";
-}
 
 /// Runs `body`, rolling back the open transaction (the step's, or the run's with
 /// --single-transaction) if it throws.
@@ -129,7 +120,7 @@ public:
 
     /// Names the step in the database's log.
     void annotate() {
-        run_.db.annotate("Running " + std::string(direction_name(step_.direction)) + " " +
+        run_.db.annotate("Running " + std::string(to_string(step_.direction)) + " " +
                          join(step_.heads_before, ", ") + " -> " + join(step_.heads_after, ", ") +
                          ", " + revision_.message +
                          (revision_.transactional ? "" : " (non-transactional)"));
@@ -205,14 +196,9 @@ public:
     }
 
 private:
-    static double milliseconds_since(std::chrono::steady_clock::time_point start) {
-        return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-            .count();
-    }
-
     std::string failure_start(const std::exception& e) const {
-        return std::string(direction_name(step_.direction)) + " of revision " + step_.revision +
-               " (" + revision_.message + ") failed: " + e.what();
+        return std::string(to_string(step_.direction)) + " of revision " + step_.revision + " (" +
+               revision_.message + ") failed: " + e.what();
     }
 
     RunContext& run_;
@@ -307,6 +293,11 @@ void run_offline_step(RunContext& run, const Step& step, StepPosition position) 
     } catch (const std::exception& e) {
         attempt->fail_offline(e);
     }
+}
+
+double milliseconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+        .count();
 }
 
 }  // namespace migrator::detail

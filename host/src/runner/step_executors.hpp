@@ -3,6 +3,7 @@
 #ifndef MIGRATOR_RUNNER_STEP_EXECUTORS_HPP
 #define MIGRATOR_RUNNER_STEP_EXECUTORS_HPP
 
+#include <chrono>
 #include <cstddef>
 #include <migrator/host_session.hpp>
 #include <migrator/runner.hpp>
@@ -47,6 +48,9 @@ void run_non_transactional_step(RunContext& run, const Step& step, StepPosition 
 /// Prints the SQL of a step (the offline backend): inside BEGIN/COMMIT of its own (or of the
 /// run's, with --single-transaction) when the revision is transactional, outside them when not.
 void run_offline_step(RunContext& run, const Step& step, StepPosition position);
+
+/// Milliseconds from `start` to now, as the history table and the progress lines give them.
+double milliseconds_since(std::chrono::steady_clock::time_point start);
 
 }  // namespace migrator::detail
 
