@@ -918,12 +918,9 @@ int run_stamp(const GlobalOptions& options, std::vector<std::string> expressions
     if (options.result != nullptr) options.result->from = options.result->to = current;
     db->ensure_version_tables();
     // Stored plugins follow the applied revisions: those the new rows drop go with them.
-    const auto applied = scripts.graph.ancestors_or_self(target);
-    std::vector<std::string> unapplied;
-    for (const auto& plugin : db->read_stored_plugins())
-        if (std::find(applied.begin(), applied.end(), plugin.revision) == applied.end())
-            unapplied.push_back(plugin.revision);
-    stamp(*db, target, unapplied);
+    std::vector<std::string> stored;
+    for (const auto& plugin : db->read_stored_plugins()) stored.push_back(plugin.revision);
+    stamp(*db, target, scripts.graph.unapplied_among(stored, target));
     if (options.result != nullptr) options.result->to = target;
     if (!options.quiet)
         (sql ? std::cerr : std::cout)
