@@ -6,7 +6,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <pqxx/pqxx>
-#include <random>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -38,13 +37,6 @@ std::string with_database(const std::string& url, const std::string& database) {
     std::string result = url.substr(0, path == std::string::npos ? query : path) + "/" + database;
     if (query != std::string::npos) result += url.substr(query);
     return result;
-}
-
-std::string random_name() {
-    std::random_device device;
-    std::ostringstream name;
-    name << "migrator_e2e_" << std::hex << device() << device();
-    return name.str();
 }
 
 }  // namespace
@@ -114,29 +106,15 @@ std::string shipped_schema(const std::string& backend) {
 }
 
 Sandbox::Sandbox(std::string backend, fs::path versions_dir)
-    : backend_(std::move(backend)), versions_dir_(std::move(versions_dir)) {
-    if (backend_ == "sqlite") {
-        url_ = "sqlite:///" + (scratch_.path() / "test.db").string();
-    } else if (backend_ == "postgresql") {
-        admin_url_ = postgres_base_url();
-        database_ = random_name();
-        pqxx::connection admin(admin_url_);
-        pqxx::nontransaction(admin).exec("CREATE DATABASE " + database_);
-        url_ = with_database(admin_url_, database_);
-    } else {
-        throw std::invalid_argument("unknown backend " + backend_);
-    }
+    : backend_(std::move(backend)),
+      versions_dir_(std::move(versions_dir)),
+      database_(backend_, scratch_.path().string()) {
+    // The URL as the server's was written (query parameters included), for migrator's --url.
+    url_ = backend_ == "sqlite" ? "sqlite:///" + database_.file()
+                                : with_database(postgres_base_url(), database_.postgres_name());
 }
 
-Sandbox::~Sandbox() {
-    if (database_.empty()) return;
-    try {
-        pqxx::connection admin(admin_url_);
-        pqxx::nontransaction(admin).exec("DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)");
-    } catch (const std::exception&) {
-        // The cluster is thrown away after the run; a database left behind harms nothing.
-    }
-}
+Sandbox::~Sandbox() = default;
 
 std::map<std::string, std::string> Sandbox::clean_environment() {
     return {{"MIGRATOR_DATABASE_URL", ""}, {"SQLALCHEMY_DATABASE_URL", ""},
@@ -156,7 +134,7 @@ std::string Sandbox::same_database_on(const char* variable, const std::string& n
     if (backend_ != "postgresql")
         throw std::logic_error(std::string(variable) + " is for the postgresql backend, not " +
                                backend_);
-    return with_database(url_from_environment(variable, needs), database_);
+    return with_database(url_from_environment(variable, needs), database_.postgres_name());
 }
 
 std::string Sandbox::pooled_url() const {
@@ -171,7 +149,7 @@ std::string Sandbox::standby_url() const {
 
 void Sandbox::wait_for_standby(std::chrono::milliseconds limit) const {
     const std::string standby_server = with_database(standby_url(), "postgres");
-    pqxx::connection primary(admin_url_);
+    pqxx::connection primary(postgres_base_url());
     const std::string target =
         pqxx::nontransaction(primary).exec("SELECT pg_current_wal_lsn()::text")[0][0].c_str();
     pqxx::connection standby(standby_server);

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "database_context.hpp"
 #include "process.hpp"
 
 namespace testing {
@@ -121,9 +122,8 @@ private:
     std::string backend_;
     fs::path versions_dir_;
     ScratchDir scratch_;
+    ScratchDatabase database_;  ///< SQLite: test.db in the scratch folder
     std::string url_;
-    std::string admin_url_;  ///< PostgreSQL: where the test database is created and dropped
-    std::string database_;   ///< PostgreSQL: the test database's name
 };
 
 /// A project like this repository's, reduced to plugin-api + a copy of revisions/, in a scratch

@@ -1,16 +1,12 @@
 // Tests of the version and history tables every backend shares (host/src/db/sql_database.cpp),
 // run on SQLite and PostgreSQL alike, and of the offline backend that prints them.
-#include <unistd.h>
-
-#include <atomic>
 #include <catch2/catch.hpp>
-#include <cstdlib>
-#include <filesystem>
 #include <migrator/database_url.hpp>
 #include <migrator/db.hpp>
 #include <migrator/errors.hpp>
-#include <random>
 #include <sstream>
+
+#include "database_context.hpp"
 
 using migrator::Database;
 using migrator::DatabaseError;
@@ -19,56 +15,6 @@ using migrator::DatabaseUrl;
 using migrator::HistoryRecord;
 
 namespace {
-
-/// An empty database of one backend, removed when the test ends.
-class EmptyDatabase {
-public:
-    explicit EmptyDatabase(const std::string& backend) {
-        static std::atomic<int> counter{0};
-        const std::string name = "migrator_sql_test_" + std::to_string(getpid()) + "_" +
-                                 std::to_string(counter++) + "_" +
-                                 std::to_string(std::random_device{}() % 100000);
-        if (backend == "sqlite") {
-            file_ = std::filesystem::temp_directory_path() / (name + ".db");
-            url_ = DatabaseUrl::parse("sqlite:///" + file_.string());
-            return;
-        }
-        const char* server = std::getenv("MIGRATOR_TEST_POSTGRES_URL");
-        if (server == nullptr || *server == '\0')
-            FAIL(
-                "MIGRATOR_TEST_POSTGRES_URL is not set; run the tests through tests/with-postgres");
-        admin_ = DatabaseUrl::parse(server);
-        migrator::open_database(admin_, {})->execute("CREATE DATABASE " + name);
-        database_ = name;
-        url_ = admin_;
-        url_.database = name;
-    }
-    ~EmptyDatabase() {
-        std::error_code ignored;
-        if (!file_.empty()) std::filesystem::remove(file_, ignored);
-        if (database_.empty()) return;
-        try {
-            migrator::open_database(admin_, {})
-                ->execute("DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)");
-        } catch (const DatabaseError&) {
-            // The cluster is thrown away after the run.
-        }
-    }
-    EmptyDatabase(const EmptyDatabase&) = delete;
-    EmptyDatabase& operator=(const EmptyDatabase&) = delete;
-
-    std::unique_ptr<Database> open(bool read_only = false) const {
-        DatabaseOptions options;
-        options.read_only = read_only;
-        return migrator::open_database(url_, options);
-    }
-
-private:
-    DatabaseUrl url_;
-    DatabaseUrl admin_;
-    std::filesystem::path file_;
-    std::string database_;
-};
 
 HistoryRecord record_of(const std::string& revision, bool dirty) {
     HistoryRecord record;
@@ -89,7 +35,7 @@ HistoryRecord record_of(const std::string& revision, bool dirty) {
 
 TEST_CASE("History rows get ids, are updated by id and read back field by field", "[db][sql]") {
     const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
-    EmptyDatabase scratch(backend);
+    testing::ScratchDatabase scratch(backend);
     auto db = scratch.open();
     db->ensure_version_tables();
     CHECK(db->read_history(false).empty());
@@ -135,7 +81,7 @@ TEST_CASE(
     "files with them",
     "[db][sql]") {
     const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
-    EmptyDatabase scratch(backend);
+    testing::ScratchDatabase scratch(backend);
     auto db = scratch.open();
     CHECK(db->read_stored_plugins().empty());  // no table yet: nothing, and nothing created
     db->ensure_version_tables();
@@ -194,7 +140,7 @@ TEST_CASE(
 TEST_CASE("A history table from a migrator without dirty tracking is read and then upgraded",
           "[db][sql]") {
     const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
-    EmptyDatabase scratch(backend);
+    testing::ScratchDatabase scratch(backend);
     {
         auto db = scratch.open();
         // The shape migrator 0.1 created.
@@ -213,7 +159,7 @@ TEST_CASE("A history table from a migrator without dirty tracking is read and th
             "'ci')");
     }
     {
-        auto reader = scratch.open(true);
+        auto reader = scratch.open_read_only();
         CHECK(reader->read_history(true).empty());
         const auto rows = reader->read_history(false);
         REQUIRE(rows.size() == 1);

@@ -3,7 +3,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +12,8 @@
 #include <migrator/errors.hpp>
 #include <string>
 #include <vector>
+
+#include "database_context.hpp"
 
 namespace fs = std::filesystem;
 using migrator::Database;
@@ -25,29 +26,12 @@ using migrator::open_database;
 
 namespace {
 
-/// A database file path in the temporary directory, removed (with its journal) on destruction.
-class TempDatabaseFile {
+/// An SQLite database file made for one test (testing::ScratchDatabase), not created yet.
+class TempDatabaseFile : public testing::ScratchDatabase {
 public:
-    TempDatabaseFile() {
-        static std::atomic<int> counter{0};
-        path_ = fs::temp_directory_path() / ("migrator_db_test_" + std::to_string(getpid()) + "_" +
-                                             std::to_string(counter++) + ".db");
-        remove();
-    }
-    ~TempDatabaseFile() { remove(); }
-    TempDatabaseFile(const TempDatabaseFile&) = delete;
-    TempDatabaseFile& operator=(const TempDatabaseFile&) = delete;
-
-    const fs::path& path() const { return path_; }
-    std::string url() const { return "sqlite:///" + path_.string(); }
-
-private:
-    void remove() {
-        std::error_code ignored;
-        fs::remove(path_, ignored);
-        fs::remove(path_.string() + "-journal", ignored);
-    }
-    fs::path path_;
+    TempDatabaseFile() : ScratchDatabase("sqlite") {}
+    fs::path path() const { return file(); }
+    std::string url() const { return "sqlite:///" + file(); }
 };
 
 std::unique_ptr<Database> open(const std::string& url, DatabaseOptions options = {}) {
