@@ -75,6 +75,25 @@ std::unique_ptr<migrator::Database> ScratchDatabase::open_read_only() const {
     return open(options);
 }
 
+Rows rows_of(migrator::Database& db, const std::string& sql) {
+    Rows rows;
+    db.query(sql, [&](const std::vector<std::string>&,
+                      const std::vector<std::optional<std::string>>& values) {
+        rows.push_back(values);
+        return true;
+    });
+    return rows;
+}
+
+std::string error_of(migrator::Database& db, const std::string& sql) {
+    try {
+        db.execute(sql);
+    } catch (const migrator::DatabaseError& e) {
+        return e.what();
+    }
+    throw std::logic_error("no DatabaseError for " + sql);
+}
+
 namespace {
 
 std::string list_text(const std::vector<std::string>& names) {

@@ -9,6 +9,7 @@
 #include <migrator/host_session.hpp>
 #include <migrator/revision.hpp>
 #include <migrator/schema.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,14 @@ private:
     std::string own_folder_;        ///< SQLite: the temporary folder made for the file, if any
     std::string postgres_name_;     ///< PostgreSQL: the database created on the server
 };
+
+/// Result rows of a query: values as text, NULL as std::nullopt.
+using Rows = std::vector<std::vector<std::optional<std::string>>>;
+/// The rows `sql` returns on `db`.
+Rows rows_of(migrator::Database& db, const std::string& sql);
+/// The message of the DatabaseError that executing `sql` on `db` throws; throws
+/// std::logic_error (failing the test) when it runs without one.
+std::string error_of(migrator::Database& db, const std::string& sql);
 
 /// A schema as comparable lines, one per table, column, key, constraint and index, in the
 /// schema's order: "column book.title text not null default 'untitled'", ... Catch prints both

@@ -30,6 +30,10 @@ using migrator::LockError;
 using migrator::open_database;
 using namespace std::chrono_literals;
 
+using testing::error_of;
+using testing::Rows;
+using testing::rows_of;
+
 namespace {
 
 /// The superuser URL of the test server; the tests cannot mean anything without one.
@@ -75,28 +79,6 @@ void run_as_admin(const std::string& sql) {
 struct ScratchDatabase : testing::ScratchDatabase {
     ScratchDatabase() : testing::ScratchDatabase("postgresql") {}
 };
-
-using Rows = std::vector<std::vector<std::optional<std::string>>>;
-
-Rows rows_of(Database& db, const std::string& sql) {
-    Rows rows;
-    db.query(sql, [&](const std::vector<std::string>&,
-                      const std::vector<std::optional<std::string>>& values) {
-        rows.push_back(values);
-        return true;
-    });
-    return rows;
-}
-
-std::string error_of(Database& db, const std::string& sql) {
-    try {
-        db.execute(sql);
-    } catch (const DatabaseError& e) {
-        return e.what();
-    }
-    FAIL("no DatabaseError for " << sql);
-    return {};
-}
 
 std::string connection_error(const DatabaseUrl& url) {
     try {
@@ -168,11 +150,10 @@ TEST_CASE(
     CHECK(rows_of(*db,
                   "SELECT table_schema, table_name FROM information_schema.tables"
                   " WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
-                  " ORDER BY table_name") ==
-          Rows{{schema, "migrator_version"},
-               {schema, "migrator_version_history"},
-               {schema, "migrator_version_plugins"},
-               {schema, "migrator_version_signed"}});
+                  " ORDER BY table_name") == Rows{{schema, "migrator_version"},
+                                                  {schema, "migrator_version_history"},
+                                                  {schema, "migrator_version_plugins"},
+                                                  {schema, "migrator_version_signed"}});
     CHECK(rows_of(*db,
                   "SELECT column_name, data_type, character_maximum_length, is_nullable"
                   " FROM information_schema.columns WHERE table_name = 'migrator_version'") ==
@@ -384,77 +365,6 @@ TEST_CASE("On PostgreSQL, record_step moves the version rows and writes history 
             return true;
         });
         CHECK_FALSE(exists);
-    }
-}
-
-TEST_CASE("On PostgreSQL, record_history stores every field of the record", "[postgresql]") {
-    ScratchDatabase scratch;
-    auto db = scratch.open();
-    db->ensure_version_tables();
-    HistoryRecord record;
-    record.revision = "cb3cf47d9259";
-    record.direction = "upgrade";
-    record.heads_before = "a1,b2";
-    record.heads_after = "cb3cf47d9259";
-    record.started_at = "2024-05-01T12:00:00Z";
-    record.duration_ms = 12.5;
-    record.success = true;
-    record.source_sha256 = std::string(64, 'f');
-    record.error = "it's fine; '); DROP TABLE x; -- \\ $1";
-    db->record_history(record);
-    record.success = false;
-    db->record_history(record);
-
-    const auto rows = rows_of(*db,
-                              "SELECT id, revision, direction, heads_before, heads_after, "
-                              "started_at, duration_ms, success, source_sha256, error, "
-                              "run_by IS NOT NULL, run_host IS NOT NULL "
-                              "FROM migrator_version_history ORDER BY id");
-    REQUIRE(rows.size() == 2);
-    CHECK(rows[0] == Rows::value_type{"1", "cb3cf47d9259", "upgrade", "a1,b2", "cb3cf47d9259",
-                                      "2024-05-01T12:00:00Z", "12.5", "1", std::string(64, 'f'),
-                                      record.error, "t", "t"});
-    CHECK(rows[1][7] == "0");
-    CHECK(rows_of(*db, "SELECT count(*) FROM migrator_version_history WHERE success = 1") ==
-          Rows{{"1"}});
-}
-
-TEST_CASE("On PostgreSQL, execute runs several statements and query returns columns and values",
-          "[postgresql]") {
-    ScratchDatabase scratch;
-    auto db = scratch.open();
-    db->execute(
-        "CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT);"
-        "INSERT INTO item VALUES (1, 'one');"
-        "INSERT INTO item VALUES (2, NULL);"
-        "INSERT INTO item VALUES (3, 'three');");
-
-    SECTION("all rows, NULL as nullopt") {
-        std::vector<std::string> seen_columns;
-        Rows rows;
-        db->query("SELECT id, name AS label FROM item ORDER BY id",
-                  [&](const std::vector<std::string>& columns,
-                      const std::vector<std::optional<std::string>>& values) {
-                      seen_columns = columns;
-                      rows.push_back(values);
-                      return true;
-                  });
-        CHECK(seen_columns == std::vector<std::string>{"id", "label"});
-        CHECK(rows == Rows{{"1", "one"}, {"2", std::nullopt}, {"3", "three"}});
-    }
-    SECTION("the callback stops early by returning false") {
-        int calls = 0;
-        db->query("SELECT id FROM item ORDER BY id",
-                  [&](const std::vector<std::string>&,
-                      const std::vector<std::optional<std::string>>&) { return ++calls < 2; });
-        CHECK(calls == 2);
-    }
-    SECTION("a query with no rows never calls back") {
-        CHECK(rows_of(*db, "SELECT * FROM item WHERE id > 10").empty());
-    }
-    SECTION("notices from the server do not disturb anything") {
-        db->execute("CREATE TABLE IF NOT EXISTS item (id INTEGER)");
-        CHECK(rows_of(*db, "SELECT count(*) FROM item") == Rows{{"3"}});
     }
 }
 

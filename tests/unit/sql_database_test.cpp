@@ -13,6 +13,8 @@ using migrator::DatabaseError;
 using migrator::DatabaseOptions;
 using migrator::DatabaseUrl;
 using migrator::HistoryRecord;
+using testing::Rows;
+using testing::rows_of;
 
 namespace {
 
@@ -174,6 +176,80 @@ TEST_CASE("A history table from a migrator without dirty tracking is read and th
     const auto dirty = db->read_history(true);
     REQUIRE(dirty.size() == 1);
     CHECK(dirty[0].revision == "b2");
+}
+
+TEST_CASE("record_history stores every field of the record", "[db][sql]") {
+    const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
+    testing::ScratchDatabase scratch(backend);
+    auto db = scratch.open();
+    db->ensure_version_tables();
+    HistoryRecord record;
+    record.revision = "cb3cf47d9259";
+    record.direction = "upgrade";
+    record.heads_before = "a1,b2";
+    record.heads_after = "cb3cf47d9259";
+    record.started_at = "2024-05-01T12:00:00Z";
+    record.duration_ms = 12.5;
+    record.success = true;
+    record.source_sha256 = std::string(64, 'f');
+    record.error = "it's fine; '); DROP TABLE x; -- \\ $1";
+    db->record_history(record);
+    record.success = false;
+    db->record_history(record);
+
+    const auto rows = rows_of(*db,
+                              "SELECT id, revision, direction, heads_before, heads_after, "
+                              "started_at, duration_ms, success, source_sha256, error, "
+                              "run_by IS NOT NULL, run_host IS NOT NULL "
+                              "FROM migrator_version_history ORDER BY id");
+    REQUIRE(rows.size() == 2);
+    // A boolean expression is 1 in SQLite and t in PostgreSQL; the success column is 1 in both.
+    const std::string yes = backend == "sqlite" ? "1" : "t";
+    CHECK(rows[0] == Rows::value_type{"1", "cb3cf47d9259", "upgrade", "a1,b2", "cb3cf47d9259",
+                                      "2024-05-01T12:00:00Z", "12.5", "1", std::string(64, 'f'),
+                                      record.error, yes, yes});
+    CHECK(rows[1][7] == "0");
+    CHECK(rows_of(*db, "SELECT count(*) FROM migrator_version_history WHERE success = 1") ==
+          Rows{{"1"}});
+}
+
+TEST_CASE("execute runs several statements and query returns columns and values", "[db][sql]") {
+    const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
+    testing::ScratchDatabase scratch(backend);
+    auto db = scratch.open();
+    db->execute(
+        "CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT);"
+        "INSERT INTO item VALUES (1, 'one');"
+        "INSERT INTO item VALUES (2, NULL);"
+        "INSERT INTO item VALUES (3, 'three');");
+
+    SECTION("all rows, NULL as nullopt") {
+        std::vector<std::string> seen_columns;
+        Rows rows;
+        db->query("SELECT id, name AS label FROM item ORDER BY id",
+                  [&](const std::vector<std::string>& columns,
+                      const std::vector<std::optional<std::string>>& values) {
+                      seen_columns = columns;
+                      rows.push_back(values);
+                      return true;
+                  });
+        CHECK(seen_columns == std::vector<std::string>{"id", "label"});
+        CHECK(rows == Rows{{"1", "one"}, {"2", std::nullopt}, {"3", "three"}});
+    }
+    SECTION("the callback stops early by returning false") {
+        int calls = 0;
+        db->query("SELECT id FROM item ORDER BY id",
+                  [&](const std::vector<std::string>&,
+                      const std::vector<std::optional<std::string>>&) { return ++calls < 2; });
+        CHECK(calls == 2);
+    }
+    SECTION("a query with no rows never calls back") {
+        CHECK(rows_of(*db, "SELECT * FROM item WHERE id > 10").empty());
+    }
+    SECTION("a statement that changes nothing (PostgreSQL sends a notice) disturbs nothing") {
+        db->execute("CREATE TABLE IF NOT EXISTS item (id INTEGER)");
+        CHECK(rows_of(*db, "SELECT count(*) FROM item") == Rows{{"3"}});
+    }
 }
 
 TEST_CASE("The offline backend prints statements with literals and reads only its own rows",

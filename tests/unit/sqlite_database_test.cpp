@@ -24,6 +24,10 @@ using migrator::DatabaseUrl;
 using migrator::HistoryRecord;
 using migrator::open_database;
 
+using testing::error_of;
+using testing::Rows;
+using testing::rows_of;
+
 namespace {
 
 /// An SQLite database file made for one test (testing::ScratchDatabase), not created yet.
@@ -36,28 +40,6 @@ public:
 
 std::unique_ptr<Database> open(const std::string& url, DatabaseOptions options = {}) {
     return open_database(DatabaseUrl::parse(url), options);
-}
-
-using Rows = std::vector<std::vector<std::optional<std::string>>>;
-
-Rows rows_of(Database& db, const std::string& sql) {
-    Rows rows;
-    db.query(sql, [&](const std::vector<std::string>&,
-                      const std::vector<std::optional<std::string>>& values) {
-        rows.push_back(values);
-        return true;
-    });
-    return rows;
-}
-
-std::string error_of(Database& db, const std::string& sql) {
-    try {
-        db.execute(sql);
-    } catch (const DatabaseError& e) {
-        return e.what();
-    }
-    FAIL("no DatabaseError for " << sql);
-    return {};
 }
 
 }  // namespace
@@ -161,68 +143,6 @@ TEST_CASE("replace_heads refuses to remove a row that is not there", "[db]") {
     }
     SECTION("adding a row that is already there is an error too") {
         CHECK_THROWS_AS(db->replace_heads({}, {"a1"}), DatabaseError);
-    }
-}
-
-TEST_CASE("record_history stores every field of the record", "[db]") {
-    auto db = open("sqlite://");
-    db->ensure_version_tables();
-    HistoryRecord record;
-    record.revision = "cb3cf47d9259";
-    record.direction = "upgrade";
-    record.heads_before = "a1,b2";
-    record.heads_after = "cb3cf47d9259";
-    record.started_at = "2024-05-01T12:00:00Z";
-    record.duration_ms = 12.5;
-    record.success = true;
-    record.source_sha256 = std::string(64, 'f');
-    record.error = "it's fine; '); DROP TABLE x; --";
-    db->record_history(record);
-    record.success = false;
-    db->record_history(record);
-
-    const auto rows = rows_of(*db,
-                              "SELECT id, revision, direction, heads_before, heads_after, "
-                              "started_at, duration_ms, success, source_sha256, error, "
-                              "run_by IS NOT NULL, run_host IS NOT NULL "
-                              "FROM migrator_version_history ORDER BY id");
-    REQUIRE(rows.size() == 2);
-    CHECK(rows[0] == Rows::value_type{"1", "cb3cf47d9259", "upgrade", "a1,b2", "cb3cf47d9259",
-                                      "2024-05-01T12:00:00Z", "12.5", "1", std::string(64, 'f'),
-                                      record.error, "1", "1"});
-    CHECK(rows[1][7] == "0");
-}
-
-TEST_CASE("execute runs several statements and query returns columns and values", "[db]") {
-    auto db = open("sqlite://");
-    db->execute(
-        "CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT);"
-        "INSERT INTO item VALUES (1, 'one');"
-        "INSERT INTO item VALUES (2, NULL);"
-        "INSERT INTO item VALUES (3, 'three');");
-
-    SECTION("all rows, NULL as nullopt") {
-        std::vector<std::string> seen_columns;
-        Rows rows;
-        db->query("SELECT id, name AS label FROM item ORDER BY id",
-                  [&](const std::vector<std::string>& columns,
-                      const std::vector<std::optional<std::string>>& values) {
-                      seen_columns = columns;
-                      rows.push_back(values);
-                      return true;
-                  });
-        CHECK(seen_columns == std::vector<std::string>{"id", "label"});
-        CHECK(rows == Rows{{"1", "one"}, {"2", std::nullopt}, {"3", "three"}});
-    }
-    SECTION("the callback stops early by returning false") {
-        int calls = 0;
-        db->query("SELECT id FROM item ORDER BY id",
-                  [&](const std::vector<std::string>&,
-                      const std::vector<std::optional<std::string>>&) { return ++calls < 2; });
-        CHECK(calls == 2);
-    }
-    SECTION("a query with no rows never calls back") {
-        CHECK(rows_of(*db, "SELECT * FROM item WHERE id > 10").empty());
     }
 }
 
