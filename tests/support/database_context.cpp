@@ -94,6 +94,16 @@ std::string error_of(migrator::Database& db, const std::string& sql) {
     throw std::logic_error("no DatabaseError for " + sql);
 }
 
+std::string query_error_of(migrator::Database& db, const std::string& sql) {
+    try {
+        db.query(sql, [](const std::vector<std::string>&,
+                         const std::vector<std::optional<std::string>>&) { return true; });
+    } catch (const migrator::DatabaseError& e) {
+        return e.what();
+    }
+    throw std::logic_error("no DatabaseError for the query " + sql);
+}
+
 namespace {
 
 std::string list_text(const std::vector<std::string>& names) {

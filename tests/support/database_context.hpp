@@ -77,6 +77,8 @@ Rows rows_of(migrator::Database& db, const std::string& sql);
 /// The message of the DatabaseError that executing `sql` on `db` throws; throws
 /// std::logic_error (failing the test) when it runs without one.
 std::string error_of(migrator::Database& db, const std::string& sql);
+/// The same for running `sql` as a query.
+std::string query_error_of(migrator::Database& db, const std::string& sql);
 
 /// A schema as comparable lines, one per table, column, key, constraint and index, in the
 /// schema's order: "column book.title text not null default 'untitled'", ... Catch prints both

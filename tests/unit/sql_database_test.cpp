@@ -252,6 +252,63 @@ TEST_CASE("execute runs several statements and query returns columns and values"
     }
 }
 
+TEST_CASE("A rolled-back transaction leaves no version rows, history or tables behind",
+          "[db][sql]") {
+    const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
+    testing::ScratchDatabase scratch(backend);
+    auto db = scratch.open();
+    db->ensure_version_tables();
+    db->begin();
+    db->execute("CREATE TABLE item (id INTEGER PRIMARY KEY)");
+    db->replace_heads({}, {"a1"});
+    HistoryRecord record;
+    record.revision = "a1";
+    record.direction = "upgrade";
+    db->record_history(record);
+    CHECK(db->read_heads() == std::vector<std::string>{"a1"});
+    db->rollback();
+    CHECK(db->read_heads().empty());
+    CHECK(rows_of(*db, "SELECT count(*) FROM migrator_version_history") == Rows{{"0"}});
+    CHECK(rows_of(*db, backend == "sqlite"
+                           ? "SELECT count(*) FROM sqlite_master WHERE name = 'item'"
+                           : "SELECT count(*) FROM pg_class WHERE relname = 'item'") ==
+          Rows{{"0"}});
+
+    SECTION("rollback without an open transaction does nothing and does not throw") {
+        db->rollback();
+        db->rollback();
+        CHECK(db->read_heads().empty());
+    }
+    SECTION("a new transaction can start after the rollback") {
+        db->begin();
+        db->replace_heads({}, {"b2"});
+        db->commit();
+        CHECK(scratch.open()->read_heads() == std::vector<std::string>{"b2"});
+    }
+}
+
+TEST_CASE("replace_heads refuses to remove a row that is not there", "[db][sql]") {
+    const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
+    testing::ScratchDatabase scratch(backend);
+    auto db = scratch.open();
+    db->ensure_version_tables();
+    db->replace_heads({}, {"a1"});
+    try {
+        db->replace_heads({"zz9"}, {"b2"});
+        FAIL("no DatabaseError");
+    } catch (const DatabaseError& e) {
+        CHECK_THAT(e.what(), Catch::Contains("zz9"));
+        CHECK_THAT(e.what(), Catch::Contains("migrator_version"));
+    }
+    SECTION("adding a row that is already there is an error too") {
+        CHECK_THROWS_AS(db->replace_heads({}, {"a1"}), DatabaseError);
+        if (backend == "postgresql")
+            CHECK_THROWS_WITH(
+                db->replace_heads({}, {"a1"}),
+                Catch::Contains("duplicate key") && Catch::Contains("migrator_version"));
+    }
+}
+
 TEST_CASE("The offline backend prints statements with literals and reads only its own rows",
           "[db][offline]") {
     std::ostringstream out;
