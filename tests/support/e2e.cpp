@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "database_context.hpp"
+
 namespace testing {
 namespace {
 
@@ -108,10 +110,10 @@ std::string shipped_schema(const std::string& backend) {
 Sandbox::Sandbox(std::string backend, fs::path versions_dir)
     : backend_(std::move(backend)),
       versions_dir_(std::move(versions_dir)),
-      database_(backend_, scratch_.path().string()) {
+      database_(std::make_unique<ScratchDatabase>(backend_, scratch_.path().string())) {
     // The URL as the server's was written (query parameters included), for migrator's --url.
-    url_ = backend_ == "sqlite" ? "sqlite:///" + database_.file()
-                                : with_database(postgres_base_url(), database_.postgres_name());
+    url_ = backend_ == "sqlite" ? "sqlite:///" + database_->file()
+                                : with_database(postgres_base_url(), database_->postgres_name());
 }
 
 Sandbox::~Sandbox() = default;
@@ -134,7 +136,7 @@ std::string Sandbox::same_database_on(const char* variable, const std::string& n
     if (backend_ != "postgresql")
         throw std::logic_error(std::string(variable) + " is for the postgresql backend, not " +
                                backend_);
-    return with_database(url_from_environment(variable, needs), database_.postgres_name());
+    return with_database(url_from_environment(variable, needs), database_->postgres_name());
 }
 
 std::string Sandbox::pooled_url() const {
@@ -243,6 +245,18 @@ std::set<std::string> Sandbox::schema() const {
                   "pg_indexes WHERE schemaname = current_schema() AND tablename NOT LIKE "
                   "'migrator_version%'");
     return {rows.begin(), rows.end()};
+}
+
+std::string Sandbox::password() const {
+    const auto authority = url_.find("://") + 3;
+    const auto at = url_.find('@', authority);
+    const auto colon = url_.find(':', authority);
+    if (at == std::string::npos || colon == std::string::npos || colon > at) return {};
+    return url_.substr(colon + 1, at - colon - 1);
+}
+
+std::vector<std::string> Sandbox::scratch_schemas() const {
+    return column("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'migrator\\_scratch\\_%'");
 }
 
 bool Sandbox::has_column(const std::string& table, const std::string& column_name) const {

@@ -12,12 +12,13 @@
 #include <utility>
 #include <vector>
 
-#include "database_context.hpp"
 #include "process.hpp"
 
 namespace testing {
 
 namespace fs = std::filesystem;
+
+class ScratchDatabase;
 
 /// A fresh temporary folder, removed when the test ends.
 class ScratchDir {
@@ -111,6 +112,11 @@ public:
     std::set<std::string> tables() const;
     /// The application's schema as comparable lines: columns with their types, and indexes.
     std::set<std::string> schema() const;
+    /// The password in the database URL as written, which no output may show; empty when it has
+    /// none (SQLite).
+    std::string password() const;
+    /// PostgreSQL: the scratch schemas (migrator_scratch_*) `check --schema` left in the database.
+    std::vector<std::string> scratch_schemas() const;
     bool has_column(const std::string& table, const std::string& column) const;
     bool has_index(const std::string& name) const;
 
@@ -122,7 +128,7 @@ private:
     std::string backend_;
     fs::path versions_dir_;
     ScratchDir scratch_;
-    ScratchDatabase database_;  ///< SQLite: test.db in the scratch folder
+    std::unique_ptr<ScratchDatabase> database_;  ///< SQLite: test.db in the scratch folder
     std::string url_;
 };
 
