@@ -46,15 +46,6 @@ std::vector<std::string> differences(const std::string& out) {
     return found;
 }
 
-/// The `kind` of each entry of the JSON output's schema_differences.
-std::vector<std::string> difference_kinds(const std::string& json) {
-    std::vector<std::string> kinds;
-    const boost::json::value document = boost::json::parse(json);
-    for (const auto& entry : document.at("schema_differences").as_array())
-        kinds.emplace_back(entry.at("kind").as_string().c_str());
-    return kinds;
-}
-
 }  // namespace
 
 TEST_CASE("check --schema passes for a database at head that matches the declared schema",
@@ -158,7 +149,7 @@ TEST_CASE("check --schema lists each difference from the declared schema and exi
     const auto json = at_head.check({"--json"});
     CHECK(json.exit_code == 8);
     CHECK_FALSE(boost::json::parse(json.out).at("ok").as_bool());
-    CHECK(difference_kinds(json.out) == kinds);
+    CHECK(json_kinds(json.out, "schema_differences") == kinds);
     // Only reads: the database and its schema are as the revisions left them.
     CHECK(at_head.sandbox.schema() == before);
     if (backend == "postgresql") {

@@ -3,6 +3,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <boost/json.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <pqxx/pqxx>
@@ -79,6 +80,14 @@ std::string expected_file(const std::string& name) {
 
 std::string without_checksums(const std::string& script) {
     return std::regex_replace(script, std::regex("[0-9a-f]{64}"), "<sha256>");
+}
+
+std::vector<std::string> json_kinds(const std::string& json, const std::string& list) {
+    std::vector<std::string> kinds;
+    const boost::json::value document = boost::json::parse(json);
+    for (const auto& entry : document.at(list).as_array())
+        kinds.emplace_back(entry.at("kind").as_string().c_str());
+    return kinds;
 }
 
 fs::path fixture_dir(const std::string& scenario) {

@@ -46,6 +46,10 @@ std::string expected_file(const std::string& name);
 /// offline script compares with an expected file.
 std::string without_checksums(const std::string& script);
 
+/// The "kind" of each entry of the array `list` of a JSON document, in order: what `check --json`
+/// found ("problems", "warnings", "schema_differences").
+std::vector<std::string> json_kinds(const std::string& json, const std::string& list);
+
 /// The versions directory of a fixture scenario built by tests/fixtures/CMakeLists.txt.
 fs::path fixture_dir(const std::string& scenario);
 

@@ -52,8 +52,8 @@ struct Scripts {
 /// The scripts a fleet read once (prepare_for_fleet), which every command uses from then on.
 std::shared_ptr<Scripts> prepared_scripts;
 
-/// The revisions of `files`, copied: each PluginFile keeps its own, as its invariant says, and
-/// the graph holds the others (a copy of 1,000 revisions costs well under a millisecond).
+/// Copies of the revisions of `files`, for the graph: each PluginFile keeps its own, as its
+/// invariant says (a copy of 1,000 revisions costs well under a millisecond).
 std::vector<Revision> revisions_of(const std::vector<PluginFile>& files) {
     std::vector<Revision> revisions;
     revisions.reserve(files.size());
@@ -1109,9 +1109,8 @@ std::string finding_text(const CheckFinding& finding, const CheckReport& report,
             return "the database is dirty: the non-transactional " + dirty.direction +
                    " of revision " + dirty.revision + " started at " + dirty.started_at +
                    " did not complete (" + dirty.error +
-                   "); repair the schema, then `migrator "
-                   "resolve " +
-                   dirty.revision + " --applied|--rolled-back`";
+                   "); repair the schema, then `migrator resolve " + dirty.revision +
+                   " --applied|--rolled-back`";
         }
         case CheckFinding::Kind::not_at_head:
             return "the database is at " + heads_text(graph, report.current) +
