@@ -57,15 +57,6 @@ std::string introspected(const Sandbox& sandbox) {
     return schema_text(migrator::introspect_database(*db));
 }
 
-/// The password in a PostgreSQL URL ("" for SQLite), which no output may show.
-std::string password_of(const std::string& url) {
-    const auto authority = url.find("://") + 3;
-    const auto at = url.find('@', authority);
-    const auto colon = url.find(':', authority);
-    if (at == std::string::npos || colon == std::string::npos || colon > at) return "";
-    return url.substr(colon + 1, at - colon - 1);
-}
-
 /// schema.sql, in the dialect of `backend`: the shipped revisions' schema, then each edit.
 struct SchemaFile {
     bool postgresql = false;
@@ -109,7 +100,7 @@ struct SchemaFile {
 class RoundTrip {
 public:
     explicit RoundTrip(const std::string& backend)
-        : sandbox_(backend, project_.versions()), password_(password_of(sandbox_.url())) {
+        : sandbox_(backend, project_.versions()), password_(sandbox_.password()) {
         schema_.postgresql = backend == "postgresql";
         REQUIRE(project_.cmake({"-S", ".", "-B", "build"}).exit_code == 0);
         REQUIRE(project_.cmake({"--build", "build", "-j2"}).exit_code == 0);

@@ -46,30 +46,6 @@ std::vector<std::string> differences(const std::string& out) {
     return found;
 }
 
-/// The `kind` of each entry of the JSON output's schema_differences.
-std::vector<std::string> difference_kinds(const std::string& json) {
-    std::vector<std::string> kinds;
-    const boost::json::value document = boost::json::parse(json);
-    for (const auto& entry : document.at("schema_differences").as_array())
-        kinds.emplace_back(entry.at("kind").as_string().c_str());
-    return kinds;
-}
-
-/// The password in a postgresql:// URL, empty when it has none.
-std::string password_of(const std::string& url) {
-    const auto authority = url.find("://") + 3;
-    const auto at = url.find('@', authority);
-    const auto colon = url.find(':', authority);
-    if (at == std::string::npos || colon == std::string::npos || colon > at) return {};
-    return url.substr(colon + 1, at - colon - 1);
-}
-
-/// Scratch schemas left in the sandbox's PostgreSQL database.
-std::vector<std::string> scratch_schemas(const Sandbox& sandbox) {
-    return sandbox.column(
-        "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'migrator\\_scratch\\_%'");
-}
-
 }  // namespace
 
 TEST_CASE("check --schema passes for a database at head that matches the declared schema",
@@ -89,7 +65,7 @@ TEST_CASE("check --schema passes for a database at head that matches the declare
     CHECK(document.at("ok").as_bool());
     CHECK(document.at("schema_file").as_string() == at_head.schema_file.string());
     CHECK(document.at("schema_differences").as_array().empty());
-    if (backend == "postgresql") CHECK(scratch_schemas(at_head.sandbox).empty());
+    if (backend == "postgresql") CHECK(at_head.sandbox.scratch_schemas().empty());
 }
 
 TEST_CASE("check --schema lists each difference from the declared schema and exits 8",
@@ -173,12 +149,12 @@ TEST_CASE("check --schema lists each difference from the declared schema and exi
     const auto json = at_head.check({"--json"});
     CHECK(json.exit_code == 8);
     CHECK_FALSE(boost::json::parse(json.out).at("ok").as_bool());
-    CHECK(difference_kinds(json.out) == kinds);
+    CHECK(json_kinds(json.out, "schema_differences") == kinds);
     // Only reads: the database and its schema are as the revisions left them.
     CHECK(at_head.sandbox.schema() == before);
     if (backend == "postgresql") {
-        CHECK(scratch_schemas(at_head.sandbox).empty());
-        const std::string password = password_of(at_head.sandbox.url());
+        CHECK(at_head.sandbox.scratch_schemas().empty());
+        const std::string password = at_head.sandbox.password();
         REQUIRE(!password.empty());
         CHECK_THAT(result.out + result.err + json.out + json.err, !Contains(password));
     }
@@ -324,7 +300,7 @@ TEST_CASE("a schema file that fails is a clear error, and the scratch schema nev
     CHECK(differences(result.out).empty());
     CHECK(at_head.sandbox.schema() == before);
     CHECK(at_head.sandbox.tables().count("intruder") == 0);
-    if (backend == "postgresql") CHECK(scratch_schemas(at_head.sandbox).empty());
+    if (backend == "postgresql") CHECK(at_head.sandbox.scratch_schemas().empty());
 }
 
 TEST_CASE("the scratch schema does not survive migrator killed while it runs the schema file",
@@ -351,6 +327,6 @@ TEST_CASE("the scratch schema does not survive migrator killed while it runs the
     for (int i = 0; i < 400 && sleeping(); ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     CHECK_FALSE(sleeping());
-    CHECK(scratch_schemas(at_head.sandbox).empty());
+    CHECK(at_head.sandbox.scratch_schemas().empty());
     CHECK(at_head.sandbox.tables() == std::set<std::string>{"account", "invoice"});
 }

@@ -7,19 +7,6 @@
 using namespace testing;
 using Catch::Matchers::Contains;
 
-namespace {
-
-/// The `kind` of each problem in check's JSON output, in order.
-std::vector<std::string> problem_kinds(const std::string& json, const char* list = "problems") {
-    std::vector<std::string> kinds;
-    const boost::json::value document = boost::json::parse(json);
-    for (const auto& problem : document.at(list).as_array())
-        kinds.emplace_back(problem.at("kind").as_string().c_str());
-    return kinds;
-}
-
-}  // namespace
-
 TEST_CASE("check passes for a database at head whose revisions match their plugins",
           "[e2e][check]") {
     const std::string backend = GENERATE(from_range(all_backends()));
@@ -32,7 +19,7 @@ TEST_CASE("check passes for a database at head whose revisions match their plugi
     const auto json = sandbox.migrator({"check", "--json"});
     CHECK(json.exit_code == 0);
     CHECK(boost::json::parse(json.out).at("ok").as_bool());
-    CHECK(problem_kinds(json.out).empty());
+    CHECK(json_kinds(json.out, "problems").empty());
 }
 
 TEST_CASE("check finds a revision whose plugin was rebuilt from an edited source", "[e2e][check]") {
@@ -48,7 +35,7 @@ TEST_CASE("check finds a revision whose plugin was rebuilt from an edited source
     CHECK_THAT(result.out, Contains("its source was edited after it was applied"));
     CHECK_THAT(result.out, !Contains("a1a1a1a1a1a1"));
     CHECK_THAT(result.err, Contains("check found 1 problem"));
-    CHECK(problem_kinds(sandbox.migrator({"check", "--json"}).out) ==
+    CHECK(json_kinds(sandbox.migrator({"check", "--json"}).out, "problems") ==
           std::vector<std::string>{"checksum_mismatch"});
 }
 
@@ -63,7 +50,7 @@ TEST_CASE("check finds an applied revision that no plugin provides", "[e2e][chec
     sandbox.set_versions_dir(older.path());
     const auto result = sandbox.migrator({"check", "--json"});
     CHECK(result.exit_code == 8);
-    const auto kinds = problem_kinds(result.out);
+    const auto kinds = json_kinds(result.out, "problems");
     // Ahead, not behind: no "upgrade heads" advice, but the way back with the plugin the run that
     // applied c3 stored.
     CHECK(kinds == std::vector<std::string>{"missing_plugin"});
@@ -86,7 +73,7 @@ TEST_CASE("check reports several heads", "[e2e][check]") {
     const auto result = sandbox.migrator({"check"});
     CHECK(result.exit_code == 8);
     CHECK_THAT(result.out, Contains("has 2 heads (d1, d2)"));
-    CHECK(problem_kinds(sandbox.migrator({"check", "--json"}).out) ==
+    CHECK(json_kinds(sandbox.migrator({"check", "--json"}).out, "problems") ==
           std::vector<std::string>{"multiple_heads"});
 }
 
@@ -102,8 +89,8 @@ TEST_CASE("check reports a database below head, as a warning with --allow-pendin
     CHECK_THAT(strict.out, Contains("not at the head revision(s) c3c3c3c3c3c3 (head)"));
     const auto lenient = sandbox.migrator({"check", "--allow-pending", "--json"});
     CHECK(lenient.exit_code == 0);
-    CHECK(problem_kinds(lenient.out).empty());
-    CHECK(problem_kinds(lenient.out, "warnings") == std::vector<std::string>{"not_at_head"});
+    CHECK(json_kinds(lenient.out, "problems").empty());
+    CHECK(json_kinds(lenient.out, "warnings") == std::vector<std::string>{"not_at_head"});
     // check only reads: a database at base is not created by it.
     if (at_base) CHECK(!sandbox.touched());
 }

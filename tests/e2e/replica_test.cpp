@@ -58,12 +58,6 @@ struct Replicated {
     fs::path schema_file = sandbox.dir() / "schema.sql";
 };
 
-/// Scratch schemas left in the sandbox's database on the primary.
-std::vector<std::string> scratch_schemas(const Sandbox& sandbox) {
-    return sandbox.column(
-        "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'migrator\\_scratch\\_%'");
-}
-
 }  // namespace
 
 TEST_CASE("the read commands work against a hot standby", "[e2e][postgresql][replica]") {
@@ -175,7 +169,7 @@ TEST_CASE("check --schema on a hot standby builds the declared schema on --scrat
         CHECK_THAT(result.out,
                    Contains("OK: " + replicated.standby_masked()) &&
                        Contains("its schema matches " + replicated.schema_file.string()));
-        CHECK(scratch_schemas(replicated.sandbox).empty());
+        CHECK(replicated.sandbox.scratch_schemas().empty());
     }
     SECTION("a difference between the declared schema and the standby's is listed") {
         std::ofstream(replicated.schema_file, std::ios::app)

@@ -32,12 +32,17 @@ std::string random_suffix() {
 
 }  // namespace
 
-ScratchDatabase::ScratchDatabase(const std::string& backend) {
+ScratchDatabase::ScratchDatabase(const std::string& backend, const std::string& folder) {
     if (backend == "sqlite") {
-        folder_ =
-            (std::filesystem::temp_directory_path() / ("migrator-test-" + random_suffix())).string();
-        std::filesystem::create_directory(folder_);
-        url_ = migrator::DatabaseUrl::parse("sqlite:///" + folder_ + "/test.db");
+        std::string where = folder;
+        if (where.empty()) {
+            own_folder_ =
+                (std::filesystem::temp_directory_path() / ("migrator-test-" + random_suffix()))
+                    .string();
+            std::filesystem::create_directory(own_folder_);
+            where = own_folder_;
+        }
+        url_ = migrator::DatabaseUrl::parse("sqlite:///" + where + "/test.db");
     } else if (backend == "postgresql") {
         const char* server = std::getenv("MIGRATOR_TEST_POSTGRES_URL");
         if (server == nullptr || *server == '\0')
@@ -55,13 +60,48 @@ ScratchDatabase::ScratchDatabase(const std::string& backend) {
 
 ScratchDatabase::~ScratchDatabase() {
     try {
-        if (!folder_.empty()) std::filesystem::remove_all(folder_);
+        if (!own_folder_.empty()) std::filesystem::remove_all(own_folder_);
         if (!postgres_name_.empty())
             migrator::open_database(server_, {})
                 ->execute("DROP DATABASE IF EXISTS " + postgres_name_ + " WITH (FORCE)");
     } catch (const std::exception&) {
         // The folder and the server are thrown away after the run; leftovers harm nothing.
     }
+}
+
+std::unique_ptr<migrator::Database> ScratchDatabase::open_read_only() const {
+    migrator::DatabaseOptions options;
+    options.read_only = true;
+    return open(options);
+}
+
+Rows rows_of(migrator::Database& db, const std::string& sql) {
+    Rows rows;
+    db.query(sql, [&](const std::vector<std::string>&,
+                      const std::vector<std::optional<std::string>>& values) {
+        rows.push_back(values);
+        return true;
+    });
+    return rows;
+}
+
+std::string error_of(migrator::Database& db, const std::string& sql) {
+    try {
+        db.execute(sql);
+    } catch (const migrator::DatabaseError& e) {
+        return e.what();
+    }
+    throw std::logic_error("no DatabaseError for " + sql);
+}
+
+std::string query_error_of(migrator::Database& db, const std::string& sql) {
+    try {
+        db.query(sql, [](const std::vector<std::string>&,
+                         const std::vector<std::optional<std::string>>&) { return true; });
+    } catch (const migrator::DatabaseError& e) {
+        return e.what();
+    }
+    throw std::logic_error("no DatabaseError for the query " + sql);
 }
 
 namespace {

@@ -9,6 +9,7 @@
 #include <migrator/host_session.hpp>
 #include <migrator/revision.hpp>
 #include <migrator/schema.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,27 +39,46 @@ private:
     migrator::Context context_;
 };
 
-/// A fresh database of one backend: "sqlite", a file in a temporary folder; "postgresql", a
+/// A fresh database of one backend, removed on destruction: the one way tests make a scratch
+/// database. "sqlite": the file test.db in `folder`, or, when no folder is given, in a temporary
+/// folder of its own (removed with it); the file is created by the first write. "postgresql": a
 /// database of its own on the server of tests/with-postgres ($MIGRATOR_TEST_POSTGRES_URL; throws
-/// when it is not set, so such a test fails rather than being skipped). Removed on destruction.
+/// when it is not set, so such a test fails rather than being skipped), dropped with any
+/// sessions still open on it.
 class ScratchDatabase {
 public:
-    explicit ScratchDatabase(const std::string& backend);
+    explicit ScratchDatabase(const std::string& backend, const std::string& folder = {});
     ~ScratchDatabase();
     ScratchDatabase(const ScratchDatabase&) = delete;
     ScratchDatabase& operator=(const ScratchDatabase&) = delete;
     const migrator::DatabaseUrl& url() const { return url_; }
+    /// SQLite: the database file's path.
+    std::string file() const { return url_.database; }
+    /// PostgreSQL: the name of the database created on the server.
+    const std::string& postgres_name() const { return postgres_name_; }
     /// A new connection to it.
     std::unique_ptr<migrator::Database> open(const migrator::DatabaseOptions& options = {}) const {
         return migrator::open_database(url_, options);
     }
+    /// A new read-only connection to it.
+    std::unique_ptr<migrator::Database> open_read_only() const;
 
 private:
     migrator::DatabaseUrl url_;
     migrator::DatabaseUrl server_;  ///< PostgreSQL: where the database is created and dropped
-    std::string folder_;            ///< SQLite: the temporary folder holding the file
+    std::string own_folder_;        ///< SQLite: the temporary folder made for the file, if any
     std::string postgres_name_;     ///< PostgreSQL: the database created on the server
 };
+
+/// Result rows of a query: values as text, NULL as std::nullopt.
+using Rows = std::vector<std::vector<std::optional<std::string>>>;
+/// The rows `sql` returns on `db`.
+Rows rows_of(migrator::Database& db, const std::string& sql);
+/// The message of the DatabaseError that executing `sql` on `db` throws; throws
+/// std::logic_error (failing the test) when it runs without one.
+std::string error_of(migrator::Database& db, const std::string& sql);
+/// The same for running `sql` as a query.
+std::string query_error_of(migrator::Database& db, const std::string& sql);
 
 /// A schema as comparable lines, one per table, column, key, constraint and index, in the
 /// schema's order: "column book.title text not null default 'untitled'", ... Catch prints both

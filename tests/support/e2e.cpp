@@ -3,14 +3,16 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <boost/json.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <pqxx/pqxx>
-#include <random>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include "database_context.hpp"
 
 namespace testing {
 namespace {
@@ -38,13 +40,6 @@ std::string with_database(const std::string& url, const std::string& database) {
     std::string result = url.substr(0, path == std::string::npos ? query : path) + "/" + database;
     if (query != std::string::npos) result += url.substr(query);
     return result;
-}
-
-std::string random_name() {
-    std::random_device device;
-    std::ostringstream name;
-    name << "migrator_e2e_" << std::hex << device() << device();
-    return name.str();
 }
 
 }  // namespace
@@ -87,6 +82,14 @@ std::string without_checksums(const std::string& script) {
     return std::regex_replace(script, std::regex("[0-9a-f]{64}"), "<sha256>");
 }
 
+std::vector<std::string> json_kinds(const std::string& json, const std::string& list) {
+    std::vector<std::string> kinds;
+    const boost::json::value document = boost::json::parse(json);
+    for (const auto& entry : document.at(list).as_array())
+        kinds.emplace_back(entry.at("kind").as_string().c_str());
+    return kinds;
+}
+
 fs::path fixture_dir(const std::string& scenario) {
     return fs::path(MIGRATOR_FIXTURES_DIR) / scenario;
 }
@@ -114,29 +117,15 @@ std::string shipped_schema(const std::string& backend) {
 }
 
 Sandbox::Sandbox(std::string backend, fs::path versions_dir)
-    : backend_(std::move(backend)), versions_dir_(std::move(versions_dir)) {
-    if (backend_ == "sqlite") {
-        url_ = "sqlite:///" + (scratch_.path() / "test.db").string();
-    } else if (backend_ == "postgresql") {
-        admin_url_ = postgres_base_url();
-        database_ = random_name();
-        pqxx::connection admin(admin_url_);
-        pqxx::nontransaction(admin).exec("CREATE DATABASE " + database_);
-        url_ = with_database(admin_url_, database_);
-    } else {
-        throw std::invalid_argument("unknown backend " + backend_);
-    }
+    : backend_(std::move(backend)),
+      versions_dir_(std::move(versions_dir)),
+      database_(std::make_unique<ScratchDatabase>(backend_, scratch_.path().string())) {
+    // The URL as the server's was written (query parameters included), for migrator's --url.
+    url_ = backend_ == "sqlite" ? "sqlite:///" + database_->file()
+                                : with_database(postgres_base_url(), database_->postgres_name());
 }
 
-Sandbox::~Sandbox() {
-    if (database_.empty()) return;
-    try {
-        pqxx::connection admin(admin_url_);
-        pqxx::nontransaction(admin).exec("DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)");
-    } catch (const std::exception&) {
-        // The cluster is thrown away after the run; a database left behind harms nothing.
-    }
-}
+Sandbox::~Sandbox() = default;
 
 std::map<std::string, std::string> Sandbox::clean_environment() {
     return {{"MIGRATOR_DATABASE_URL", ""}, {"SQLALCHEMY_DATABASE_URL", ""},
@@ -156,7 +145,7 @@ std::string Sandbox::same_database_on(const char* variable, const std::string& n
     if (backend_ != "postgresql")
         throw std::logic_error(std::string(variable) + " is for the postgresql backend, not " +
                                backend_);
-    return with_database(url_from_environment(variable, needs), database_);
+    return with_database(url_from_environment(variable, needs), database_->postgres_name());
 }
 
 std::string Sandbox::pooled_url() const {
@@ -171,7 +160,7 @@ std::string Sandbox::standby_url() const {
 
 void Sandbox::wait_for_standby(std::chrono::milliseconds limit) const {
     const std::string standby_server = with_database(standby_url(), "postgres");
-    pqxx::connection primary(admin_url_);
+    pqxx::connection primary(postgres_base_url());
     const std::string target =
         pqxx::nontransaction(primary).exec("SELECT pg_current_wal_lsn()::text")[0][0].c_str();
     pqxx::connection standby(standby_server);
@@ -265,6 +254,18 @@ std::set<std::string> Sandbox::schema() const {
                   "pg_indexes WHERE schemaname = current_schema() AND tablename NOT LIKE "
                   "'migrator_version%'");
     return {rows.begin(), rows.end()};
+}
+
+std::string Sandbox::password() const {
+    const auto authority = url_.find("://") + 3;
+    const auto at = url_.find('@', authority);
+    const auto colon = url_.find(':', authority);
+    if (at == std::string::npos || colon == std::string::npos || colon > at) return {};
+    return url_.substr(colon + 1, at - colon - 1);
+}
+
+std::vector<std::string> Sandbox::scratch_schemas() const {
+    return column("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'migrator\\_scratch\\_%'");
 }
 
 bool Sandbox::has_column(const std::string& table, const std::string& column_name) const {

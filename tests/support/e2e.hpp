@@ -18,6 +18,8 @@ namespace testing {
 
 namespace fs = std::filesystem;
 
+class ScratchDatabase;
+
 /// A fresh temporary folder, removed when the test ends.
 class ScratchDir {
 public:
@@ -43,6 +45,10 @@ std::string expected_file(const std::string& name);
 /// `script` with every SHA-256 (the fixture sources' checksums) replaced by "<sha256>", so an
 /// offline script compares with an expected file.
 std::string without_checksums(const std::string& script);
+
+/// The "kind" of each entry of the array `list` of a JSON document, in order: what `check --json`
+/// found ("problems", "warnings", "schema_differences").
+std::vector<std::string> json_kinds(const std::string& json, const std::string& list);
 
 /// The versions directory of a fixture scenario built by tests/fixtures/CMakeLists.txt.
 fs::path fixture_dir(const std::string& scenario);
@@ -110,6 +116,11 @@ public:
     std::set<std::string> tables() const;
     /// The application's schema as comparable lines: columns with their types, and indexes.
     std::set<std::string> schema() const;
+    /// The password in the database URL as written, which no output may show; empty when it has
+    /// none (SQLite).
+    std::string password() const;
+    /// PostgreSQL: the scratch schemas (migrator_scratch_*) `check --schema` left in the database.
+    std::vector<std::string> scratch_schemas() const;
     bool has_column(const std::string& table, const std::string& column) const;
     bool has_index(const std::string& name) const;
 
@@ -121,9 +132,8 @@ private:
     std::string backend_;
     fs::path versions_dir_;
     ScratchDir scratch_;
+    std::unique_ptr<ScratchDatabase> database_;  ///< SQLite: test.db in the scratch folder
     std::string url_;
-    std::string admin_url_;  ///< PostgreSQL: where the test database is created and dropped
-    std::string database_;   ///< PostgreSQL: the test database's name
 };
 
 /// A project like this repository's, reduced to plugin-api + a copy of revisions/, in a scratch

@@ -1114,3 +1114,33 @@ TEST_CASE("Upgrading to a revision already applied does nothing and says how far
     CHECK(graph.applied_above({}, {"c"}) == 3);
     CHECK(merged().upgrade_destination("b2", {"c"}) == Ids{"c"});
 }
+
+TEST_CASE("unapplied_among keeps the ids a stamp's rows leave unapplied, in the order given",
+          "[graph][stamp]") {
+    SECTION("a chain: the rows and everything below them are applied") {
+        const auto graph = chain();
+        CHECK(graph.unapplied_among({"e", "a", "c", "d"}, {"c"}) == Ids{"e", "d"});
+        CHECK(graph.unapplied_among({"a", "e"}, {"e"}).empty());
+        CHECK(graph.unapplied_among({"b", "a"}, {}) == Ids{"b", "a"});
+    }
+    SECTION("branches: a row applies its own branch and the line below, not the other branch") {
+        const auto graph = branched();
+        CHECK(graph.unapplied_among({"d2", "c1", "b", "c2", "d1"}, {"d1"}) == Ids{"d2", "c2"});
+        CHECK(graph.unapplied_among({"d2", "c1", "b", "c2", "d1"}, {"c1", "d2"}) == Ids{"d1"});
+    }
+    SECTION("a merge applies both of its parents, a parent row does not apply its sibling") {
+        const auto graph = merged();
+        CHECK(graph.unapplied_among({"c", "b2", "b1", "a"}, {"c"}).empty());
+        CHECK(graph.unapplied_among({"c", "b2", "b1", "a"}, {"b1"}) == Ids{"c", "b2"});
+    }
+    SECTION("a dependency is applied by the revision that depends on it") {
+        const auto graph = depending();
+        CHECK(graph.unapplied_among({"x", "a", "y"}, {"y"}).empty());
+        CHECK(graph.unapplied_among({"x", "a", "y"}, {"a"}) == Ids{"x", "y"});
+    }
+    SECTION("an id the graph does not know is unapplied; a row it does not know is an error") {
+        const auto graph = chain();
+        CHECK(graph.unapplied_among({"zz", "a"}, {"b"}) == Ids{"zz"});
+        CHECK_THROWS_AS(graph.unapplied_among({"a"}, {"zz"}), RevisionError);
+    }
+}

@@ -30,6 +30,11 @@ using migrator::LockError;
 using migrator::open_database;
 using namespace std::chrono_literals;
 
+using testing::error_of;
+using testing::query_error_of;
+using testing::Rows;
+using testing::rows_of;
+
 namespace {
 
 /// The superuser URL of the test server; the tests cannot mean anything without one.
@@ -75,28 +80,6 @@ void run_as_admin(const std::string& sql) {
 struct ScratchDatabase : testing::ScratchDatabase {
     ScratchDatabase() : testing::ScratchDatabase("postgresql") {}
 };
-
-using Rows = std::vector<std::vector<std::optional<std::string>>>;
-
-Rows rows_of(Database& db, const std::string& sql) {
-    Rows rows;
-    db.query(sql, [&](const std::vector<std::string>&,
-                      const std::vector<std::optional<std::string>>& values) {
-        rows.push_back(values);
-        return true;
-    });
-    return rows;
-}
-
-std::string error_of(Database& db, const std::string& sql) {
-    try {
-        db.execute(sql);
-    } catch (const DatabaseError& e) {
-        return e.what();
-    }
-    FAIL("no DatabaseError for " << sql);
-    return {};
-}
 
 std::string connection_error(const DatabaseUrl& url) {
     try {
@@ -168,11 +151,10 @@ TEST_CASE(
     CHECK(rows_of(*db,
                   "SELECT table_schema, table_name FROM information_schema.tables"
                   " WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
-                  " ORDER BY table_name") ==
-          Rows{{schema, "migrator_version"},
-               {schema, "migrator_version_history"},
-               {schema, "migrator_version_plugins"},
-               {schema, "migrator_version_signed"}});
+                  " ORDER BY table_name") == Rows{{schema, "migrator_version"},
+                                                  {schema, "migrator_version_history"},
+                                                  {schema, "migrator_version_plugins"},
+                                                  {schema, "migrator_version_signed"}});
     CHECK(rows_of(*db,
                   "SELECT column_name, data_type, character_maximum_length, is_nullable"
                   " FROM information_schema.columns WHERE table_name = 'migrator_version'") ==
@@ -252,38 +234,6 @@ TEST_CASE("On PostgreSQL, a read-only connection reads the version rows and refu
     CHECK(reader->read_heads() == std::vector<std::string>{"a1"});
 }
 
-TEST_CASE(
-    "On PostgreSQL, a rolled-back transaction leaves no version rows, history or tables behind",
-    "[postgresql]") {
-    ScratchDatabase scratch;
-    auto db = scratch.open();
-    db->ensure_version_tables();
-    db->begin();
-    db->execute("CREATE TABLE item (id INTEGER PRIMARY KEY)");
-    db->replace_heads({}, {"a1"});
-    HistoryRecord record;
-    record.revision = "a1";
-    record.direction = migrator::HistoryDirection::upgrade;
-    db->record_history(record);
-    CHECK(db->read_heads() == std::vector<std::string>{"a1"});
-    db->rollback();
-    CHECK(db->read_heads() == no_heads);
-    CHECK(rows_of(*db, "SELECT count(*) FROM migrator_version_history") == Rows{{"0"}});
-    CHECK(rows_of(*db, "SELECT to_regclass('item')") == Rows{{std::nullopt}});
-
-    SECTION("rollback without an open transaction does nothing and does not throw") {
-        db->rollback();
-        db->rollback();
-        CHECK(db->read_heads() == no_heads);
-    }
-    SECTION("a new transaction can start after the rollback") {
-        db->begin();
-        db->replace_heads({}, {"b2"});
-        db->commit();
-        CHECK(scratch.open()->read_heads() == std::vector<std::string>{"b2"});
-    }
-}
-
 TEST_CASE("On PostgreSQL, a failing statement inside a transaction leaves no DDL behind",
           "[postgresql]") {
     ScratchDatabase scratch;
@@ -307,25 +257,6 @@ TEST_CASE("On PostgreSQL, a failing statement inside a transaction leaves no DDL
     db->replace_heads({}, {"a1"});
     db->commit();
     CHECK(db->read_heads() == std::vector<std::string>{"a1"});
-}
-
-TEST_CASE("On PostgreSQL, replace_heads refuses to remove a row that is not there",
-          "[postgresql]") {
-    ScratchDatabase scratch;
-    auto db = scratch.open();
-    db->ensure_version_tables();
-    db->replace_heads({}, {"a1"});
-    try {
-        db->replace_heads({"zz9"}, {"b2"});
-        FAIL("no DatabaseError");
-    } catch (const DatabaseError& e) {
-        CHECK_THAT(e.what(), Catch::Contains("zz9"));
-        CHECK_THAT(e.what(), Catch::Contains("migrator_version"));
-    }
-    SECTION("adding a row that is already there is an error too") {
-        CHECK_THROWS_WITH(db->replace_heads({}, {"a1"}),
-                          Catch::Contains("duplicate key") && Catch::Contains("migrator_version"));
-    }
 }
 
 TEST_CASE("On PostgreSQL, record_step moves the version rows and writes history in one go",
@@ -387,77 +318,6 @@ TEST_CASE("On PostgreSQL, record_step moves the version rows and writes history 
     }
 }
 
-TEST_CASE("On PostgreSQL, record_history stores every field of the record", "[postgresql]") {
-    ScratchDatabase scratch;
-    auto db = scratch.open();
-    db->ensure_version_tables();
-    HistoryRecord record;
-    record.revision = "cb3cf47d9259";
-    record.direction = migrator::HistoryDirection::upgrade;
-    record.heads_before = {"a1", "b2"};
-    record.heads_after = {"cb3cf47d9259"};
-    record.started_at = "2024-05-01T12:00:00Z";
-    record.duration_ms = 12.5;
-    record.success = true;
-    record.source_sha256 = std::string(64, 'f');
-    record.error = "it's fine; '); DROP TABLE x; -- \\ $1";
-    db->record_history(record);
-    record.success = false;
-    db->record_history(record);
-
-    const auto rows = rows_of(*db,
-                              "SELECT id, revision, direction, heads_before, heads_after, "
-                              "started_at, duration_ms, success, source_sha256, error, "
-                              "run_by IS NOT NULL, run_host IS NOT NULL "
-                              "FROM migrator_version_history ORDER BY id");
-    REQUIRE(rows.size() == 2);
-    CHECK(rows[0] == Rows::value_type{"1", "cb3cf47d9259", "upgrade", "a1,b2", "cb3cf47d9259",
-                                      "2024-05-01T12:00:00Z", "12.5", "1", std::string(64, 'f'),
-                                      record.error, "t", "t"});
-    CHECK(rows[1][7] == "0");
-    CHECK(rows_of(*db, "SELECT count(*) FROM migrator_version_history WHERE success = 1") ==
-          Rows{{"1"}});
-}
-
-TEST_CASE("On PostgreSQL, execute runs several statements and query returns columns and values",
-          "[postgresql]") {
-    ScratchDatabase scratch;
-    auto db = scratch.open();
-    db->execute(
-        "CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT);"
-        "INSERT INTO item VALUES (1, 'one');"
-        "INSERT INTO item VALUES (2, NULL);"
-        "INSERT INTO item VALUES (3, 'three');");
-
-    SECTION("all rows, NULL as nullopt") {
-        std::vector<std::string> seen_columns;
-        Rows rows;
-        db->query("SELECT id, name AS label FROM item ORDER BY id",
-                  [&](const std::vector<std::string>& columns,
-                      const std::vector<std::optional<std::string>>& values) {
-                      seen_columns = columns;
-                      rows.push_back(values);
-                      return true;
-                  });
-        CHECK(seen_columns == std::vector<std::string>{"id", "label"});
-        CHECK(rows == Rows{{"1", "one"}, {"2", std::nullopt}, {"3", "three"}});
-    }
-    SECTION("the callback stops early by returning false") {
-        int calls = 0;
-        db->query("SELECT id FROM item ORDER BY id",
-                  [&](const std::vector<std::string>&,
-                      const std::vector<std::optional<std::string>>&) { return ++calls < 2; });
-        CHECK(calls == 2);
-    }
-    SECTION("a query with no rows never calls back") {
-        CHECK(rows_of(*db, "SELECT * FROM item WHERE id > 10").empty());
-    }
-    SECTION("notices from the server do not disturb anything") {
-        db->execute("CREATE TABLE IF NOT EXISTS item (id INTEGER)");
-        CHECK(rows_of(*db, "SELECT count(*) FROM item") == Rows{{"3"}});
-    }
-}
-
 TEST_CASE("On PostgreSQL, SQL errors are DatabaseErrors carrying PostgreSQL's primary message",
           "[postgresql]") {
     ScratchDatabase scratch;
@@ -471,14 +331,8 @@ TEST_CASE("On PostgreSQL, SQL errors are DatabaseErrors carrying PostgreSQL's pr
               "syntax error at or near \"SELEC\"");
     }
     SECTION("query") {
-        try {
-            db->query("SELECT * FROM no_such_table",
-                      [](const std::vector<std::string>&,
-                         const std::vector<std::optional<std::string>>&) { return true; });
-            FAIL("no DatabaseError");
-        } catch (const DatabaseError& e) {
-            CHECK(std::string(e.what()) == "relation \"no_such_table\" does not exist");
-        }
+        CHECK(query_error_of(*db, "SELECT * FROM no_such_table") ==
+              "relation \"no_such_table\" does not exist");
     }
     SECTION("a constraint failure, without its DETAIL line") {
         db->execute("CREATE TABLE t (x INTEGER NOT NULL)");

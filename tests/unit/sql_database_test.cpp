@@ -1,74 +1,22 @@
 // Tests of the version and history tables every backend shares (host/src/db/sql_database.cpp),
 // run on SQLite and PostgreSQL alike, and of the offline backend that prints them.
-#include <unistd.h>
-
-#include <atomic>
 #include <catch2/catch.hpp>
-#include <cstdlib>
-#include <filesystem>
 #include <migrator/database_url.hpp>
 #include <migrator/db.hpp>
 #include <migrator/errors.hpp>
-#include <random>
 #include <sstream>
+
+#include "database_context.hpp"
 
 using migrator::Database;
 using migrator::DatabaseError;
 using migrator::DatabaseOptions;
 using migrator::DatabaseUrl;
 using migrator::HistoryRecord;
+using testing::Rows;
+using testing::rows_of;
 
 namespace {
-
-/// An empty database of one backend, removed when the test ends.
-class EmptyDatabase {
-public:
-    explicit EmptyDatabase(const std::string& backend) {
-        static std::atomic<int> counter{0};
-        const std::string name = "migrator_sql_test_" + std::to_string(getpid()) + "_" +
-                                 std::to_string(counter++) + "_" +
-                                 std::to_string(std::random_device{}() % 100000);
-        if (backend == "sqlite") {
-            file_ = std::filesystem::temp_directory_path() / (name + ".db");
-            url_ = DatabaseUrl::parse("sqlite:///" + file_.string());
-            return;
-        }
-        const char* server = std::getenv("MIGRATOR_TEST_POSTGRES_URL");
-        if (server == nullptr || *server == '\0')
-            FAIL(
-                "MIGRATOR_TEST_POSTGRES_URL is not set; run the tests through tests/with-postgres");
-        admin_ = DatabaseUrl::parse(server);
-        migrator::open_database(admin_, {})->execute("CREATE DATABASE " + name);
-        database_ = name;
-        url_ = admin_;
-        url_.database = name;
-    }
-    ~EmptyDatabase() {
-        std::error_code ignored;
-        if (!file_.empty()) std::filesystem::remove(file_, ignored);
-        if (database_.empty()) return;
-        try {
-            migrator::open_database(admin_, {})
-                ->execute("DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)");
-        } catch (const DatabaseError&) {
-            // The cluster is thrown away after the run.
-        }
-    }
-    EmptyDatabase(const EmptyDatabase&) = delete;
-    EmptyDatabase& operator=(const EmptyDatabase&) = delete;
-
-    std::unique_ptr<Database> open(bool read_only = false) const {
-        DatabaseOptions options;
-        options.read_only = read_only;
-        return migrator::open_database(url_, options);
-    }
-
-private:
-    DatabaseUrl url_;
-    DatabaseUrl admin_;
-    std::filesystem::path file_;
-    std::string database_;
-};
 
 HistoryRecord record_of(const std::string& revision, bool dirty) {
     HistoryRecord record;
@@ -89,7 +37,7 @@ HistoryRecord record_of(const std::string& revision, bool dirty) {
 
 TEST_CASE("History rows get ids, are updated by id and read back field by field", "[db][sql]") {
     const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
-    EmptyDatabase scratch(backend);
+    testing::ScratchDatabase scratch(backend);
     auto db = scratch.open();
     db->ensure_version_tables();
     CHECK(db->read_history(false).empty());
@@ -135,7 +83,7 @@ TEST_CASE(
     "files with them",
     "[db][sql]") {
     const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
-    EmptyDatabase scratch(backend);
+    testing::ScratchDatabase scratch(backend);
     auto db = scratch.open();
     CHECK(db->read_stored_plugins().empty());  // no table yet: nothing, and nothing created
     db->ensure_version_tables();
@@ -194,7 +142,7 @@ TEST_CASE(
 TEST_CASE("A history table from a migrator without dirty tracking is read and then upgraded",
           "[db][sql]") {
     const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
-    EmptyDatabase scratch(backend);
+    testing::ScratchDatabase scratch(backend);
     {
         auto db = scratch.open();
         // The shape migrator 0.1 created.
@@ -213,7 +161,7 @@ TEST_CASE("A history table from a migrator without dirty tracking is read and th
             "'ci')");
     }
     {
-        auto reader = scratch.open(true);
+        auto reader = scratch.open_read_only();
         CHECK(reader->read_history(true).empty());
         const auto rows = reader->read_history(false);
         REQUIRE(rows.size() == 1);
@@ -228,6 +176,137 @@ TEST_CASE("A history table from a migrator without dirty tracking is read and th
     const auto dirty = db->read_history(true);
     REQUIRE(dirty.size() == 1);
     CHECK(dirty[0].revision == "b2");
+}
+
+TEST_CASE("record_history stores every field of the record", "[db][sql]") {
+    const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
+    testing::ScratchDatabase scratch(backend);
+    auto db = scratch.open();
+    db->ensure_version_tables();
+    HistoryRecord record;
+    record.revision = "cb3cf47d9259";
+    record.direction = migrator::HistoryDirection::upgrade;
+    record.heads_before = {"a1", "b2"};
+    record.heads_after = {"cb3cf47d9259"};
+    record.started_at = "2024-05-01T12:00:00Z";
+    record.duration_ms = 12.5;
+    record.success = true;
+    record.source_sha256 = std::string(64, 'f');
+    record.error = "it's fine; '); DROP TABLE x; -- \\ $1";
+    db->record_history(record);
+    record.success = false;
+    db->record_history(record);
+
+    const auto rows = rows_of(*db,
+                              "SELECT id, revision, direction, heads_before, heads_after, "
+                              "started_at, duration_ms, success, source_sha256, error, "
+                              "run_by IS NOT NULL, run_host IS NOT NULL "
+                              "FROM migrator_version_history ORDER BY id");
+    REQUIRE(rows.size() == 2);
+    // A boolean expression is 1 in SQLite and t in PostgreSQL; the success column is 1 in both.
+    const std::string yes = backend == "sqlite" ? "1" : "t";
+    CHECK(rows[0] == Rows::value_type{"1", "cb3cf47d9259", "upgrade", "a1,b2", "cb3cf47d9259",
+                                      "2024-05-01T12:00:00Z", "12.5", "1", std::string(64, 'f'),
+                                      record.error, yes, yes});
+    CHECK(rows[1][7] == "0");
+    CHECK(rows_of(*db, "SELECT count(*) FROM migrator_version_history WHERE success = 1") ==
+          Rows{{"1"}});
+}
+
+TEST_CASE("execute runs several statements and query returns columns and values", "[db][sql]") {
+    const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
+    testing::ScratchDatabase scratch(backend);
+    auto db = scratch.open();
+    db->execute(
+        "CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT);"
+        "INSERT INTO item VALUES (1, 'one');"
+        "INSERT INTO item VALUES (2, NULL);"
+        "INSERT INTO item VALUES (3, 'three');");
+
+    SECTION("all rows, NULL as nullopt") {
+        std::vector<std::string> seen_columns;
+        Rows rows;
+        db->query("SELECT id, name AS label FROM item ORDER BY id",
+                  [&](const std::vector<std::string>& columns,
+                      const std::vector<std::optional<std::string>>& values) {
+                      seen_columns = columns;
+                      rows.push_back(values);
+                      return true;
+                  });
+        CHECK(seen_columns == std::vector<std::string>{"id", "label"});
+        CHECK(rows == Rows{{"1", "one"}, {"2", std::nullopt}, {"3", "three"}});
+    }
+    SECTION("the callback stops early by returning false") {
+        int calls = 0;
+        db->query("SELECT id FROM item ORDER BY id",
+                  [&](const std::vector<std::string>&,
+                      const std::vector<std::optional<std::string>>&) { return ++calls < 2; });
+        CHECK(calls == 2);
+    }
+    SECTION("a query with no rows never calls back") {
+        CHECK(rows_of(*db, "SELECT * FROM item WHERE id > 10").empty());
+    }
+    SECTION("a statement that changes nothing (PostgreSQL sends a notice) disturbs nothing") {
+        db->execute("CREATE TABLE IF NOT EXISTS item (id INTEGER)");
+        CHECK(rows_of(*db, "SELECT count(*) FROM item") == Rows{{"3"}});
+    }
+}
+
+TEST_CASE("A rolled-back transaction leaves no version rows, history or tables behind",
+          "[db][sql]") {
+    const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
+    testing::ScratchDatabase scratch(backend);
+    auto db = scratch.open();
+    db->ensure_version_tables();
+    db->begin();
+    db->execute("CREATE TABLE item (id INTEGER PRIMARY KEY)");
+    db->replace_heads({}, {"a1"});
+    HistoryRecord record;
+    record.revision = "a1";
+    record.direction = migrator::HistoryDirection::upgrade;
+    db->record_history(record);
+    CHECK(db->read_heads() == std::vector<std::string>{"a1"});
+    db->rollback();
+    CHECK(db->read_heads().empty());
+    CHECK(rows_of(*db, "SELECT count(*) FROM migrator_version_history") == Rows{{"0"}});
+    CHECK(rows_of(*db, backend == "sqlite"
+                           ? "SELECT count(*) FROM sqlite_master WHERE name = 'item'"
+                           : "SELECT count(*) FROM pg_class WHERE relname = 'item'") ==
+          Rows{{"0"}});
+
+    SECTION("rollback without an open transaction does nothing and does not throw") {
+        db->rollback();
+        db->rollback();
+        CHECK(db->read_heads().empty());
+    }
+    SECTION("a new transaction can start after the rollback") {
+        db->begin();
+        db->replace_heads({}, {"b2"});
+        db->commit();
+        CHECK(scratch.open()->read_heads() == std::vector<std::string>{"b2"});
+    }
+}
+
+TEST_CASE("replace_heads refuses to remove a row that is not there", "[db][sql]") {
+    const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
+    testing::ScratchDatabase scratch(backend);
+    auto db = scratch.open();
+    db->ensure_version_tables();
+    db->replace_heads({}, {"a1"});
+    try {
+        db->replace_heads({"zz9"}, {"b2"});
+        FAIL("no DatabaseError");
+    } catch (const DatabaseError& e) {
+        CHECK_THAT(e.what(), Catch::Contains("zz9"));
+        CHECK_THAT(e.what(), Catch::Contains("migrator_version"));
+    }
+    SECTION("adding a row that is already there is an error too") {
+        CHECK_THROWS_AS(db->replace_heads({}, {"a1"}), DatabaseError);
+        if (backend == "postgresql")
+            CHECK_THROWS_WITH(
+                db->replace_heads({}, {"a1"}),
+                Catch::Contains("duplicate key") && Catch::Contains("migrator_version"));
+    }
 }
 
 TEST_CASE("The offline backend prints statements with literals and reads only its own rows",

@@ -3,7 +3,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "database_context.hpp"
+
 namespace fs = std::filesystem;
 using migrator::Database;
 using migrator::DatabaseError;
@@ -23,57 +24,23 @@ using migrator::DatabaseUrl;
 using migrator::HistoryRecord;
 using migrator::open_database;
 
+using testing::error_of;
+using testing::query_error_of;
+using testing::Rows;
+using testing::rows_of;
+
 namespace {
 
-/// A database file path in the temporary directory, removed (with its journal) on destruction.
-class TempDatabaseFile {
+/// An SQLite database file made for one test (testing::ScratchDatabase), not created yet.
+class TempDatabaseFile : public testing::ScratchDatabase {
 public:
-    TempDatabaseFile() {
-        static std::atomic<int> counter{0};
-        path_ = fs::temp_directory_path() / ("migrator_db_test_" + std::to_string(getpid()) + "_" +
-                                             std::to_string(counter++) + ".db");
-        remove();
-    }
-    ~TempDatabaseFile() { remove(); }
-    TempDatabaseFile(const TempDatabaseFile&) = delete;
-    TempDatabaseFile& operator=(const TempDatabaseFile&) = delete;
-
-    const fs::path& path() const { return path_; }
-    std::string url() const { return "sqlite:///" + path_.string(); }
-
-private:
-    void remove() {
-        std::error_code ignored;
-        fs::remove(path_, ignored);
-        fs::remove(path_.string() + "-journal", ignored);
-    }
-    fs::path path_;
+    TempDatabaseFile() : ScratchDatabase("sqlite") {}
+    fs::path path() const { return file(); }
+    std::string url() const { return "sqlite:///" + file(); }
 };
 
 std::unique_ptr<Database> open(const std::string& url, DatabaseOptions options = {}) {
     return open_database(DatabaseUrl::parse(url), options);
-}
-
-using Rows = std::vector<std::vector<std::optional<std::string>>>;
-
-Rows rows_of(Database& db, const std::string& sql) {
-    Rows rows;
-    db.query(sql, [&](const std::vector<std::string>&,
-                      const std::vector<std::optional<std::string>>& values) {
-        rows.push_back(values);
-        return true;
-    });
-    return rows;
-}
-
-std::string error_of(Database& db, const std::string& sql) {
-    try {
-        db.execute(sql);
-    } catch (const DatabaseError& e) {
-        return e.what();
-    }
-    FAIL("no DatabaseError for " << sql);
-    return {};
 }
 
 }  // namespace
@@ -134,114 +101,6 @@ TEST_CASE("read_heads is empty when the version table does not exist", "[db]") {
     CHECK(db->read_heads().empty());
 }
 
-TEST_CASE("A rolled-back transaction leaves no version rows or history behind", "[db]") {
-    TempDatabaseFile file;
-    auto db = open(file.url());
-    db->ensure_version_tables();
-    db->begin();
-    db->execute("CREATE TABLE item (id INTEGER PRIMARY KEY)");
-    db->replace_heads({}, {"a1"});
-    HistoryRecord record;
-    record.revision = "a1";
-    record.direction = migrator::HistoryDirection::upgrade;
-    db->record_history(record);
-    CHECK(db->read_heads() == std::vector<std::string>{"a1"});
-    db->rollback();
-    CHECK(db->read_heads().empty());
-    CHECK(rows_of(*db, "SELECT count(*) FROM migrator_version_history") == Rows{{"0"}});
-    CHECK(rows_of(*db, "SELECT count(*) FROM sqlite_master WHERE name = 'item'") == Rows{{"0"}});
-
-    SECTION("rollback without an open transaction does nothing and does not throw") {
-        db->rollback();
-        db->rollback();
-        CHECK(db->read_heads().empty());
-    }
-    SECTION("a new transaction can start after the rollback") {
-        db->begin();
-        db->replace_heads({}, {"b2"});
-        db->commit();
-        CHECK(db->read_heads() == std::vector<std::string>{"b2"});
-    }
-}
-
-TEST_CASE("replace_heads refuses to remove a row that is not there", "[db]") {
-    auto db = open("sqlite://");
-    db->ensure_version_tables();
-    db->replace_heads({}, {"a1"});
-    try {
-        db->replace_heads({"zz9"}, {"b2"});
-        FAIL("no DatabaseError");
-    } catch (const DatabaseError& e) {
-        CHECK_THAT(e.what(), Catch::Contains("zz9"));
-        CHECK_THAT(e.what(), Catch::Contains("migrator_version"));
-    }
-    SECTION("adding a row that is already there is an error too") {
-        CHECK_THROWS_AS(db->replace_heads({}, {"a1"}), DatabaseError);
-    }
-}
-
-TEST_CASE("record_history stores every field of the record", "[db]") {
-    auto db = open("sqlite://");
-    db->ensure_version_tables();
-    HistoryRecord record;
-    record.revision = "cb3cf47d9259";
-    record.direction = migrator::HistoryDirection::upgrade;
-    record.heads_before = {"a1", "b2"};
-    record.heads_after = {"cb3cf47d9259"};
-    record.started_at = "2024-05-01T12:00:00Z";
-    record.duration_ms = 12.5;
-    record.success = true;
-    record.source_sha256 = std::string(64, 'f');
-    record.error = "it's fine; '); DROP TABLE x; --";
-    db->record_history(record);
-    record.success = false;
-    db->record_history(record);
-
-    const auto rows = rows_of(*db,
-                              "SELECT id, revision, direction, heads_before, heads_after, "
-                              "started_at, duration_ms, success, source_sha256, error, "
-                              "run_by IS NOT NULL, run_host IS NOT NULL "
-                              "FROM migrator_version_history ORDER BY id");
-    REQUIRE(rows.size() == 2);
-    CHECK(rows[0] == Rows::value_type{"1", "cb3cf47d9259", "upgrade", "a1,b2", "cb3cf47d9259",
-                                      "2024-05-01T12:00:00Z", "12.5", "1", std::string(64, 'f'),
-                                      record.error, "1", "1"});
-    CHECK(rows[1][7] == "0");
-}
-
-TEST_CASE("execute runs several statements and query returns columns and values", "[db]") {
-    auto db = open("sqlite://");
-    db->execute(
-        "CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT);"
-        "INSERT INTO item VALUES (1, 'one');"
-        "INSERT INTO item VALUES (2, NULL);"
-        "INSERT INTO item VALUES (3, 'three');");
-
-    SECTION("all rows, NULL as nullopt") {
-        std::vector<std::string> seen_columns;
-        Rows rows;
-        db->query("SELECT id, name AS label FROM item ORDER BY id",
-                  [&](const std::vector<std::string>& columns,
-                      const std::vector<std::optional<std::string>>& values) {
-                      seen_columns = columns;
-                      rows.push_back(values);
-                      return true;
-                  });
-        CHECK(seen_columns == std::vector<std::string>{"id", "label"});
-        CHECK(rows == Rows{{"1", "one"}, {"2", std::nullopt}, {"3", "three"}});
-    }
-    SECTION("the callback stops early by returning false") {
-        int calls = 0;
-        db->query("SELECT id FROM item ORDER BY id",
-                  [&](const std::vector<std::string>&,
-                      const std::vector<std::optional<std::string>>&) { return ++calls < 2; });
-        CHECK(calls == 2);
-    }
-    SECTION("a query with no rows never calls back") {
-        CHECK(rows_of(*db, "SELECT * FROM item WHERE id > 10").empty());
-    }
-}
-
 TEST_CASE("SQL errors are DatabaseErrors carrying SQLite's own message", "[db]") {
     auto db = open("sqlite://");
     SECTION("execute") {
@@ -251,14 +110,7 @@ TEST_CASE("SQL errors are DatabaseErrors carrying SQLite's own message", "[db]")
         CHECK_THAT(error_of(*db, "CREATE TABLE t (x); SELEC 1"), Catch::Contains("syntax error"));
     }
     SECTION("query") {
-        try {
-            db->query("SELECT * FROM no_such_table",
-                      [](const std::vector<std::string>&,
-                         const std::vector<std::optional<std::string>>&) { return true; });
-            FAIL("no DatabaseError");
-        } catch (const DatabaseError& e) {
-            CHECK(std::string(e.what()) == "no such table: no_such_table");
-        }
+        CHECK(query_error_of(*db, "SELECT * FROM no_such_table") == "no such table: no_such_table");
     }
     SECTION("a constraint failure while stepping") {
         db->execute("CREATE TABLE t (x INTEGER NOT NULL)");

@@ -190,6 +190,13 @@ public:
     /// revisions they depend on), in topological order.
     std::vector<std::string> ancestors_or_self(const std::vector<std::string>& ids) const;
 
+    /// The ids among `ids` that rows `rows` leave unapplied (neither a row nor below one; an id
+    /// the graph does not know counts as unapplied), in the order given: the stored plugins a
+    /// `stamp` to `rows` drops. Linear in the graph, plus one lookup per id. Throws RevisionError
+    /// for a row the graph does not know.
+    std::vector<std::string> unapplied_among(const std::vector<std::string>& ids,
+                                             const std::vector<std::string>& rows) const;
+
 private:
     // A position in ordered_, or `npos` for base, the point below every revision.
     static constexpr std::size_t npos = static_cast<std::size_t>(-1);

@@ -9,6 +9,7 @@
 #include <migrator/db.hpp>
 #include <migrator/errors.hpp>
 #include <migrator/graph.hpp>
+#include <migrator/inspection.hpp>
 #include <migrator/plugins.hpp>
 #include <migrator/releases.hpp>
 #include <migrator/runner.hpp>
@@ -29,7 +30,7 @@ namespace {
 /// The versions directory and the graph built from its plugins' metadata (no plugin loaded).
 struct Scripts {
     std::filesystem::path dir;
-    /// The plugin files; the graph holds their revisions, and each keeps only revision.id.
+    /// The plugin files, each with its revision; the graph holds a copy of those revisions.
     std::vector<PluginFile> files;
     RevisionGraph graph;
     /// Set when a fleet prepared the scripts once for all its targets: the revision sources the
@@ -51,16 +52,12 @@ struct Scripts {
 /// The scripts a fleet read once (prepare_for_fleet), which every command uses from then on.
 std::shared_ptr<Scripts> prepared_scripts;
 
-/// Moves the revisions out of `files`, leaving each its revision id (what run_plan finds a
-/// plugin by): 10,000 revisions are held once, by the graph, not twice.
-std::vector<Revision> take_revisions(std::vector<PluginFile>& files) {
+/// Copies of the revisions of `files`, for the graph: each PluginFile keeps its own, as its
+/// invariant says (a copy of 1,000 revisions costs well under a millisecond).
+std::vector<Revision> revisions_of(const std::vector<PluginFile>& files) {
     std::vector<Revision> revisions;
     revisions.reserve(files.size());
-    for (auto& file : files) {
-        revisions.push_back(std::move(file.revision));
-        file.revision = Revision{};
-        file.revision.id = revisions.back().id;
-    }
+    for (const auto& file : files) revisions.push_back(file.revision);
     return revisions;
 }
 
@@ -121,7 +118,7 @@ std::shared_ptr<Scripts> load_scripts(const GlobalOptions& options) {
                               "plugins (.so); build them (`cmake --build build`) and pass the "
                               "folder they are built into (e.g. --versions-dir build/versions)");
     }
-    RevisionGraph graph(take_revisions(files));
+    RevisionGraph graph(revisions_of(files));
     return std::make_shared<Scripts>(Scripts{
         std::move(dir), std::move(files), std::move(graph), std::nullopt, {}, std::nullopt});
 }
@@ -130,7 +127,7 @@ std::shared_ptr<Scripts> load_scripts(const GlobalOptions& options) {
 /// an older release undoes revisions of a newer one with.
 std::shared_ptr<Scripts> with_stored(const Scripts& scripts, std::vector<PluginFile> stored) {
     std::vector<Revision> revisions = scripts.graph.revisions();
-    auto added = take_revisions(stored);
+    const auto added = revisions_of(stored);
     revisions.insert(revisions.end(), added.begin(), added.end());
     std::optional<RevisionGraph> graph;
     try {
@@ -150,12 +147,21 @@ std::shared_ptr<Scripts> with_stored(const Scripts& scripts, std::vector<PluginF
 
 /// What `current` and `check` say of a version row `id` that no plugin of `scripts` provides: the
 /// way back when a newer migrator stored its plugin, else only that.
-std::string missing_plugin_text(Database& db, const std::string& id, const Scripts& scripts) {
-    for (const auto& plugin : db.read_stored_plugins())
-        if (plugin.revision == id)
-            return ahead_refusal(db, {id}, scripts.dir, scripts.graph, scripts.releases());
+/// `stored`: whether the database stores the revision's plugin.
+std::string missing_plugin_text(Database& db, const std::string& id, bool stored,
+                                const Scripts& scripts) {
+    if (stored) return ahead_refusal(db, {id}, scripts.dir, scripts.graph, scripts.releases());
     return "the database is at revision " + id + ", which no plugin in " + scripts.dir.string() +
            " provides";
+}
+
+std::string missing_plugin_text(Database& db, const std::string& id, const Scripts& scripts) {
+    const auto stored = db.read_stored_plugins();
+    return missing_plugin_text(
+        db, id,
+        std::any_of(stored.begin(), stored.end(),
+                    [&](const StoredPlugin& plugin) { return plugin.revision == id; }),
+        scripts);
 }
 
 /// `expressions` with each release target (`@NAME`) replaced by its release's rows.
@@ -922,12 +928,9 @@ int run_stamp(const GlobalOptions& options, std::vector<std::string> expressions
     if (options.result != nullptr) options.result->from = options.result->to = current;
     db->ensure_version_tables();
     // Stored plugins follow the applied revisions: those the new rows drop go with them.
-    const auto applied = scripts.graph.ancestors_or_self(target);
-    std::vector<std::string> unapplied;
-    for (const auto& plugin : db->read_stored_plugins())
-        if (std::find(applied.begin(), applied.end(), plugin.revision) == applied.end())
-            unapplied.push_back(plugin.revision);
-    stamp(*db, target, unapplied);
+    std::vector<std::string> stored;
+    for (const auto& plugin : db->read_stored_plugins()) stored.push_back(plugin.revision);
+    stamp(*db, target, scripts.graph.unapplied_among(stored, target));
     if (options.result != nullptr) options.result->to = target;
     if (!options.quiet)
         (sql ? std::cerr : std::cout)
@@ -1084,6 +1087,57 @@ std::string count_of(std::size_t count, const char* thing) {
     return std::to_string(count) + " " + thing + (count == 1 ? "" : "s");
 }
 
+/// The sentence `check` prints for a finding of check_database.
+std::string finding_text(const CheckFinding& finding, const CheckReport& report, Database& db,
+                         const Scripts& scripts) {
+    const RevisionGraph& graph = scripts.graph;
+    const std::string& id = finding.revision;
+    switch (finding.kind) {
+        case CheckFinding::Kind::multiple_heads:
+            return "the versions directory " + scripts.dir.string() + " has " +
+                   std::to_string(report.heads.size()) + " heads (" + join(report.heads) +
+                   "); merge them with `scaffold merge heads`";
+        case CheckFinding::Kind::missing_plugin:
+            return missing_plugin_text(db, id, finding.stored_plugin, scripts);
+        case CheckFinding::Kind::checksum_mismatch: {
+            const Revision& revision = graph.at(id);
+            return "revision " + id + " (" + revision.message +
+                   ") was applied from source SHA-256 " + finding.applied_sha256.substr(0, 12) +
+                   "..., but its plugin " + revision.path + " was built from " +
+                   revision.source_sha256.substr(0, 12) +
+                   "...: its source was edited after it was applied (an intended edit is "
+                   "accepted with `migrator accept-edit " +
+                   id + "`)";
+        }
+        case CheckFinding::Kind::dirty: {
+            const HistoryRecord& dirty = finding.dirty_step;
+            return "the database is dirty: the non-transactional " +
+                   std::string(history_direction_name(dirty.direction)) +
+                   " of revision " + dirty.revision + " started at " + dirty.started_at +
+                   " did not complete (" + dirty.error +
+                   "); repair the schema, then `migrator resolve " + dirty.revision +
+                   " --applied|--rolled-back`";
+        }
+        case CheckFinding::Kind::not_at_head:
+            return "the database is at " + heads_text(graph, report.current) +
+                   ", not at the head revision(s) " + heads_text(graph, graph.head_rows()) +
+                   "; run `migrator upgrade heads`";
+    }
+    return {};
+}
+
+/// Adds a problem for each revision source the plugins do not match (when the sources are
+/// known), with the command that builds them.
+void problems_of_sources(const GlobalOptions& options, const Scripts& scripts,
+                         std::vector<Finding>& problems) {
+    const auto stale = stale_sources_of(options, scripts);
+    if (stale.empty()) return;
+    const std::string build = build_command(scripts.dir, resolve_revisions_dir(options));
+    for (const auto& source : stale)
+        problems.push_back({source.plugin.empty() ? "unbuilt_source" : "stale_plugin", source.id,
+                            stale_text(source, scripts.dir) + "; build with `" + build + "`"});
+}
+
 boost::json::array findings_json(const std::vector<Finding>& findings) {
     boost::json::array array;
     for (const auto& finding : findings)
@@ -1110,73 +1164,24 @@ int run_check(const GlobalOptions& options, const CheckOptions& check) {
                             "--schema cannot create the scratch schema it builds the declared "
                             "schema in; name a writable database of the same dialect for that "
                             "with --scratch-url (e.g. the primary)");
-    const auto current = db->read_heads();
-    const auto history = db->read_history(false);
+    const CheckReport report = check_database(*db, scripts.graph, check.allow_pending);
+    const auto& current = report.current;
+    const auto& heads = report.heads;
     const std::string dir = scripts.dir.string();
     std::vector<Finding> problems;
     std::vector<Finding> warnings;
-
-    auto heads = scripts.graph.heads();
-    std::sort(heads.begin(), heads.end());
-    if (heads.size() > 1)
-        problems.push_back({"multiple_heads", "",
-                            "the versions directory " + dir + " has " +
-                                std::to_string(heads.size()) + " heads (" + join(heads) +
-                                "); merge them with `scaffold merge heads`"});
-
-    std::vector<std::string> known;
-    for (const auto& id : current) {
-        if (scripts.graph.find(id) != nullptr) {
-            known.push_back(id);
-            continue;
-        }
-        problems.push_back({"missing_plugin", id, missing_plugin_text(*db, id, scripts)});
+    // The revision sources the plugins do not match come after the rows no plugin provides.
+    const auto sources_at = std::find_if(
+        report.findings.begin(), report.findings.end(), [](const CheckFinding& finding) {
+            return finding.kind > CheckFinding::Kind::missing_plugin;
+        });
+    for (auto found = report.findings.begin(); found != report.findings.end(); ++found) {
+        if (found == sources_at) problems_of_sources(options, scripts, problems);
+        (found->problem ? problems : warnings)
+            .push_back({kind_name(found->kind), found->revision,
+                        finding_text(*found, report, *db, scripts)});
     }
-
-    if (const auto stale = stale_sources_of(options, scripts); !stale.empty()) {
-        const std::string build = build_command(scripts.dir, resolve_revisions_dir(options));
-        for (const auto& source : stale)
-            problems.push_back({source.plugin.empty() ? "unbuilt_source" : "stale_plugin",
-                                source.id,
-                                stale_text(source, scripts.dir) + "; build with `" + build + "`"});
-    }
-
-    const auto checksums = applied_source_checksums(history);
-    const auto applied_revisions = scripts.graph.ancestors_or_self(known);
-    for (const auto& id : applied_revisions) {
-        const Revision& revision = scripts.graph.at(id);
-        const auto applied = checksums.find(id);
-        if (applied == checksums.end() || revision.source_sha256.empty()) continue;
-        if (applied->second != revision.source_sha256)
-            problems.push_back(
-                {"checksum_mismatch", id,
-                 "revision " + id + " (" + revision.message + ") was applied from source SHA-256 " +
-                     applied->second.substr(0, 12) + "..., but its plugin " + revision.path +
-                     " was built from " + revision.source_sha256.substr(0, 12) +
-                     "...: its source was edited after it was applied (an intended edit is "
-                     "accepted with `migrator accept-edit " +
-                     id + "`)"});
-    }
-
-    if (const auto dirty = dirty_step(*db))
-        problems.push_back({"dirty", dirty->revision,
-                            "the database is dirty: the non-transactional " +
-                                std::string(history_direction_name(dirty->direction)) +
-                                " of revision " + dirty->revision + " started at " +
-                                dirty->started_at + " did not complete (" + dirty->error +
-                                "); repair the schema, then `migrator resolve " + dirty->revision +
-                                " --applied|--rolled-back`"});
-
-    // A database ahead of the versions directory is not behind it: the finding above says how
-    // to come back.
-    if (known.size() == current.size() && current != scripts.graph.head_rows()) {
-        Finding pending{"not_at_head", "",
-                        "the database is at " + heads_text(scripts.graph, current) +
-                            ", not at the head revision(s) " +
-                            heads_text(scripts.graph, scripts.graph.head_rows()) +
-                            "; run `migrator upgrade heads`"};
-        (check.allow_pending ? warnings : problems).push_back(std::move(pending));
-    }
+    if (sources_at == report.findings.end()) problems_of_sources(options, scripts, problems);
 
     std::vector<SchemaChange> differences;
     if (check.schema) {
@@ -1231,7 +1236,7 @@ int run_check(const GlobalOptions& options, const CheckOptions& check) {
         return exit_check_failed;
     }
     std::cout << "OK: " << db->describe() << " is at " << heads_text(scripts.graph, current) << "; "
-              << applied_revisions.size() << " applied revisions match their plugins in " << dir
+              << report.applied.size() << " applied revisions match their plugins in " << dir
               << (check.schema ? "; its schema matches " + schema_file.string() : "") << ".\n";
     return exit_ok;
 }

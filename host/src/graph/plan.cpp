@@ -127,6 +127,17 @@ std::vector<std::string> RevisionGraph::stamp_destination(
     return out;
 }
 
+std::vector<std::string> RevisionGraph::unapplied_among(
+    const std::vector<std::string>& ids_given, const std::vector<std::string>& rows) const {
+    const Mask applied = ancestors(positions(rows));
+    std::vector<std::string> out;
+    for (const auto& id : ids_given) {
+        const auto found = index_.find(id);
+        if (found == index_.end() || !applied[found->second]) out.push_back(id);
+    }
+    return out;
+}
+
 std::size_t RevisionGraph::applied_above(const std::vector<std::string>& ids_given,
                                          const std::vector<std::string>& current) const {
     detail::require_known_current(*this, current);

@@ -180,7 +180,7 @@ LoadedPlugin::LoadedPlugin(const PluginFile& file) : file_(file), library_(new L
         throw PluginError("plugin " + name +
                           ": the metadata its entry point returns differs from its metadata "
                           "section; the file was built incorrectly or tampered with");
-    // From the section just read: a caller's PluginFile may keep no more than the revision id.
+    // From the section just read, the very bytes the entry point was compared with.
     const unsigned section_abi = parse_metadata(section, name).abi;
     if (entry_->abi_version != section_abi)
         throw PluginError("plugin " + name + ": its entry point says plugin ABI version " +
