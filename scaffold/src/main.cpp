@@ -7,7 +7,6 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <migrator/command_line_completion.hpp>
@@ -16,6 +15,7 @@
 #include <migrator/error_report.hpp>
 #include <migrator/errors.hpp>
 #include <migrator/scaffold.hpp>
+#include <migrator/settings_sources.hpp>
 #include <optional>
 
 #include "project_template.hpp"
@@ -26,22 +26,12 @@ namespace {
 using namespace migrator;
 namespace fs = std::filesystem;
 
-std::string environment(const char* name) {
-    const char* value = std::getenv(name);
-    return value ? value : "";
-}
-
 /// The database autogenerate compares with: --url, then MIGRATOR_DATABASE_URL, then
-/// SQLALCHEMY_DATABASE_URL, as migrator takes it.
-std::string database_url(const std::string& given) {
-    if (!given.empty()) return given;
-    for (const char* name : {"MIGRATOR_DATABASE_URL", "SQLALCHEMY_DATABASE_URL"}) {
-        auto value = environment(name);
-        if (!value.empty()) return value;
-    }
-    throw DatabaseError(
-        "--autogenerate compares with a database: pass --url, or set MIGRATOR_DATABASE_URL or "
-        "SQLALCHEMY_DATABASE_URL (e.g. sqlite:///local.db)");
+/// SQLALCHEMY_DATABASE_URL, then `url` in the config file (--config, then $MIGRATOR_CONFIG, then
+/// ./migrator.ini), as migrator takes it.
+std::string database_url(const std::string& given, const std::string& config_flag) {
+    const auto config_file = find_config_file(config_flag);
+    return database_url_from(given, config_file ? read_config_file(*config_file).value("url") : "");
 }
 
 /// The prefix this scaffold was installed into (holding lib/cmake/migrator/), if it was.
@@ -57,7 +47,7 @@ std::optional<fs::path> installed_prefix() {
 
 /// Whether `program` is an executable file in a folder of $PATH.
 bool on_path(const std::string& program) {
-    const std::string path = environment("PATH");
+    const std::string path = environment_value("PATH");
     std::size_t start = 0;
     while (start <= path.size()) {
         const std::size_t end = std::min(path.find(':', start), path.size());
@@ -122,10 +112,14 @@ int main(int argc, char** argv) {
     auto* create = app.add_subcommand("new", "Create a new revision under revisions/");
     scaffold::add_new_options(*create, line);
     std::string url;
+    std::string config_file;
     scaffold::AutogenerateOptions source;
     create->add_option("--url", url,
                        "--autogenerate: database URL (default: $MIGRATOR_DATABASE_URL, then "
-                       "$SQLALCHEMY_DATABASE_URL)");
+                       "$SQLALCHEMY_DATABASE_URL, then url in the config file)");
+    create->add_option("--config", config_file,
+                       "--autogenerate: settings file for url, as migrator's (default: "
+                       "$MIGRATOR_CONFIG, then ./migrator.ini if present)");
     create->add_option("--schema-file", source.schema_file,
                        "--autogenerate: the declared schema, SQL (default: $MIGRATOR_SCHEMA_FILE, "
                        "then schema.sql in the revisions folder)");
@@ -153,7 +147,7 @@ int main(int argc, char** argv) {
         "Write an Ed25519 key pair for signing revisions: DIR/migrator-signing.key "
         "(secret, mode 0600) and DIR/migrator-signing.pub (trust it in migrator)");
     keygen->add_option("dir", keygen_dir, "Folder to write the two files into")->required();
-    std::string key_file = environment("MIGRATOR_SIGNING_KEY");
+    std::string key_file = environment_value("MIGRATOR_SIGNING_KEY");
     std::string signature_name;
     std::vector<std::string> sign_paths;
     auto* sign = app.add_subcommand(
@@ -215,9 +209,9 @@ int main(int argc, char** argv) {
     }
     try {
         if (line.autogenerate) {
-            source.url = database_url(url);
+            source.url = database_url(url, config_file);
             if (source.schema_file.empty())
-                source.schema_file = environment("MIGRATOR_SCHEMA_FILE");
+                source.schema_file = environment_value("MIGRATOR_SCHEMA_FILE");
             scaffold::autogenerate_revision(options, source, std::cout);
         } else {
             scaffold::create_revision(options, std::cout);

@@ -170,3 +170,63 @@ TEST_CASE("scaffold masks a database password in every error and exits with migr
     CHECK_THAT(refused.err, Contains("postgresql://app:***@db.example/keys"));
     CHECK_THAT(refused.err, !Contains("s3cret"));
 }
+
+// scaffold took the database of new --autogenerate from --url or the environment only, while
+// migrator also takes `url` from its config file: the same project's migrator.ini now serves both,
+// found as migrator finds it. The database named is in the error a database below head gives.
+TEST_CASE(
+    "scaffold new --autogenerate takes the database from url in migrator.ini, after the "
+    "flag and the environment",
+    "[e2e][scaffold]") {
+    ScratchProject project;
+    const fs::path root = project.revisions().parent_path();
+    std::ofstream(project.revisions() / "schema.sql")
+        << "CREATE TABLE t (id INTEGER PRIMARY KEY);\n";
+    std::ofstream(root / "migrator.ini") << "url = sqlite:///from_ini.db\n";
+    const std::map<std::string, std::string> no_url{
+        {"MIGRATOR_DATABASE_URL", ""}, {"SQLALCHEMY_DATABASE_URL", ""}, {"MIGRATOR_CONFIG", ""}};
+    const auto autogenerate = [&](std::vector<std::string> extra,
+                                  std::map<std::string, std::string> env) {
+        std::vector<std::string> args{"new", "--autogenerate", "-m",
+                                      "x",   "--rev-id",       "00000000c0f1"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        for (const auto& [name, value] : no_url) env.emplace(name, value);
+        return project.scaffold(args, env);
+    };
+
+    SECTION("no flag and no variable: url in ./migrator.ini") {
+        const auto result = autogenerate({}, {});
+        CHECK(result.exit_code == 7);
+        CHECK_THAT(result.err, Contains("sqlite:///from_ini.db is at <base>"));
+    }
+    SECTION("--url wins over the file") {
+        const auto result = autogenerate({"--url", "sqlite:///from_flag.db"}, {});
+        CHECK(result.exit_code == 7);
+        CHECK_THAT(result.err, Contains("sqlite:///from_flag.db is at <base>"));
+    }
+    SECTION("MIGRATOR_DATABASE_URL wins over the file") {
+        const auto result =
+            autogenerate({}, {{"MIGRATOR_DATABASE_URL", "sqlite:///from_environment.db"}});
+        CHECK(result.exit_code == 7);
+        CHECK_THAT(result.err, Contains("sqlite:///from_environment.db is at <base>"));
+    }
+    SECTION("--config and MIGRATOR_CONFIG name another file, as for migrator") {
+        std::ofstream(root / "other.ini") << "url = sqlite:///from_other.db\n";
+        const auto by_flag = autogenerate({"--config", "other.ini"}, {});
+        CHECK(by_flag.exit_code == 7);
+        CHECK_THAT(by_flag.err, Contains("sqlite:///from_other.db is at <base>"));
+        const auto by_variable = autogenerate({}, {{"MIGRATOR_CONFIG", "other.ini"}});
+        CHECK_THAT(by_variable.err, Contains("sqlite:///from_other.db is at <base>"));
+        const auto missing = autogenerate({"--config", "missing.ini"}, {});
+        CHECK(missing.exit_code == 2);
+        CHECK_THAT(missing.err, Contains("config file missing.ini does not exist"));
+    }
+    SECTION("no URL anywhere: migrator's sentence, naming migrator.ini") {
+        fs::remove(root / "migrator.ini");
+        const auto result = autogenerate({}, {});
+        CHECK(result.exit_code == 5);
+        CHECK_THAT(result.err, Contains("no database URL given: pass --url, or set "
+                                        "MIGRATOR_DATABASE_URL or SQLALCHEMY_DATABASE_URL"));
+        CHECK_THAT(result.err, Contains("or put url = ... in migrator.ini"));
+    }
+}

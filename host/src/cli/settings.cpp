@@ -2,7 +2,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <cerrno>
@@ -11,22 +10,12 @@
 #include <iostream>
 #include <migrator/errors.hpp>
 #include <migrator/plugins.hpp>
+#include <migrator/settings_sources.hpp>
 
 #include "cli.hpp"
 
 namespace migrator::cli {
 namespace {
-
-/// What an unknown key in the config file is told about.
-constexpr const char* known_keys =
-    "url, versions_dir, schema_file, scratch_url, version_table, version_table_schema, "
-    "lock_timeout, statement_timeout, step_timeout, permission_check, trusted_keys, "
-    "revisions_dir";
-
-std::string environment(const char* name) {
-    const char* value = std::getenv(name);
-    return value ? value : "";
-}
 
 std::string trim_text(const std::string& text) {
     const auto first = text.find_first_not_of(" \t");
@@ -54,15 +43,7 @@ void require_trusted(const std::string& file, TrustedPath kind) {
 }  // namespace
 
 std::string resolve_database_url(const GlobalOptions& options) {
-    if (!options.url.empty()) return options.url;
-    for (const char* name : {"MIGRATOR_DATABASE_URL", "SQLALCHEMY_DATABASE_URL"}) {
-        auto value = environment(name);
-        if (!value.empty()) return value;
-    }
-    if (!options.config_url.empty()) return options.config_url;
-    throw DatabaseError(
-        "no database URL given: pass --url, or set MIGRATOR_DATABASE_URL or "
-        "SQLALCHEMY_DATABASE_URL (e.g. sqlite:///local.db), or put url = ... in migrator.ini");
+    return database_url_from(options.url, options.config_url);
 }
 
 std::optional<DatabaseUrl> resolve_scratch_url(const GlobalOptions& options,
@@ -70,7 +51,7 @@ std::optional<DatabaseUrl> resolve_scratch_url(const GlobalOptions& options,
     std::string text = options.scratch_url;
     std::string origin = "--scratch-url";
     if (text.empty()) {
-        text = environment("MIGRATOR_SCRATCH_URL");
+        text = environment_value("MIGRATOR_SCRATCH_URL");
         origin = "MIGRATOR_SCRATCH_URL";
     }
     if (text.empty()) {
@@ -92,7 +73,7 @@ std::optional<DatabaseUrl> resolve_scratch_url(const GlobalOptions& options,
 std::filesystem::path resolve_versions_dir(const GlobalOptions& options) {
     namespace fs = std::filesystem;
     if (!options.versions_dir.empty()) return fs::absolute(options.versions_dir);
-    const auto from_environment = environment("MIGRATOR_VERSIONS_DIR");
+    const auto from_environment = environment_value("MIGRATOR_VERSIONS_DIR");
     if (!from_environment.empty()) return fs::absolute(from_environment);
     if (!options.config_versions_dir.empty()) return options.config_versions_dir;
 
@@ -109,7 +90,7 @@ std::filesystem::path resolve_versions_dir(const GlobalOptions& options) {
 }
 
 std::optional<std::filesystem::path> resolve_revisions_dir(const GlobalOptions& options) {
-    const auto from_environment = environment("MIGRATOR_REVISIONS_DIR");
+    const auto from_environment = environment_value("MIGRATOR_REVISIONS_DIR");
     if (!from_environment.empty()) return std::filesystem::absolute(from_environment);
     if (!options.config_revisions_dir.empty()) return options.config_revisions_dir;
     return std::nullopt;
@@ -119,7 +100,7 @@ std::vector<PublicKey> resolve_trusted_keys(const GlobalOptions& options) {
     std::vector<std::string> files = options.trusted_key_files;
     std::string origin = "--trusted-keys";
     if (files.empty()) {
-        const std::string from_environment = environment("MIGRATOR_TRUSTED_KEYS");
+        const std::string from_environment = environment_value("MIGRATOR_TRUSTED_KEYS");
         std::size_t start = 0;
         while (start < from_environment.size()) {
             const std::size_t end =
@@ -161,7 +142,7 @@ std::filesystem::path resolve_schema_file(const GlobalOptions& options,
     if (!options.schema_file.empty()) {
         file = fs::absolute(options.schema_file);
         origin = "named by --schema-file";
-    } else if (const auto from_environment = environment("MIGRATOR_SCHEMA_FILE");
+    } else if (const auto from_environment = environment_value("MIGRATOR_SCHEMA_FILE");
                !from_environment.empty()) {
         file = fs::absolute(from_environment);
         origin = "named by MIGRATOR_SCHEMA_FILE";
@@ -204,34 +185,14 @@ int run_scaffold(const std::string& command, const std::vector<std::string>& arg
 void apply_config_file(const std::string& config_flag, const GivenOnCommandLine& given,
                        GlobalOptions& options) {
     namespace fs = std::filesystem;
-    std::string file = config_flag.empty() ? environment("MIGRATOR_CONFIG") : config_flag;
-    const bool named = !file.empty();
-    std::error_code ignored;
-    if (!named) {
-        if (!fs::is_regular_file("migrator.ini", ignored)) return;
-        file = "migrator.ini";
-    }
-    if (!fs::is_regular_file(file, ignored))
-        throw ConfigError("config file " + file + " does not exist");
-
-    std::vector<CLI::ConfigItem> items;
-    try {
-        items = CLI::ConfigINI().from_file(file);
-    } catch (const CLI::Error& e) {
-        throw ConfigError("cannot read config file " + file + ": " + e.what());
-    }
+    const auto found = find_config_file(config_flag);
+    if (!found) return;
+    const std::string& file = *found;
+    const ConfigFile config = read_config_file(file);
     const fs::path folder = fs::absolute(file).parent_path();
-    for (const auto& item : items) {
-        // CLI11 reports each [section] header as an item of its own; our keys live at the top
-        // level or under [migrator].
-        if (item.name == "++" || item.name == "--") continue;
-        const bool top_level =
-            item.parents.empty() || (item.parents.size() == 1 && item.parents[0] == "migrator");
-        const std::string key = item.name;
-        if (!top_level || item.inputs.size() != 1)
-            throw ConfigError("config file " + file + ": '" + key +
-                              "' is not a setting migrator knows (" + known_keys + ")");
-        const std::string& value = item.inputs.front();
+    for (const auto& item : config.settings) {
+        const std::string& key = item.key;
+        const std::string& value = config.value_of(item);
         // A number of seconds, kept unless the command line gave the option.
         const auto seconds = [&](bool given_on_command_line, double& setting) {
             char* end = nullptr;
@@ -283,12 +244,12 @@ void apply_config_file(const std::string& config_flag, const GivenOnCommandLine&
             if (off) require_trusted(file, TrustedPath::config_file);
             options.permission_check = on;
         } else {
-            throw ConfigError("config file " + file + ": '" + key +
-                              "' is not a setting migrator knows (" + known_keys + ")");
+            throw config.unknown(item);
         }
     }
     // A project's sources are known: revisions/ beside its config file, as scaffold init lays
     // it out, unless the file names another folder.
+    std::error_code ignored;
     if (options.config_revisions_dir.empty() && fs::is_directory(folder / "revisions", ignored))
         options.config_revisions_dir = (folder / "revisions").string();
 }
