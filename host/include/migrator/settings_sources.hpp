@@ -14,9 +14,9 @@ namespace migrator {
 /// unset everywhere a setting is read).
 std::string environment_value(const char* name);
 
-/// One `key = value` line of a config file, split as CLI11's INI reader splits it (which the file
-/// format was first defined by): a value holding a comma or a space is several values unless it
-/// is quoted, and a line without `=` is the value "true".
+/// One `key = value` line of a config file as CLI11's INI reader (CLI::ConfigINI) reads it: a
+/// value holding a comma or a space is several values unless it is quoted, and a line without `=`
+/// is the value "true".
 struct ConfigSetting {
     std::string key;
     std::vector<std::string> values;
