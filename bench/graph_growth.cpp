@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
-#include <migrator/graph.hpp>
+#include <migrator/graph/graph.hpp>
 #include <string>
 #include <utility>
 #include <vector>

@@ -20,8 +20,8 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
-#include <migrator/plugins.hpp>
-#include <migrator/signatures.hpp>
+#include <migrator/plugins/plugins.hpp>
+#include <migrator/plugins/signatures.hpp>
 #include <sstream>
 #include <stdexcept>
 #include <string>

@@ -1,13 +1,13 @@
 // --autogenerate: the database (at head) and the declared schema compared, and the difference
 // written as a new revision.
 #include <algorithm>
-#include <migrator/database_url.hpp>
-#include <migrator/db.hpp>
-#include <migrator/errors.hpp>
-#include <migrator/runner.hpp>
-#include <migrator/scaffold.hpp>
-#include <migrator/schema_compare.hpp>
-#include <migrator/text.hpp>
+#include <migrator/common/errors.hpp>
+#include <migrator/common/text.hpp>
+#include <migrator/db/database_url.hpp>
+#include <migrator/db/db.hpp>
+#include <migrator/runner/runner.hpp>
+#include <migrator/scaffold/scaffold.hpp>
+#include <migrator/schema/schema_compare.hpp>
 #include <ostream>
 
 #include "migration_code.hpp"

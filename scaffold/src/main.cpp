@@ -9,13 +9,13 @@
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
-#include <migrator/command_line_completion.hpp>
-#include <migrator/command_line_errors.hpp>
-#include <migrator/database_url.hpp>
-#include <migrator/error_report.hpp>
-#include <migrator/errors.hpp>
-#include <migrator/scaffold.hpp>
-#include <migrator/settings_sources.hpp>
+#include <migrator/command_line/completion.hpp>
+#include <migrator/command_line/error_report.hpp>
+#include <migrator/command_line/errors.hpp>
+#include <migrator/command_line/settings_sources.hpp>
+#include <migrator/common/errors.hpp>
+#include <migrator/db/database_url.hpp>
+#include <migrator/scaffold/scaffold.hpp>
 #include <optional>
 
 #include "project_template.hpp"

@@ -4,8 +4,8 @@
 
 #include <cstdio>
 #include <map>
-#include <migrator/errors.hpp>
-#include <migrator/text.hpp>
+#include <migrator/common/errors.hpp>
+#include <migrator/common/text.hpp>
 #include <set>
 #include <sstream>
 

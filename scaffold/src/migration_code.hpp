@@ -3,7 +3,7 @@
 #ifndef MIGRATOR_SCAFFOLD_MIGRATION_CODE_HPP
 #define MIGRATOR_SCAFFOLD_MIGRATION_CODE_HPP
 
-#include <migrator/schema_compare.hpp>
+#include <migrator/schema/schema_compare.hpp>
 #include <string>
 #include <string_view>
 #include <vector>

@@ -1,6 +1,6 @@
 // The command-line options of a new revision, shared by `scaffold new` and `migrator revision`.
 #include <CLI/CLI.hpp>
-#include <migrator/scaffold.hpp>
+#include <migrator/scaffold/scaffold.hpp>
 
 namespace migrator::scaffold {
 

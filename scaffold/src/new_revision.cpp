@@ -6,10 +6,10 @@
 #include <fstream>
 #include <iterator>
 #include <map>
-#include <migrator/errors.hpp>
-#include <migrator/plugins.hpp>
-#include <migrator/signatures.hpp>
-#include <migrator/text.hpp>
+#include <migrator/common/errors.hpp>
+#include <migrator/common/text.hpp>
+#include <migrator/plugins/plugins.hpp>
+#include <migrator/plugins/signatures.hpp>
 #include <ostream>
 
 namespace migrator::scaffold {

@@ -5,8 +5,8 @@
 
 #include <filesystem>
 #include <iosfwd>
-#include <migrator/graph.hpp>
-#include <migrator/scaffold.hpp>
+#include <migrator/graph/graph.hpp>
+#include <migrator/scaffold/scaffold.hpp>
 #include <string>
 
 #include "revision_source.hpp"

@@ -3,7 +3,7 @@
 
 #include <cctype>
 #include <fstream>
-#include <migrator/errors.hpp>
+#include <migrator/common/errors.hpp>
 
 namespace migrator::scaffold {
 namespace fs = std::filesystem;

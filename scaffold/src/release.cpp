@@ -2,10 +2,10 @@
 // revisions/releases.txt, and marks that file for union merges.
 #include <CLI/CLI.hpp>
 #include <fstream>
-#include <migrator/errors.hpp>
-#include <migrator/graph.hpp>
-#include <migrator/releases.hpp>
-#include <migrator/scaffold.hpp>
+#include <migrator/common/errors.hpp>
+#include <migrator/graph/graph.hpp>
+#include <migrator/releases/releases.hpp>
+#include <migrator/scaffold/scaffold.hpp>
 #include <sstream>
 #include <string>
 

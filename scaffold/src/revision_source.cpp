@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
-#include <migrator/errors.hpp>
-#include <migrator/plugins.hpp>
-#include <migrator/text.hpp>
+#include <migrator/common/errors.hpp>
+#include <migrator/common/text.hpp>
+#include <migrator/plugins/plugins.hpp>
 #include <optional>
 #include <random>
 #include <regex>

@@ -3,8 +3,8 @@
 #define MIGRATOR_SCAFFOLD_REVISION_SOURCE_HPP
 
 #include <filesystem>
-#include <migrator/graph.hpp>
-#include <migrator/scaffold.hpp>
+#include <migrator/graph/graph.hpp>
+#include <migrator/scaffold/scaffold.hpp>
 #include <string>
 #include <string_view>
 #include <vector>

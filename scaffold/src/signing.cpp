@@ -12,9 +12,9 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
-#include <migrator/errors.hpp>
-#include <migrator/plugins.hpp>
-#include <migrator/signatures.hpp>
+#include <migrator/common/errors.hpp>
+#include <migrator/plugins/plugins.hpp>
+#include <migrator/plugins/signatures.hpp>
 #include <sstream>
 #include <stdexcept>
 

@@ -3,9 +3,9 @@
 // previous schema exactly. A database below head is refused.
 #include <catch2/catch.hpp>
 #include <fstream>
-#include <migrator/database_url.hpp>
-#include <migrator/db.hpp>
-#include <migrator/schema_compare.hpp>
+#include <migrator/db/database_url.hpp>
+#include <migrator/db/db.hpp>
+#include <migrator/schema/schema_compare.hpp>
 #include <sstream>
 
 #include "e2e.hpp"

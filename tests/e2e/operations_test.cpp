@@ -2,7 +2,7 @@
 // by the real migrator on SQLite and PostgreSQL, the result read back with introspection.hpp.
 #include <algorithm>
 #include <catch2/catch.hpp>
-#include <migrator/introspection.hpp>
+#include <migrator/schema/introspection.hpp>
 
 #include "database_context.hpp"
 #include "e2e.hpp"
@@ -16,8 +16,8 @@ namespace {
 std::vector<std::string> introspected(const Sandbox& sandbox) {
     DatabaseContext db(sandbox.url());
     return schema_lines(migrator::introspect_schema(
-        db.context(), {"migrator_version", "migrator_version_history",
-                                       "migrator_version_plugins", "migrator_version_signed"}));
+        db.context(), {"migrator_version", "migrator_version_history", "migrator_version_plugins",
+                       "migrator_version_signed"}));
 }
 
 bool has_line(const std::vector<std::string>& lines, const std::string& line) {

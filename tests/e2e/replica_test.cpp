@@ -3,7 +3,7 @@
 // check --schema builds its declared schema on a writable database named by --scratch-url.
 #include <catch2/catch.hpp>
 #include <fstream>
-#include <migrator/database_url.hpp>
+#include <migrator/db/database_url.hpp>
 #include <pqxx/pqxx>
 #include <string>
 #include <vector>

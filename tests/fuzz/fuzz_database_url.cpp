@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <migrator/database_url.hpp>
-#include <migrator/errors.hpp>
+#include <migrator/common/errors.hpp>
+#include <migrator/db/database_url.hpp>
 #include <optional>
 #include <string>
 #include <string_view>

@@ -6,8 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <migrator/errors.hpp>
-#include <migrator/plugins.hpp>
+#include <migrator/common/errors.hpp>
+#include <migrator/plugins/plugins.hpp>
 #include <string>
 
 namespace {

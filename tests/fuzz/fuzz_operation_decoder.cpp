@@ -4,11 +4,11 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <migrator/errors.hpp>
-#include <migrator/operation_decoding.hpp>
+#include <migrator/common/errors.hpp>
 #include <migrator/operation_encoding.hpp>
 #include <migrator/revision.hpp>
-#include <migrator/schema_operations.hpp>
+#include <migrator/schema/operation_decoding.hpp>
+#include <migrator/schema/schema_operations.hpp>
 #include <stdexcept>
 #include <string>
 

@@ -1,8 +1,8 @@
 // Fuzz target: revision identifiers and ranges resolved against a small graph with every shape.
 #include <cstddef>
 #include <cstdint>
-#include <migrator/errors.hpp>
-#include <migrator/graph.hpp>
+#include <migrator/common/errors.hpp>
+#include <migrator/graph/graph.hpp>
 #include <string>
 #include <string_view>
 #include <vector>

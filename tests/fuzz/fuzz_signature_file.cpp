@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <migrator/errors.hpp>
-#include <migrator/signatures.hpp>
+#include <migrator/common/errors.hpp>
+#include <migrator/plugins/signatures.hpp>
 #include <string>
 #include <string_view>
 

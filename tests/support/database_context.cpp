@@ -3,7 +3,7 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <migrator/errors.hpp>
+#include <migrator/common/errors.hpp>
 #include <random>
 #include <sstream>
 #include <stdexcept>

@@ -4,11 +4,11 @@
 #define MIGRATOR_TEST_DATABASE_CONTEXT_HPP
 
 #include <memory>
-#include <migrator/database_url.hpp>
-#include <migrator/db.hpp>
-#include <migrator/host_session.hpp>
+#include <migrator/db/database_url.hpp>
+#include <migrator/db/db.hpp>
 #include <migrator/revision.hpp>
 #include <migrator/schema.hpp>
+#include <migrator/schema/host_session.hpp>
 #include <optional>
 #include <string>
 #include <vector>

@@ -11,10 +11,10 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
-#include <migrator/database_url.hpp>
-#include <migrator/db.hpp>
-#include <migrator/host_session.hpp>
-#include <migrator/plugins.hpp>
+#include <migrator/db/database_url.hpp>
+#include <migrator/db/db.hpp>
+#include <migrator/plugins/plugins.hpp>
+#include <migrator/schema/host_session.hpp>
 #include <regex>
 #include <set>
 #include <string>

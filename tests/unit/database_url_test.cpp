@@ -1,7 +1,7 @@
 // Tests of DatabaseUrl: SQLAlchemy URL forms, error messages, and password masking.
 #include <catch2/catch.hpp>
-#include <migrator/database_url.hpp>
-#include <migrator/errors.hpp>
+#include <migrator/common/errors.hpp>
+#include <migrator/db/database_url.hpp>
 #include <string>
 
 using migrator::DatabaseError;

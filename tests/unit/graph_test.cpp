@@ -1,8 +1,8 @@
 // Unit tests of the revision graph: construction, identifier resolution and step planning.
 #include <catch2/catch.hpp>
 #include <cstdio>
-#include <migrator/errors.hpp>
-#include <migrator/graph.hpp>
+#include <migrator/common/errors.hpp>
+#include <migrator/graph/graph.hpp>
 #include <string>
 #include <vector>
 

@@ -1,10 +1,10 @@
-// Tests of check_database (host/src/inspection): a real SQLite database, with version rows and
+// Tests of check_database (host/inspection/src): a real SQLite database, with version rows and
 // history rows, compared with the revisions of fixture plugins.
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <memory>
-#include <migrator/inspection.hpp>
-#include <migrator/plugins.hpp>
+#include <migrator/inspection/inspection.hpp>
+#include <migrator/plugins/plugins.hpp>
 #include <string>
 #include <vector>
 

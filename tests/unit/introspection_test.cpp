@@ -1,8 +1,8 @@
 // Tests of introspection.hpp: type parsing, and whole schemas read back from real SQLite and
 // PostgreSQL databases built by hand-written SQL.
 #include <catch2/catch.hpp>
-#include <migrator/introspection.hpp>
-#include <migrator/sql.hpp>
+#include <migrator/schema/introspection.hpp>
+#include <migrator/schema/sql.hpp>
 #include <string>
 #include <vector>
 

@@ -1,11 +1,11 @@
-// Tests of the operation decoder (host/src/schema/operation_decoding.cpp): every operation read
+// Tests of the operation decoder (host/schema/src/operation_decoding.cpp): every operation read
 // back as the plugin-api writer wrote it, and malformed bytes refused with one sentence.
 #include <catch2/catch.hpp>
 #include <cstdint>
-#include <migrator/db.hpp>
-#include <migrator/host_session.hpp>
-#include <migrator/operation_decoding.hpp>
+#include <migrator/db/db.hpp>
 #include <migrator/operation_encoding.hpp>
+#include <migrator/schema/host_session.hpp>
+#include <migrator/schema/operation_decoding.hpp>
 #include <sstream>
 #include <string>
 #include <vector>

@@ -18,8 +18,8 @@
 #include <functional>
 #include <iterator>
 #include <memory>
-#include <migrator/errors.hpp>
-#include <migrator/plugins.hpp>
+#include <migrator/common/errors.hpp>
+#include <migrator/plugins/plugins.hpp>
 #include <random>
 #include <stdexcept>
 #include <string>

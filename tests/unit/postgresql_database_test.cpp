@@ -10,9 +10,9 @@
 #include <cstdlib>
 #include <functional>
 #include <memory>
-#include <migrator/database_url.hpp>
-#include <migrator/db.hpp>
-#include <migrator/errors.hpp>
+#include <migrator/common/errors.hpp>
+#include <migrator/db/database_url.hpp>
+#include <migrator/db/db.hpp>
 #include <optional>
 #include <random>
 #include <string>

@@ -5,9 +5,9 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
-#include <migrator/errors.hpp>
-#include <migrator/graph.hpp>
-#include <migrator/releases.hpp>
+#include <migrator/common/errors.hpp>
+#include <migrator/graph/graph.hpp>
+#include <migrator/releases/releases.hpp>
 #include <string>
 #include <vector>
 

@@ -5,8 +5,8 @@
 #include <migrator/plugin_abi.h>
 
 #include <catch2/catch.hpp>
-#include <migrator/errors.hpp>
-#include <migrator/plugins.hpp>
+#include <migrator/common/errors.hpp>
+#include <migrator/plugins/plugins.hpp>
 #include <string>
 
 using namespace migrator;

@@ -7,11 +7,11 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <memory>
-#include <migrator/db.hpp>
-#include <migrator/errors.hpp>
-#include <migrator/graph.hpp>
-#include <migrator/plugins.hpp>
-#include <migrator/runner.hpp>
+#include <migrator/common/errors.hpp>
+#include <migrator/db/db.hpp>
+#include <migrator/graph/graph.hpp>
+#include <migrator/plugins/plugins.hpp>
+#include <migrator/runner/runner.hpp>
 #include <sstream>
 #include <string>
 #include <vector>

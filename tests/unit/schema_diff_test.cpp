@@ -1,6 +1,6 @@
 // Unit tests of diff_schemas: each kind of change, its describe() line, and the order of changes.
 #include <catch2/catch.hpp>
-#include <migrator/schema_compare.hpp>
+#include <migrator/schema/schema_compare.hpp>
 #include <string>
 #include <vector>
 

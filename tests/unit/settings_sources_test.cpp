@@ -6,8 +6,8 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
-#include <migrator/errors.hpp>
-#include <migrator/settings_sources.hpp>
+#include <migrator/command_line/settings_sources.hpp>
+#include <migrator/common/errors.hpp>
 #include <optional>
 #include <string>
 #include <vector>

@@ -1,7 +1,7 @@
 // Unit tests of signatures.hpp: key lines, and signature files as untrusted input.
 #include <catch2/catch.hpp>
-#include <migrator/errors.hpp>
-#include <migrator/signatures.hpp>
+#include <migrator/common/errors.hpp>
+#include <migrator/plugins/signatures.hpp>
 #include <string>
 
 using namespace migrator;

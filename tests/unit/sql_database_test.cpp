@@ -1,9 +1,9 @@
-// Tests of the version and history tables every backend shares (host/src/db/sql_database.cpp),
+// Tests of the version and history tables every backend shares (host/db/src/sql_database.cpp),
 // run on SQLite and PostgreSQL alike, and of the offline backend that prints them.
 #include <catch2/catch.hpp>
-#include <migrator/database_url.hpp>
-#include <migrator/db.hpp>
-#include <migrator/errors.hpp>
+#include <migrator/common/errors.hpp>
+#include <migrator/db/database_url.hpp>
+#include <migrator/db/db.hpp>
 #include <sstream>
 
 #include "database_context.hpp"

@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <migrator/database_url.hpp>
-#include <migrator/db.hpp>
-#include <migrator/errors.hpp>
+#include <migrator/common/errors.hpp>
+#include <migrator/db/database_url.hpp>
+#include <migrator/db/db.hpp>
 #include <string>
 #include <vector>
 

@@ -1,6 +1,6 @@
 // Tests of printable(): what text from plugins and databases looks like on a terminal.
 #include <catch2/catch.hpp>
-#include <migrator/terminal_text.hpp>
+#include <migrator/common/terminal_text.hpp>
 
 using migrator::printable;
 

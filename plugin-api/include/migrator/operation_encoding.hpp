@@ -1,6 +1,6 @@
 // migrator operation encoding: the bytes a portable operation crosses the plugin boundary as
 // (plugin-api/operation_encoding.md). The writer runs in the plugin (operations.cpp); the host's
-// decoder (host/src/schema/operation_decoding.cpp) reads the same layout. Not for revisions.
+// decoder (host/schema/src/operation_decoding.cpp) reads the same layout. Not for revisions.
 #ifndef MIGRATOR_OPERATION_ENCODING_HPP
 #define MIGRATOR_OPERATION_ENCODING_HPP
 
