@@ -14,6 +14,7 @@
 #include <migrator/command_line/errors.hpp>
 #include <migrator/command_line/settings_sources.hpp>
 #include <migrator/common/errors.hpp>
+#include <migrator/common/text.hpp>
 #include <migrator/db/database_url.hpp>
 #include <migrator/scaffold/scaffold.hpp>
 #include <optional>
@@ -99,6 +100,23 @@ int run_init(const std::string& dir_text) {
     return 0;
 }
 
+/// scaffold import-alembic: the projects, then the report (what to review, what to do next).
+int run_import(const scaffold::ImportOptions& request) {
+    const auto report = scaffold::import_alembic(request, std::cout);
+    std::cout << "\nImported " << count_of(report.revisions, "revision") << " from "
+              << request.alembic_versions_dir << ": " << count_of(report.translated, "statement")
+              << " translated, " << report.review.size() << " left for review.\n";
+    for (const auto& item : report.review)
+        std::cout << "  review " << item.file << ":" << item.line << ": " << item.call << " ("
+                  << item.why << ")\n";
+    if (!report.review.empty())
+        std::cout << "Each statement left for review is kept as a comment in its revision, beside "
+                     "a line that fails the step until it is written in C++.\n";
+    std::cout << "Next: build with `cmake --build build`; to continue an Alembic database, set "
+                 "version_table = alembic_version in migrator.ini.\n";
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -141,6 +159,18 @@ int main(int argc, char** argv) {
         "init", "Create a standalone revision project that builds against the installed migrator");
     init->add_option("dir", init_dir, "Folder to create (new or empty)")->required();
 
+    scaffold::ImportOptions import_request;
+    auto* import_alembic = app.add_subcommand(
+        "import-alembic",
+        "Import an Alembic history: one revision project per script of ALEMBIC_VERSIONS_DIR, its "
+        "body translated into the portable operations");
+    import_alembic
+        ->add_option("alembic_versions_dir", import_request.alembic_versions_dir,
+                     "The folder of Alembic revision scripts (e.g. alembic/versions)")
+        ->required();
+    import_alembic->add_option("--revisions-dir", import_request.revisions_dir,
+                               "Where to write the revision projects (default: ./revisions)");
+
     std::string keygen_dir;
     auto* keygen = app.add_subcommand(
         "keygen",
@@ -179,6 +209,13 @@ int main(int argc, char** argv) {
         try {
             scaffold::record_release(release_request, std::cout);
             return 0;
+        } catch (...) {
+            return report_current_exception(false);
+        }
+    }
+    if (import_alembic->parsed()) {
+        try {
+            return run_import(import_request);
         } catch (...) {
             return report_current_exception(false);
         }

@@ -1082,10 +1082,6 @@ boost::json::array differences_json(const std::vector<SchemaChange>& differences
 }
 
 /// "1 problem", "3 schema differences".
-std::string count_of(std::size_t count, const char* thing) {
-    return std::to_string(count) + " " + thing + (count == 1 ? "" : "s");
-}
-
 /// The sentence `check` prints for a finding of check_database.
 std::string finding_text(const CheckFinding& finding, const CheckReport& report, Database& db,
                          const Scripts& scripts) {

@@ -12,4 +12,8 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
     return text;
 }
 
+std::string count_of(std::size_t count, const char* thing) {
+    return std::to_string(count) + " " + thing + (count == 1 ? "" : "s");
+}
+
 }  // namespace migrator

@@ -128,6 +128,36 @@ void create_revision(const NewOptions& options, std::ostream& out);
 bool autogenerate_revision(const NewOptions& options, const AutogenerateOptions& source,
                            std::ostream& out);
 
+/// What `scaffold import-alembic` is given.
+struct ImportOptions {
+    std::string alembic_versions_dir;  ///< the folder of Alembic revision scripts
+    std::string revisions_dir;         ///< empty: ./revisions
+};
+
+/// A statement of an Alembic script that was kept for review instead of translated.
+struct ImportReview {
+    std::string file;  ///< the script, as "versions/<name>.py"
+    int line = 0;
+    std::string call;  ///< "op.create_check_constraint", "for", ...
+    std::string why;
+};
+
+/// What an import did.
+struct ImportReport {
+    std::size_t revisions = 0;
+    std::size_t translated = 0;  ///< statements translated into operations
+    std::vector<ImportReview> review;
+};
+
+/// `scaffold import-alembic DIR`: one revision project per Alembic script of DIR (same id,
+/// parents, labels, dependencies, message and create date; upgrade() and downgrade() translated
+/// into the portable operations by scaffold/share/alembic_import.py, run with python3 or
+/// $MIGRATOR_PYTHON). What is not translated is kept as a comment beside a statement that fails
+/// the step naming the script, line and call. Prints a "Generating" line per file on `out`.
+/// Throws migrator::Error, writing nothing, when Python cannot run or a script cannot be read,
+/// and RevisionError when an id is taken or invalid or the history does not form a graph.
+ImportReport import_alembic(const ImportOptions& options, std::ostream& out);
+
 }  // namespace migrator::scaffold
 
 #endif  // MIGRATOR_SCAFFOLD_HPP

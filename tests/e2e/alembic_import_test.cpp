@@ -1,0 +1,243 @@
+// scaffold import-alembic against real Alembic (Debian's python3-alembic): the corpus of
+// tests/fixtures/alembic_corpus is run by Alembic to a midpoint, imported, built, adopted by
+// migrator and taken to head; the schema then equals the one Alembic reaches on a fresh database,
+// and migrator's downgrade crosses back over what Alembic applied. Both backends.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <migrator/db/database_url.hpp>
+#include <migrator/db/db.hpp>
+#include <migrator/schema/schema_compare.hpp>
+
+#include "e2e.hpp"
+
+namespace {
+
+using namespace testing;
+
+const fs::path corpus = fs::path(MIGRATOR_SOURCE_DIR) / "tests/fixtures/alembic_corpus/versions";
+const std::map<std::string, std::string> python{{"MIGRATOR_PYTHON", "/usr/bin/python3"}};
+
+/// Real Alembic on `url` (tests/e2e/alembic_corpus.py): "upgrade", "downgrade" or "sql" and its
+/// argument.
+ProcessResult alembic(const fs::path& workdir, const std::string& url, const std::string& what,
+                      const std::string& argument) {
+    return run_process({"/usr/bin/python3",
+                        std::string(MIGRATOR_SOURCE_DIR) + "/tests/e2e/alembic_corpus.py",
+                        workdir.string(), corpus.string(), url, what, argument});
+}
+
+/// The differences between the two databases' schemas, as introspection sees them ("" when
+/// none), the version tables of both left out.
+std::string schema_differences(const std::string& url_a, const std::string& url_b) {
+    migrator::DatabaseOptions options;
+    options.version_table = "alembic_version";
+    options.read_only = true;
+    const auto a = migrator::open_database(migrator::DatabaseUrl::parse(url_a), options);
+    const auto b = migrator::open_database(migrator::DatabaseUrl::parse(url_b), options);
+    std::string found;
+    for (const auto& change : migrator::diff_schemas(migrator::introspect_database(*a),
+                                                     migrator::introspect_database(*b)))
+        found += change.describe() + "\n";
+    return found;
+}
+
+/// The project of the imported history, built: the shipped revisions of ScratchProject removed.
+struct ImportedProject {
+    ScratchProject project;
+    ProcessResult import;
+
+    ImportedProject() {
+        for (const auto& entry : fs::directory_iterator(project.revisions()))
+            if (entry.is_directory()) fs::remove_all(entry.path());
+        import = project.scaffold({"import-alembic", corpus.string()}, python);
+    }
+
+    void build() const {
+        const auto configure = project.cmake({"-S", ".", "-B", "build"});
+        REQUIRE(configure.exit_code == 0);
+        const auto built = project.cmake({"--build", "build", "-j2"});
+        INFO(built.out + built.err);
+        REQUIRE(built.exit_code == 0);
+    }
+
+    fs::path source(const std::string& stem) const {
+        const auto folders = project.folders_named(stem);
+        REQUIRE(folders.size() == 1);
+        return folders.front() / (folders.front().filename().string() + ".cpp");
+    }
+
+    /// What a person does with the statement left for review: writes it in C++.
+    void translate_by_hand() const {
+        const fs::path tags = source("07c0ffee0007");
+        const std::string text = read_file(tags);
+        const auto start = text.find("    throw std::runtime_error(");
+        REQUIRE(start != std::string::npos);
+        const auto end = text.find('\n', start);
+        std::ofstream(tags)
+            << text.substr(0, start)
+            << "    for (const char* name : {\"alpha\", \"beta\"})\n"
+               "        op.execute(std::string(\"INSERT INTO tag (name) VALUES ('\") "
+               "+ name + \"')\");\n"
+            << text.substr(end + 1);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("import-alembic writes one revision per script with Alembic's metadata and a report",
+          "[alembic][import]") {
+    const ImportedProject imported;
+    INFO(imported.import.out + imported.import.err);
+    REQUIRE(imported.import.exit_code == 0);
+    const std::string& out = imported.import.out;
+    CHECK(out.find("Imported 7 revisions from") != std::string::npos);
+    CHECK(out.find("1 left for review") != std::string::npos);
+    CHECK(out.find("review versions/07c0ffee0007_tags.py:19: the for statement") !=
+          std::string::npos);
+
+    // Metadata: ids, a tuple down_revision as a merge, labels, message, create date.
+    const std::string merge = read_file(imported.source("e5c0ffee0005"));
+    CHECK(merge.find("MIGRATOR_DOWN_REVISION(\"c3c0ffee0003,d4c0ffee0004\")") != std::string::npos);
+    const std::string reporting = read_file(imported.source("c3c0ffee0003"));
+    CHECK(reporting.find("MIGRATOR_BRANCH_LABELS(\"reporting\")") != std::string::npos);
+    CHECK(reporting.find("MIGRATOR_CREATE_DATE(\"2026-11-04 11:30:00\")") != std::string::npos);
+    CHECK(reporting.find("MIGRATOR_MESSAGE(\"reporting tables\")") != std::string::npos);
+    // The batch block became operations on its table; the string concatenation one statement.
+    const std::string details = read_file(imported.source("d4c0ffee0004"));
+    CHECK(details.find("op.rename_column(\"account\", \"name\", \"full_name\");") !=
+          std::string::npos);
+    CHECK(reporting.find("VALUES (1, 10, '2026-11-04')") != std::string::npos);
+    // The untranslated loop is kept verbatim beside the statement that fails the step.
+    const std::string tags = read_file(imported.source("07c0ffee0007"));
+    CHECK(tags.find("//     for name in ('alpha', 'beta'):") != std::string::npos);
+
+    // A second import refuses, naming the script and the revision, and writes nothing.
+    const auto again = imported.project.scaffold({"import-alembic", corpus.string()}, python);
+    CHECK(again.exit_code != 0);
+    CHECK(again.err.find("is already in") != std::string::npos);
+}
+
+TEST_CASE("import-alembic refuses what it cannot read, in one sentence, writing nothing",
+          "[alembic][import]") {
+    ScratchProject project;
+    ScratchDir scripts;
+    SECTION("a folder that does not exist") {
+        const auto result = project.scaffold({"import-alembic", "no/such/folder"}, python);
+        CHECK(result.exit_code != 0);
+        CHECK(result.err.find("Alembic versions folder no/such/folder does not exist") !=
+              std::string::npos);
+    }
+    SECTION("a script Python cannot parse") {
+        std::ofstream(scripts.path() / "abc_broken.py") << "revision = 'abc'\ndef upgrade(:\n";
+        const auto result = project.scaffold({"import-alembic", scripts.path().string()}, python);
+        CHECK(result.exit_code != 0);
+        CHECK(result.err.find("abc_broken.py:2: not a Python script Alembic could read") !=
+              std::string::npos);
+    }
+    SECTION("a parent that is not in the history") {
+        std::ofstream(scripts.path() / "abc_orphan.py")
+            << "revision = 'abc'\ndown_revision = 'nothere'\n"
+               "def upgrade():\n    pass\ndef downgrade():\n    pass\n";
+        const auto result = project.scaffold({"import-alembic", scripts.path().string()}, python);
+        CHECK(result.exit_code != 0);
+        CHECK(result.err.find("nothere") != std::string::npos);
+    }
+    SECTION("no Python") {
+        std::ofstream(scripts.path() / "abc_one.py") << "revision = 'abc'\n";
+        const auto result = project.scaffold({"import-alembic", scripts.path().string()},
+                                             {{"MIGRATOR_PYTHON", "/nonexistent/python3"}});
+        CHECK(result.exit_code != 0);
+        CHECK(result.err.find("needs Python 3") != std::string::npos);
+    }
+    CHECK(project.folders_named("abc").empty());
+}
+
+TEST_CASE("an imported history continues a database Alembic took halfway, to Alembic's schema",
+          "[alembic][import]") {
+    ImportedProject imported;
+    REQUIRE(imported.import.exit_code == 0);
+    imported.build();
+    for (const auto& backend : all_backends()) {
+        DYNAMIC_SECTION(backend) {
+            Sandbox db(backend, imported.project.versions());
+            Sandbox reference(backend, imported.project.versions());
+            const std::vector<std::string> adopt{"--version-table", "alembic_version"};
+            const auto with = [&](std::vector<std::string> args) {
+                args.insert(args.begin(), adopt.begin(), adopt.end());
+                return db.migrator(args);
+            };
+
+            // Alembic runs the history to a midpoint: both branches, not their merge.
+            REQUIRE(alembic(db.dir(), db.url(), "upgrade", "c3c0ffee0003").exit_code == 0);
+            REQUIRE(alembic(db.dir(), db.url(), "upgrade", "d4c0ffee0004").exit_code == 0);
+            CHECK(db.version_rows("alembic_version") ==
+                  std::vector<std::string>{"c3c0ffee0003", "d4c0ffee0004"});
+
+            // migrator continues from Alembic's rows; the statement left for review stops it.
+            const auto stopped = with({"upgrade", "heads"});
+            CHECK(stopped.exit_code != 0);
+            CHECK(stopped.err.find("versions/07c0ffee0007_tags.py:19: the for statement was not "
+                                   "translated from Alembic") != std::string::npos);
+            CHECK(db.version_rows("alembic_version") == std::vector<std::string>{"f6c0ffee0006"});
+
+            imported.translate_by_hand();
+            imported.build();
+            const auto upgraded = with({"upgrade", "heads"});
+            INFO(upgraded.out + upgraded.err);
+            REQUIRE(upgraded.exit_code == 0);
+            CHECK(db.version_rows("alembic_version") == std::vector<std::string>{"07c0ffee0007"});
+
+            // The same history run by Alembic alone on a fresh database.
+            const auto head = alembic(reference.dir(), reference.url(), "upgrade", "heads");
+            INFO(head.out + head.err);
+            REQUIRE(head.exit_code == 0);
+            CHECK(schema_differences(db.url(), reference.url()) == "");
+            CHECK(db.column("SELECT name FROM tag ORDER BY name") ==
+                  std::vector<std::string>{"alpha", "beta"});
+            CHECK(db.column("SELECT email FROM account ORDER BY id") ==
+                  reference.column("SELECT email FROM account ORDER BY id"));
+
+            // Back across the revisions Alembic applied, to where Alembic's own downgrade goes.
+            const auto down = with({"downgrade", "b2c0ffee0002"});
+            INFO(down.out + down.err);
+            REQUIRE(down.exit_code == 0);
+            // The comparison sees what the downgrade undid (it can fail) ...
+            const std::string undone = schema_differences(db.url(), reference.url());
+            CHECK(undone.find("report") != std::string::npos);
+            CHECK(undone.find("full_name") != std::string::npos);
+            // ... and nothing once Alembic has downgraded its own database as far.
+            REQUIRE(
+                alembic(reference.dir(), reference.url(), "downgrade", "b2c0ffee0002").exit_code ==
+                0);
+            CHECK(db.version_rows("alembic_version") == std::vector<std::string>{"b2c0ffee0002"});
+            CHECK(schema_differences(db.url(), reference.url()) == "");
+        }
+    }
+}
+
+TEST_CASE("the imported history's --sql script applies cleanly and builds Alembic's schema",
+          "[alembic][import]") {
+    ImportedProject imported;
+    REQUIRE(imported.import.exit_code == 0);
+    imported.translate_by_hand();
+    imported.build();
+    for (const auto& backend : all_backends()) {
+        DYNAMIC_SECTION(backend) {
+            Sandbox db(backend, imported.project.versions());
+            Sandbox reference(backend, imported.project.versions());
+            // SQLite's ALTER cannot change a column's type or constraints: migrator rebuilds the
+            // table, which needs the table's rows, so an offline script stops before the first
+            // batch block (as Alembic's batch mode needs the table too).
+            const std::string target = backend == "sqlite" ? "c3c0ffee0003" : "heads";
+            const auto script =
+                db.migrator({"--version-table", "alembic_version", "upgrade", target, "--sql"});
+            INFO(script.err);
+            REQUIRE(script.exit_code == 0);
+            db.execute_script(script.out);
+            REQUIRE(alembic(reference.dir(), reference.url(), "upgrade", target).exit_code == 0);
+            CHECK(schema_differences(db.url(), reference.url()) == "");
+            CHECK(db.version_rows("alembic_version") == reference.version_rows("alembic_version"));
+        }
+    }
+}
