@@ -153,6 +153,50 @@ TEST_CASE("import-alembic refuses what it cannot read, in one sentence, writing 
     CHECK(project.folders_named("abc").empty());
 }
 
+TEST_CASE("import-alembic keeps every call it cannot translate, which fails its step by name",
+          "[alembic][import]") {
+    ScratchProject project;
+    for (const auto& entry : fs::directory_iterator(project.revisions()))
+        if (entry.is_directory()) fs::remove_all(entry.path());
+    ScratchDir scripts;
+    std::ofstream(scripts.path() / "aa01_checks.py")
+        << "\"\"\"checks\n\nRevision ID: aa01\n\"\"\"\n"
+           "from alembic import op\nimport sqlalchemy as sa\n"
+           "revision = 'aa01'\ndown_revision = None\n\n"
+           "def upgrade():\n"
+           "    op.create_table('t', sa.Column('id', sa.Integer, primary_key=True))\n"
+           "    op.create_check_constraint('ck_t_id', 't', 'id > 0')\n"
+           "    op.create_everything('t')\n"
+           "    if op.get_context().dialect.name == 'sqlite':\n"
+           "        op.execute('PRAGMA foreign_keys = ON')\n"
+           "    op.create_table('u', sa.Column('id', sa.Integer, sa.Identity()))\n\n"
+           "def downgrade():\n"
+           "    op.drop_table('t')\n";
+    const auto result = project.scaffold({"import-alembic", scripts.path().string()}, python);
+    INFO(result.out + result.err);
+    REQUIRE(result.exit_code == 0);
+    const std::string shown = scripts.path().filename().string() + "/aa01_checks.py";
+    CHECK(result.out.find("2 statements translated, 4 left for review") != std::string::npos);
+    CHECK(result.out.find("review " + shown + ":12: op.create_check_constraint") !=
+          std::string::npos);
+    CHECK(result.out.find("review " + shown + ":13: op.create_everything") != std::string::npos);
+    CHECK(result.out.find("review " + shown + ":14: the if statement") != std::string::npos);
+    CHECK(result.out.find("review " + shown + ":16: op.create_table") != std::string::npos);
+
+    // Built and run, the step fails at the first of them, naming it; nothing is applied.
+    const auto configure = project.cmake({"-S", ".", "-B", "build"});
+    REQUIRE(configure.exit_code == 0);
+    const auto built = project.cmake({"--build", "build", "-j2"});
+    INFO(built.out + built.err);
+    REQUIRE(built.exit_code == 0);
+    Sandbox db("sqlite", project.versions());
+    const auto upgraded = db.migrator({"upgrade", "head"});
+    CHECK(upgraded.exit_code != 0);
+    CHECK(upgraded.err.find(shown + ":12: op.create_check_constraint was not translated from "
+                                    "Alembic") != std::string::npos);
+    CHECK(db.tables().empty());
+}
+
 TEST_CASE("an imported history continues a database Alembic took halfway, to Alembic's schema",
           "[alembic][import]") {
     ImportedProject imported;
