@@ -1,11 +1,27 @@
 // The writer of the operation encoding (operation_encoding.md): little-endian integers and
 // length-prefixed texts, the same bytes on every platform.
+#include <algorithm>
 #include <migrator/operation_encoding.hpp>
 #include <stdexcept>
 
 namespace migrator::encoding {
 
-OperationWriter::OperationWriter(OperationCode code, std::uint32_t encoding_version) {
+std::uint32_t version_for(const schema::Column& column) {
+    return column.type.kind == schema::TypeKind::enumeration ? 2 : 1;
+}
+
+std::uint32_t version_for(const schema::Table& table) {
+    std::uint32_t needed = 1;
+    for (const auto& column : table.columns) needed = std::max(needed, version_for(column));
+    return needed;
+}
+
+std::uint32_t version_for(const schema::ColumnChange& change) {
+    return change.new_type && change.new_type->kind == schema::TypeKind::enumeration ? 2 : 1;
+}
+
+OperationWriter::OperationWriter(OperationCode code, std::uint32_t encoding_version)
+    : version_(encoding_version) {
     u32(encoding_version);
     u32(static_cast<std::uint32_t>(code));
 }
@@ -57,7 +73,11 @@ OperationWriter& OperationWriter::names(const std::vector<std::string>& values) 
 OperationWriter& OperationWriter::type(const schema::Type& value) {
     byte(static_cast<std::uint8_t>(value.kind));
     number(value.length).number(value.precision).number(value.scale);
-    return text(value.sql);
+    text(value.sql);
+    if (version_ >= 2) return names(value.values);
+    if (!value.values.empty())
+        throw std::invalid_argument("an enumeration type needs encoding version 2");
+    return *this;
 }
 
 OperationWriter& OperationWriter::column(const schema::Column& value) {

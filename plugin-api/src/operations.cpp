@@ -9,6 +9,7 @@ namespace {
 
 using encoding::OperationCode;
 using encoding::OperationWriter;
+using encoding::version_for;
 
 void send(Context& ctx, const OperationWriter& writer, CallSite site) {
     ctx.run_operation(writer.bytes().data(), writer.bytes().size(), site);
@@ -17,7 +18,7 @@ void send(Context& ctx, const OperationWriter& writer, CallSite site) {
 }  // namespace
 
 void Operations::create_table(const schema::Table& table, CallSite site) {
-    send(ctx_, OperationWriter(OperationCode::create_table).table(table), site);
+    send(ctx_, OperationWriter(OperationCode::create_table, version_for(table)).table(table), site);
 }
 
 void Operations::drop_table(std::string_view table, CallSite site) {
@@ -29,7 +30,9 @@ void Operations::rename_table(std::string_view from, std::string_view to, CallSi
 }
 
 void Operations::add_column(std::string_view table, const schema::Column& column, CallSite site) {
-    send(ctx_, OperationWriter(OperationCode::add_column).text(table).column(column), site);
+    send(ctx_,
+         OperationWriter(OperationCode::add_column, version_for(column)).text(table).column(column),
+         site);
 }
 
 void Operations::drop_column(std::string_view table, std::string_view column, CallSite site) {
@@ -43,7 +46,11 @@ void Operations::rename_column(std::string_view table, std::string_view from, st
 
 void Operations::alter_column(std::string_view table, std::string_view column,
                               const schema::ColumnChange& change, CallSite site) {
-    send(ctx_, OperationWriter(OperationCode::alter_column).text(table).text(column).change(change),
+    send(ctx_,
+         OperationWriter(OperationCode::alter_column, version_for(change))
+             .text(table)
+             .text(column)
+             .change(change),
          site);
 }
 
@@ -79,6 +86,14 @@ void Operations::create_foreign_key(std::string_view table, const schema::Foreig
 void Operations::drop_foreign_key(std::string_view table, const schema::ForeignKey& key,
                                   CallSite site) {
     send(ctx_, OperationWriter(OperationCode::drop_foreign_key).text(table).foreign_key(key), site);
+}
+
+void Operations::create_enum(const schema::Type& enumeration, CallSite site) {
+    send(ctx_, OperationWriter(OperationCode::create_enum, 2).type(enumeration), site);
+}
+
+void Operations::drop_enum(std::string_view type_name, CallSite site) {
+    send(ctx_, OperationWriter(OperationCode::drop_enum).text(type_name), site);
 }
 
 }  // namespace migrator

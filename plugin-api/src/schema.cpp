@@ -34,6 +34,21 @@ Type Type::date() { return of(TypeKind::date); }
 Type Type::timestamp() { return of(TypeKind::timestamp); }
 Type Type::blob() { return of(TypeKind::blob); }
 Type Type::json() { return of(TypeKind::json); }
+Type Type::small_integer() { return of(TypeKind::small_integer); }
+Type Type::time() { return of(TypeKind::time); }
+Type Type::timestamp_tz() { return of(TypeKind::timestamp_tz); }
+Type Type::uuid() { return of(TypeKind::uuid); }
+
+Type Type::enumeration(std::string_view type_name, Names labels) {
+    return enumeration(type_name, std::vector<std::string>(labels.begin(), labels.end()));
+}
+
+Type Type::enumeration(std::string_view type_name, const std::vector<std::string>& labels) {
+    Type t = of(TypeKind::enumeration);
+    t.sql = std::string(type_name);
+    t.values = labels;
+    return t;
+}
 
 Type Type::raw(std::string_view sql_text) {
     Type t = of(TypeKind::raw);

@@ -33,6 +33,20 @@ std::string portable_name(const Type& type) {
             return "JSON";
         case TypeKind::raw:
             return type.sql;
+        case TypeKind::small_integer:
+            return "SMALLINT";
+        case TypeKind::time:
+            return "TIME";
+        case TypeKind::timestamp_tz:
+            return "TIMESTAMP WITH TIME ZONE";
+        case TypeKind::uuid:
+            return "UUID";
+        case TypeKind::enumeration: {
+            std::string text = "ENUM " + type.sql + " (";
+            for (std::size_t i = 0; i < type.values.size(); ++i)
+                text += (i ? ", '" : "'") + type.values[i] + "'";
+            return text + ")";
+        }
     }
     return type.sql;
 }

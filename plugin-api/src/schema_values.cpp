@@ -21,7 +21,7 @@ Table& Table::operator=(Table&&) noexcept = default;
 
 bool operator==(const Type& a, const Type& b) {
     return a.kind == b.kind && a.length == b.length && a.precision == b.precision &&
-           a.scale == b.scale && a.sql == b.sql;
+           a.scale == b.scale && a.sql == b.sql && a.values == b.values;
 }
 
 bool operator==(const Column& a, const Column& b) {

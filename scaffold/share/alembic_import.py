@@ -147,7 +147,6 @@ class Translator:
         self.known = known  # constraint and index names seen in the whole history -> definitions
         self.lines = lines
         self.bindings = dict(script.module_bindings)
-        self.uses_dialect = False
         self.translated = 0
         self.review = []
 
@@ -229,7 +228,7 @@ class Translator:
         if upper in ("BIGINTEGER", "BIGINT"):
             return "Type::big_integer()", "big_integer", None
         if upper in ("SMALLINTEGER", "SMALLINT"):
-            return "Type::raw(\"SMALLINT\")", "small_integer", None
+            return "Type::small_integer()", "small_integer", None
         if upper in ("STRING", "VARCHAR", "UNICODE"):
             length = arg(0, "length")
             return ("Type::varchar(%d)" % length if length else "Type::varchar(0)"), "varchar", None
@@ -238,7 +237,6 @@ class Translator:
         if upper in ("BOOLEAN",):
             return "Type::boolean()", "boolean", None
         if upper in ("FLOAT",):
-            self.uses_dialect = True
             return dialect_type("FLOAT", "FLOAT"), "float", None
         if upper in ("NUMERIC", "DECIMAL"):
             precision = arg(0, "precision")
@@ -250,25 +248,23 @@ class Translator:
             return "Type::date()", "date", None
         if upper == "DATETIME" or upper == "TIMESTAMP":
             timezone = arg(0, "timezone", False)
-            self.uses_dialect = True
-            sqlite = "DATETIME" if upper == "DATETIME" else "TIMESTAMP"
-            pg = "TIMESTAMP WITH TIME ZONE" if timezone else "TIMESTAMP WITHOUT TIME ZONE"
-            return dialect_type(sqlite, pg), "datetime", None
+            if upper == "TIMESTAMP" and not timezone:
+                return "Type::timestamp()", "datetime", None
+            # SQLAlchemy says DATETIME (or TIMESTAMP) on SQLite, with or without a time zone.
+            pg = "Type::timestamp_tz()" if timezone else "Type::timestamp()"
+            return "postgresql ? %s : Type::raw(%s)" % (pg, cpp_string(upper)), "datetime", None
         if upper == "TIME":
-            timezone = arg(0, "timezone", False)
-            self.uses_dialect = True
-            pg = "TIME WITH TIME ZONE" if timezone else "TIME WITHOUT TIME ZONE"
-            return dialect_type("TIME", pg), "time", None
+            if arg(0, "timezone", False):
+                return dialect_type("TIME", "TIME WITH TIME ZONE"), "time", None
+            return "Type::time()", "time", None
         if upper in ("JSON", "JSONB"):
             if upper == "JSONB":
-                self.uses_dialect = True
                 return dialect_type("JSONB", "JSONB"), "json", None
             return "Type::json()", "json", None
         if upper in ("LARGEBINARY", "BLOB", "BYTEA", "BINARY"):
             return "Type::blob()", "blob", None
         if upper in ("UUID", "UUIDTYPE"):
-            self.uses_dialect = True
-            return dialect_type("CHAR(32)", "UUID"), "uuid", None
+            return "Type::uuid()", "uuid", None
         if upper in ("ENUM",):
             return self.enum_type(call, name, args, kw)
         raise Untranslatable("the type %s" % self.script.segment(node))
@@ -290,9 +286,17 @@ class Translator:
             raise Untranslatable("an Enum without name= (PostgreSQL needs the type's name)")
         if not native:
             return "Type::varchar(%d)" % length, "enum", None
-        self.uses_dialect = True
-        return (dialect_type(varchar, type_name), "enum",
-                {"name": type_name, "values": values})
+        enum = {"name": type_name, "values": values, "created_by_host": "length" not in kw}
+        if enum["created_by_host"]:
+            # migrator's enumeration: the PostgreSQL type (created with the table or column, as
+            # SQLAlchemy does), VARCHAR of the longest label on SQLite.
+            return self.enumeration_cpp(enum), "enum", enum
+        return dialect_type(varchar, type_name), "enum", enum
+
+    @staticmethod
+    def enumeration_cpp(enum):
+        return "Type::enumeration(%s, {%s})" % (
+            cpp_string(enum["name"]), ", ".join(cpp_string(v) for v in enum["values"]))
 
     # --- columns and tables -------------------------------------------------------------------
 
@@ -304,10 +308,8 @@ class Translator:
                 return cpp_string(self.value(node.args[0]))
             if name.endswith("func.now") or name.endswith("func.current_timestamp"):
                 # What SQLAlchemy renders: now() on PostgreSQL, CURRENT_TIMESTAMP on SQLite.
-                self.uses_dialect = True
                 return 'postgresql ? "now()" : "CURRENT_TIMESTAMP"'
             if last_name(node) in ("true", "false") and name.startswith(("sa.", "sqlalchemy.")):
-                self.uses_dialect = True
                 word = last_name(node)
                 return 'postgresql ? "%s" : "%s"' % (word, "1" if word == "true" else "0")
             raise Untranslatable("the server_default %s" % self.script.segment(node))
@@ -423,14 +425,11 @@ class Translator:
                 and not facts["has_default"] and not facts["foreign_keys"])
 
     def enum_creates(self, facts, line):
+        """An Enum with its own length= is a raw type here: its PostgreSQL type is created
+        explicitly, before the table, as SQLAlchemy creates it."""
         enum = facts["enum"]
-        if not enum:
-            return
-        key = "enum:" + enum["name"]
-        values = ", ".join(sql_literal(v) for v in enum["values"])
-        self.emit("if (postgresql) op.execute(%s);" % cpp_string(
-            "CREATE TYPE %s AS ENUM (%s)" % (quote_identifier(enum["name"]), values)))
-        self.known[key] = enum
+        if enum and not enum["created_by_host"]:
+            self.emit("op.create_enum(%s);" % self.enumeration_cpp(enum))
 
     def create_table(self, call, kw):
         args = list(call.args)
@@ -481,7 +480,6 @@ class Translator:
             if self.auto_increment(c, primary_key):
                 if c["kind"] == "big_integer":
                     # SQLAlchemy: BIGSERIAL on PostgreSQL; on SQLite only INTEGER is the rowid.
-                    self.uses_dialect = True
                     text = "postgresql ? %s.auto_increment() : %s" % (text, text)
                 else:
                     text += ".auto_increment()"
@@ -689,19 +687,12 @@ class Translator:
         _, kind, enum = self.type_info(target)
         if kind != "enum" or not enum:
             raise Untranslatable("%s of a type that is not a native Enum" % call.func.attr)
-        kw = self.keywords(call)
-        checkfirst = self.flag(kw["checkfirst"]) if "checkfirst" in kw else True
-        quoted = quote_identifier(enum["name"])
+        # migrator creates an enum type unless it exists and drops it if it does, whatever
+        # checkfirst says: the end state is the one Alembic's call asks for.
         if call.func.attr == "create":
-            values = ", ".join(sql_literal(v) for v in enum["values"])
-            statement = "CREATE TYPE %s AS ENUM (%s)" % (quoted, values)
-            if checkfirst:
-                statement = ("DO $$ BEGIN %s; EXCEPTION WHEN duplicate_object THEN NULL; END $$"
-                             % statement)
+            self.emit("op.create_enum(%s);" % self.enumeration_cpp(enum))
         else:
-            statement = "DROP TYPE %s%s" % ("IF EXISTS " if checkfirst else "", quoted)
-        self.uses_dialect = True
-        self.emit("if (postgresql) op.execute(%s);" % cpp_string(statement))
+            self.emit("op.drop_enum(%s);" % cpp_string(enum["name"]))
 
     def statement(self, node):
         """One statement of the function body."""
@@ -750,7 +741,6 @@ class Translator:
     def guarded(self, node, batch_table=None, alias=None):
         """Translates `node`, or keeps it for review: comment + a statement failing the step."""
         start = len(self.lines)
-        saved_uses_dialect = self.uses_dialect
         try:
             if batch_table is not None:
                 if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and \
@@ -765,7 +755,6 @@ class Translator:
             self.statement(node)
         except Untranslatable as why:
             del self.lines[start:]
-            self.uses_dialect = saved_uses_dialect
             self.keep_for_review(node, str(why))
 
     def keep_for_review(self, node, why):
@@ -814,7 +803,8 @@ def translate_function(script, name, known):
         for statement in function.body:
             translator.guarded(statement)
     body = ["migrator::Operations op(ctx);"]
-    if translator.uses_dialect or any("postgresql" in l for l in lines):
+    # Declared only where a line chooses by dialect, so that no revision has an unused local.
+    if any("postgresql ? " in line or "if (postgresql)" in line for line in lines):
         body.append("const bool postgresql = ctx.dialect() == \"postgresql\";")
     body.extend(lines)
     text = "".join("    " + line.replace("\n", "\n    ") + "\n" for line in body)

@@ -36,11 +36,12 @@ std::string string_list(const std::vector<std::string>& items) {
 
 /// The TypeKind enumerator's name (also the name of its factory in Type), in enum order.
 constexpr const char* type_kind_names[] = {
-    "integer", "big_integer", "text",      "varchar", "boolean", "real", "double_precision",
-    "numeric", "date",        "timestamp", "blob",    "json",    "raw",
+    "integer", "big_integer",  "text",      "varchar",     "boolean", "real", "double_precision",
+    "numeric", "date",         "timestamp", "blob",        "json",    "raw",  "small_integer",
+    "time",    "timestamp_tz", "uuid",      "enumeration",
 };
 static_assert(sizeof type_kind_names / sizeof *type_kind_names ==
-                  static_cast<std::size_t>(TypeKind::raw) + 1,
+                  static_cast<std::size_t>(TypeKind::enumeration) + 1,
               "one name per TypeKind");
 
 std::string type_expression(const Type& type) {
@@ -49,6 +50,9 @@ std::string type_expression(const Type& type) {
     const std::string name = type_kind_names[static_cast<std::size_t>(type.kind)];
     if (type.kind == TypeKind::raw && no_length && no_precision)
         return "Type::raw(" + cpp_string_literal(type.sql) + ")";
+    if (type.kind == TypeKind::enumeration)
+        return "Type::enumeration(" + cpp_string_literal(type.sql) + ", " +
+               string_list(type.values) + ")";
     if (type.sql.empty()) {
         if (type.kind == TypeKind::varchar && type.length > 0 && no_precision)
             return "Type::varchar(" + std::to_string(type.length) + ")";

@@ -256,6 +256,19 @@ TEST_CASE("an imported history continues a database Alembic took halfway, to Ale
                 0);
             CHECK(db.version_rows("alembic_version") == std::vector<std::string>{"b2c0ffee0002"});
             CHECK(schema_differences(db.url(), reference.url()) == "");
+
+            // To base: the enum type the first revision's table made goes with its downgrade.
+            const std::string enum_types =
+                "SELECT count(*) FROM pg_type WHERE typname = 'account_status'";
+            if (backend == "postgresql")
+                CHECK(db.column(enum_types) == std::vector<std::string>{"1"});
+            REQUIRE(with({"downgrade", "base"}).exit_code == 0);
+            REQUIRE(alembic(reference.dir(), reference.url(), "downgrade", "base").exit_code == 0);
+            CHECK(schema_differences(db.url(), reference.url()) == "");
+            CHECK(db.column("SELECT count(*) FROM alembic_version") ==
+                  std::vector<std::string>{"0"});
+            if (backend == "postgresql")
+                CHECK(db.column(enum_types) == std::vector<std::string>{"0"});
         }
     }
 }

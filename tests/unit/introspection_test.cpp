@@ -92,13 +92,32 @@ TEST_CASE("introspection parses the type names each catalog reports", "[introspe
         CHECK(parse_type("sqlite", "double   precision") == Type::double_precision());
         CHECK(parse_type("sqlite", "Blob") == Type::blob());
     }
+    SECTION("the types SQLAlchemy's users bring: small integers, times, time zones, uuids") {
+        CHECK(parse_type("postgresql", "smallint") == Type::small_integer());
+        CHECK(parse_type("postgresql", "int2") == Type::small_integer());
+        CHECK(parse_type("postgresql", "time without time zone") == Type::time());
+        CHECK(parse_type("postgresql", "timestamp with time zone") == Type::timestamp_tz());
+        CHECK(parse_type("postgresql", "timestamptz") == Type::timestamp_tz());
+        CHECK(parse_type("postgresql", "uuid") == Type::uuid());
+        CHECK(parse_type("sqlite", "SMALLINT") == Type::small_integer());
+        CHECK(parse_type("sqlite", "TIME") == Type::time());
+        CHECK(parse_type("sqlite", "TIMESTAMP WITH TIME ZONE") == Type::timestamp_tz());
+        CHECK(parse_type("sqlite", "CHAR(32)") == Type::uuid());
+        for (const auto dialect :
+             {migrator::sql::Dialect::sqlite, migrator::sql::Dialect::postgresql})
+            for (const auto& type :
+                 {Type::small_integer(), Type::time(), Type::timestamp_tz(), Type::uuid()}) {
+                const std::string name =
+                    dialect == migrator::sql::Dialect::sqlite ? "sqlite" : "postgresql";
+                CHECK(parse_type(name, migrator::sql::render_type(dialect, type)) == type);
+            }
+    }
     SECTION("anything else stays raw, as written") {
         CHECK(parse_type("sqlite", "INT") == Type::raw("INT"));
         CHECK(parse_type("sqlite", "bytea") == Type::raw("bytea"));
         CHECK(parse_type("sqlite", "") == Type::raw(""));
-        CHECK(parse_type("postgresql", "uuid") == Type::raw("uuid"));
-        CHECK(parse_type("postgresql", "timestamp with time zone") ==
-              Type::raw("timestamp with time zone"));
+        CHECK(parse_type("postgresql", "account_status") == Type::raw("account_status"));
+        CHECK(parse_type("postgresql", "time with time zone") == Type::raw("time with time zone"));
         CHECK(parse_type("postgresql", "character varying(x)") ==
               Type::raw("character varying(x)"));
         CHECK(parse_type("postgresql", "numeric(10,-2)") == Type::raw("numeric(10,-2)"));
@@ -197,7 +216,7 @@ TEST_CASE("introspection reads a PostgreSQL schema exactly", "[introspection]") 
               "column book.flag BOOLEAN null",
               "column book.ratio REAL null",
               "column book.score DOUBLE PRECISION null",
-              "column book.code uuid null",
+              "column book.code UUID null",
               "primary key book (id, edition)",
               "unique book 'book_title_edition_key' (title, edition)",
               "foreign key book 'book_author_id_fkey' (author_id) -> author (id) on delete "

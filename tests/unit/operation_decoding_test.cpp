@@ -129,6 +129,50 @@ TEST_CASE("the decoder reads every operation back as the plugin-api writer wrote
     }
 }
 
+TEST_CASE("an enumeration travels in encoding version 2, everything else stays in version 1",
+          "[operation_decoding]") {
+    using migrator::encoding::version_for;
+    const Type status = Type::enumeration("account_status", {"active", "closed"});
+    Table account("account");
+    account.column(Column("id", Type::small_integer()))
+        .column(Column("seen", Type::timestamp_tz()))
+        .column(Column("at", Type::time()))
+        .column(Column("key", Type::uuid()));
+    CHECK(version_for(account) == 1);
+    const auto plain = decode(
+        OperationWriter(OperationCode::create_table, version_for(account)).table(account).bytes());
+    CHECK(plain.encoding_version == 1);
+    CHECK(plain.table_definition.columns == account.columns);
+
+    account.column(Column("status", status).not_null());
+    REQUIRE(version_for(account) == 2);
+    const auto with_enum =
+        decode(OperationWriter(OperationCode::create_table, 2).table(account).bytes());
+    CHECK(with_enum.encoding_version == 2);
+    CHECK(with_enum.table_definition.columns == account.columns);
+    CHECK(with_enum.table_definition.columns.back().type.values ==
+          std::vector<std::string>{"active", "closed"});
+    // Version 1 has no field for the labels: the writer refuses rather than drop them.
+    CHECK_THROWS(OperationWriter(OperationCode::create_table, 1).table(account));
+
+    const auto created =
+        decode(OperationWriter(OperationCode::create_enum, 2).type(status).bytes());
+    CHECK(created.code == OperationCode::create_enum);
+    CHECK(created.type == status);
+    const auto dropped =
+        decode(OperationWriter(OperationCode::drop_enum).text("account_status").bytes());
+    CHECK(dropped.code == OperationCode::drop_enum);
+    CHECK(dropped.type.sql == "account_status");
+    // An enumeration without labels, or create_enum of another type, is malformed.
+    CHECK_THROWS_WITH(decode(OperationWriter(OperationCode::create_enum, 2)
+                                 .type(Type::enumeration("e", {}))
+                                 .bytes()),
+                      Catch::Contains("has no labels"));
+    CHECK_THROWS_WITH(
+        decode(OperationWriter(OperationCode::create_enum, 2).type(Type::text()).bytes()),
+        Catch::Contains("create_enum carries a type that is not an enumeration"));
+}
+
 TEST_CASE("the decoder refuses a truncated operation at every length", "[operation_decoding]") {
     const std::string bytes = OperationWriter(OperationCode::create_table).table(invoice()).bytes();
     for (std::size_t size = 0; size < bytes.size(); ++size) {
@@ -141,20 +185,20 @@ TEST_CASE("the decoder refuses a truncated operation at every length", "[operati
 }
 
 TEST_CASE("the decoder refuses an encoding version it does not know", "[operation_decoding]") {
-    const std::uint32_t version = GENERATE(0u, 2u, 0xffffffffu);
+    const std::uint32_t version = GENERATE(0u, 3u, 0xffffffffu);
     const std::string bytes = header(version, 2) + u32(1) + "t";
     CHECK_THROWS_WITH(decode(bytes),
                       "the revision sent a portable operation in encoding version " +
                           std::to_string(version) +
-                          ", and this migrator reads versions 1 to 1: upgrade migrator to run "
+                          ", and this migrator reads versions 1 to 2: upgrade migrator to run "
                           "this revision");
 }
 
 TEST_CASE("the decoder refuses an operation code it does not know", "[operation_decoding]") {
-    const std::uint32_t code = GENERATE(0u, 14u, 0xffffffffu);
+    const std::uint32_t code = GENERATE(0u, 16u, 0xffffffffu);
     CHECK_THROWS_WITH(decode(header(1, code)),
                       "the revision sent a portable operation with code " + std::to_string(code) +
-                          ", which this migrator does not know (it knows 1 to 13): upgrade "
+                          ", which this migrator does not know (it knows 1 to 15): upgrade "
                           "migrator");
 }
 
@@ -200,9 +244,9 @@ TEST_CASE("the decoder refuses fields out of range and bytes after the last fiel
                                 .text("t")
                                 .column(Column("c", Type::text()))
                                 .bytes();
-        bytes[8 + 5 + 5] = 13;  // header, "t", "c": then the kind
+        bytes[8 + 5 + 5] = 18;  // header, "t", "c": then the kind
         CHECK_THROWS_WITH(decode(bytes),
-                          Catch::Contains("the type kind at byte 18 is 13, which this migrator "
+                          Catch::Contains("the type kind at byte 18 is 18, which this migrator "
                                           "does not know"));
     }
     SECTION("an unknown default change") {
@@ -240,7 +284,7 @@ TEST_CASE("the host session answers a malformed operation with an error, not a c
     CHECK(host->run_operation(host->session, bad.data(), bad.size()) == MIGRATOR_ERROR);
     CHECK(std::string(host->last_error(host->session)) ==
           "the revision sent a portable operation with code 99, which this migrator does not "
-          "know (it knows 1 to 13): upgrade migrator");
+          "know (it knows 1 to 15): upgrade migrator");
     const std::string good = OperationWriter(OperationCode::drop_table).text("t").bytes();
     CHECK(host->run_operation(host->session, good.data(), good.size()) == MIGRATOR_OK);
     CHECK_THAT(printed.str(), Catch::Contains("DROP TABLE \"t\""));

@@ -10,12 +10,16 @@ namespace {
 using encoding::DefaultChange;
 using encoding::OperationCode;
 
-constexpr std::uint32_t last_code = static_cast<std::uint32_t>(OperationCode::drop_foreign_key);
+constexpr std::uint32_t last_code = static_cast<std::uint32_t>(OperationCode::drop_enum);
+constexpr auto last_kind = static_cast<std::uint8_t>(schema::TypeKind::enumeration);
 
 /// Reads the fields of one operation in order; each read names what it reads for the error.
 class Reader {
 public:
     Reader(const unsigned char* data, std::size_t size) : data_(data), size_(size) {}
+
+    /// The encoding version the rest is read in (version 2's Type has the labels field).
+    void set_version(std::uint32_t version) { version_ = version; }
 
     [[noreturn]] void fail(const std::string& why) const {
         throw OperationDecodingError("the revision sent a malformed portable operation (" +
@@ -98,7 +102,7 @@ public:
     schema::Type type() {
         const std::size_t at = position_;
         const auto kind = byte("a type's kind");
-        if (kind > static_cast<std::uint8_t>(schema::TypeKind::raw))
+        if (kind > last_kind)
             fail("the type kind at byte " + std::to_string(at) + " is " + std::to_string(kind) +
                  ", which this migrator does not know");
         schema::Type value;
@@ -107,6 +111,9 @@ public:
         value.precision = number("a type's precision");
         value.scale = number("a type's scale");
         value.sql = text("a type's SQL text");
+        if (version_ >= 2) value.values = names("an enumeration's labels");
+        if (value.kind == schema::TypeKind::enumeration && value.values.empty())
+            fail("the enumeration type at byte " + std::to_string(at) + " has no labels");
         return value;
     }
 
@@ -193,6 +200,7 @@ private:
     const unsigned char* data_;
     std::size_t size_;
     std::size_t position_ = 0;
+    std::uint32_t version_ = 1;
 };
 
 }  // namespace
@@ -225,6 +233,10 @@ std::string operation_name(OperationCode code) {
             return "create_foreign_key";
         case OperationCode::drop_foreign_key:
             return "drop_foreign_key";
+        case OperationCode::create_enum:
+            return "create_enum";
+        case OperationCode::drop_enum:
+            return "drop_enum";
     }
     return "operation " + std::to_string(static_cast<std::uint32_t>(code));
 }
@@ -242,6 +254,7 @@ Operation decode_operation(const void* data, std::size_t size) {
             "the revision sent a portable operation in encoding version " +
             std::to_string(op.encoding_version) + ", and this migrator reads versions 1 to " +
             std::to_string(encoding::version) + ": upgrade migrator to run this revision");
+    reader.set_version(op.encoding_version);
     const std::uint32_t code = reader.u32("the operation code");
     if (code == 0 || code > last_code)
         throw OperationDecodingError("the revision sent a portable operation with code " +
@@ -298,6 +311,15 @@ Operation decode_operation(const void* data, std::size_t size) {
         case OperationCode::drop_foreign_key:
             op.table = reader.text("the table name");
             op.foreign_key = reader.foreign_key();
+            break;
+        case OperationCode::create_enum:
+            op.type = reader.type();
+            if (op.type.kind != schema::TypeKind::enumeration)
+                reader.fail("create_enum carries a type that is not an enumeration");
+            break;
+        case OperationCode::drop_enum:
+            op.type.kind = schema::TypeKind::enumeration;
+            op.type.sql = reader.text("the enumeration's name");
             break;
     }
     reader.finish();

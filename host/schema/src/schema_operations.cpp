@@ -40,11 +40,37 @@ void SchemaOperations::run(const Operation& op) {
             return create_foreign_key(op.table, op.foreign_key);
         case OperationCode::drop_foreign_key:
             return drop_foreign_key(op.table, op.foreign_key);
+        case OperationCode::create_enum:
+            return create_enum(op.type);
+        case OperationCode::drop_enum:
+            return drop_enum(op.type.sql);
     }
     throw std::invalid_argument("migrator cannot run " + operation_name(op.code));
 }
 
+void SchemaOperations::create_enums_of(const std::vector<const schema::Type*>& types) {
+    if (dialect_ != sql::Dialect::postgresql) return;
+    std::vector<std::string> created;
+    for (const auto* type : types) {
+        if (type->kind != schema::TypeKind::enumeration) continue;
+        if (std::find(created.begin(), created.end(), type->sql) != created.end()) continue;
+        created.push_back(type->sql);
+        ctx_.execute(sql::create_enum_sql(*type));
+    }
+}
+
+void SchemaOperations::create_enum(const schema::Type& enumeration) {
+    create_enums_of({&enumeration});
+}
+
+void SchemaOperations::drop_enum(const std::string& name) {
+    if (dialect_ == sql::Dialect::postgresql) ctx_.execute(sql::drop_enum_sql(name));
+}
+
 void SchemaOperations::create_table(const schema::Table& table) {
+    std::vector<const schema::Type*> types;
+    for (const auto& column : table.columns) types.push_back(&column.type);
+    create_enums_of(types);
     ctx_.execute(sql::create_table_sql(dialect_, table));
 }
 
@@ -57,6 +83,7 @@ void SchemaOperations::rename_table(const std::string& from, const std::string& 
 }
 
 void SchemaOperations::add_column(const std::string& table, const schema::Column& column) {
+    create_enums_of({&column.type});
     if (dialect_ == sql::Dialect::postgresql || sql::sqlite_adds_in_place(column)) {
         ctx_.execute(sql::add_column_sql(dialect_, table, column));
         return;
@@ -111,6 +138,7 @@ void SchemaOperations::rename_column(const std::string& table, const std::string
 void SchemaOperations::alter_column(const std::string& table, const std::string& column,
                                     const schema::ColumnChange& change) {
     if (!change.new_type && !change.new_nullable && !change.new_default) return;
+    if (change.new_type) create_enums_of({&*change.new_type});
     if (dialect_ == sql::Dialect::postgresql) {
         ctx_.execute(sql::alter_column_sql(dialect_, table, column, change));
         return;

@@ -12,8 +12,11 @@
 
 namespace migrator::encoding {
 
-/// The encoding version this plugin-api writes; the host decodes every version up to its own.
-inline constexpr std::uint32_t version = 1;
+/// The newest encoding version this plugin-api writes; the host decodes every version up to its
+/// own. An operation is written in the oldest version that holds it: version 2 only when it
+/// carries an enumeration type (whose labels version 1 has no field for), so that a revision
+/// that uses none runs on hosts that read version 1.
+inline constexpr std::uint32_t version = 2;
 
 /// Limits the host enforces on an operation (and the writer on what it writes).
 inline constexpr std::size_t max_operation_size = 16u << 20;  ///< bytes of one operation
@@ -35,7 +38,14 @@ enum class OperationCode : std::uint32_t {
     drop_unique_constraint = 11,
     create_foreign_key = 12,
     drop_foreign_key = 13,
+    create_enum = 14,
+    drop_enum = 15,
 };
+
+/// The encoding version an operation carrying these types needs: 2 when one is an enumeration.
+std::uint32_t version_for(const schema::Table& table);
+std::uint32_t version_for(const schema::Column& column);
+std::uint32_t version_for(const schema::ColumnChange& change);
 
 /// What ColumnChange::new_default says, as one byte.
 enum class DefaultChange : std::uint8_t { keep = 0, drop = 1, set = 2 };
@@ -44,7 +54,7 @@ enum class DefaultChange : std::uint8_t { keep = 0, drop = 1, set = 2 };
 /// order operation_encoding.md lists them. Throws std::length_error past a limit above.
 class OperationWriter {
 public:
-    explicit OperationWriter(OperationCode code, std::uint32_t encoding_version = version);
+    explicit OperationWriter(OperationCode code, std::uint32_t encoding_version = 1);
 
     OperationWriter& byte(std::uint8_t value);
     OperationWriter& flag(bool value);
@@ -65,6 +75,7 @@ public:
 
 private:
     void u32(std::uint32_t value);
+    std::uint32_t version_;
     std::string bytes_;
 };
 

@@ -68,6 +68,13 @@ public:
     void drop_foreign_key(std::string_view table, const schema::ForeignKey& key,
                           CallSite site = {});
 
+    /// PostgreSQL: creates the enum type of `enumeration` (Type::enumeration) unless a type of
+    /// that name exists; SQLite: nothing (an enumeration is a VARCHAR there).
+    void create_enum(const schema::Type& enumeration, CallSite site = {});
+    /// PostgreSQL: DROP TYPE IF EXISTS, for the enum type no column uses any more (drop_table
+    /// leaves it, as Alembic does); SQLite: nothing.
+    void drop_enum(std::string_view type_name, CallSite site = {});
+
     /// Raw SQL, the escape hatch: runs as written, on every dialect.
     void execute(std::string_view sql, CallSite site = {}) { ctx_.execute(sql, site); }
 

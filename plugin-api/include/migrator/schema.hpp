@@ -33,6 +33,11 @@ enum class TypeKind {
     blob,
     json,
     raw,
+    small_integer,
+    time,          ///< a time of day, without time zone
+    timestamp_tz,  ///< a timestamp with time zone (PostgreSQL's timestamptz)
+    uuid,
+    enumeration,  ///< one of `values`; PostgreSQL: the enum type named `sql`
 };
 
 /// A column type: a portable kind with its parameters, rendered per dialect by the host.
@@ -41,7 +46,8 @@ struct Type {
     int length = 0;     ///< varchar(length)
     int precision = 0;  ///< numeric(precision, scale)
     int scale = 0;
-    std::string sql;  ///< TypeKind::raw: the type as the dialect writes it
+    std::string sql;  ///< TypeKind::raw: the type as the dialect writes it; enumeration: its name
+    std::vector<std::string> values;  ///< TypeKind::enumeration: its labels, in order
 
     Type();
     ~Type();
@@ -62,6 +68,16 @@ struct Type {
     static Type timestamp();
     static Type blob();
     static Type json();
+    static Type small_integer();
+    static Type time();
+    static Type timestamp_tz();
+    /// PostgreSQL's uuid; SQLite: CHAR(32), as SQLAlchemy's Uuid.
+    static Type uuid();
+    /// An enumeration of `labels` named `type_name`: on PostgreSQL the enum type of that name,
+    /// which create_table, add_column and alter_column create when it does not exist yet (and
+    /// Operations::drop_enum drops); on SQLite VARCHAR of the longest label, as SQLAlchemy's Enum.
+    static Type enumeration(std::string_view type_name, Names labels);
+    static Type enumeration(std::string_view type_name, const std::vector<std::string>& labels);
     /// A type outside the portable set, passed to the database as written (e.g. "uuid").
     static Type raw(std::string_view sql_text);
     /// A type of the given kind and parameters.

@@ -355,7 +355,8 @@ inline std::vector<schema::Index> pg_reflect_indexes(const Context& ctx,
 
 /// Parses a type as the dialect reports it ("character varying(20)", "VARCHAR(20)",
 /// "timestamp without time zone", ...) into the portable set, TypeKind::raw (with `sql_type` as
-/// given) otherwise. parse_type(d, sql::render_type(d, t)) == t for every portable type. On SQLite
+/// given) otherwise. parse_type(d, sql::render_type(d, t)) == t for every portable type but an
+/// enumeration (PostgreSQL reports its name, read as a raw type; SQLite a VARCHAR). On SQLite
 /// only the spellings render_type writes are portable ("INT" stays raw: SQLite treats it apart
 /// from INTEGER); throws std::invalid_argument for an unknown dialect.
 inline schema::Type parse_type(std::string_view dialect, std::string_view sql_type) {
@@ -376,6 +377,12 @@ inline schema::Type parse_type(std::string_view dialect, std::string_view sql_ty
     if (pg ? is_one_of({"timestamp", "timestamp without time zone"}) : type == "timestamp")
         return Type::timestamp();
     if (type == (pg ? "bytea" : "blob")) return Type::blob();
+    if (pg ? is_one_of({"smallint", "int2"}) : type == "smallint") return Type::small_integer();
+    if (pg ? is_one_of({"time", "time without time zone"}) : type == "time") return Type::time();
+    if (pg ? is_one_of({"timestamp with time zone", "timestamptz"})
+           : type == "timestamp with time zone")
+        return Type::timestamp_tz();
+    if (type == (pg ? "uuid" : "char(32)")) return Type::uuid();
     if (type == "json") return Type::json();
     const auto varchar = pg ? detail::type_arguments(type, {"character varying", "varchar"})
                             : detail::type_arguments(type, {"varchar"});

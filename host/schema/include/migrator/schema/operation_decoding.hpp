@@ -37,6 +37,7 @@ struct Operation {
     schema::Index index;
     schema::UniqueConstraint unique;
     schema::ForeignKey foreign_key;
+    schema::Type type;  ///< create_enum: the enumeration; drop_enum: its name in `sql`
 };
 
 /// The operation's name as a revision calls it ("create_table"), or "operation <n>" for a code

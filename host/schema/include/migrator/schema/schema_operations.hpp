@@ -64,7 +64,15 @@ public:
     /// columns into the same table.
     void drop_foreign_key(const std::string& table, const schema::ForeignKey& key);
 
+    /// PostgreSQL: creates the enum type unless it exists; SQLite: nothing.
+    void create_enum(const schema::Type& enumeration);
+    /// PostgreSQL: drops the enum type if it exists; SQLite: nothing.
+    void drop_enum(const std::string& name);
+
 private:
+    /// PostgreSQL: creates, before a statement that uses them, the enum types of `types` that
+    /// do not exist yet (as SQLAlchemy creates a table's enum types with it).
+    void create_enums_of(const std::vector<const schema::Type*>& types);
     using Pick = std::function<std::string(const schema::Table&)>;
     std::string find_existing(const std::string& table, const char* what, const Pick& pick);
     std::vector<std::string> first_column(const std::string& sql) const;

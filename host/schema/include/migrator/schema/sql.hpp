@@ -5,6 +5,7 @@
 #ifndef MIGRATOR_SQL_HPP
 #define MIGRATOR_SQL_HPP
 
+#include <algorithm>
 #include <cctype>
 #include <migrator/common/sql_quoting.hpp>
 #include <migrator/schema.hpp>
@@ -86,6 +87,27 @@ inline std::string render_type(Dialect dialect, const schema::Type& type) {
             return pg ? "json" : "JSON";
         case TypeKind::raw:
             return type.sql;
+        case TypeKind::small_integer:
+            return pg ? "smallint" : "SMALLINT";
+        case TypeKind::time:
+            return pg ? "time" : "TIME";
+        case TypeKind::timestamp_tz:
+            return pg ? "timestamp with time zone" : "TIMESTAMP WITH TIME ZONE";
+        case TypeKind::uuid:
+            // SQLite has no uuid: SQLAlchemy's Uuid stores 32 hex digits there.
+            return pg ? "uuid" : "CHAR(32)";
+        case TypeKind::enumeration: {
+            if (pg) return quote_identifier(type.sql);
+            // SQLAlchemy's Enum on a database without enum types: VARCHAR of the longest label,
+            // counted in characters.
+            std::size_t longest = 0;
+            for (const auto& label : type.values) {
+                std::size_t characters = 0;
+                for (unsigned char c : label) characters += (c & 0xC0u) != 0x80u;
+                longest = std::max(longest, characters);
+            }
+            return "VARCHAR(" + std::to_string(longest) + ")";
+        }
     }
     throw std::invalid_argument("unknown schema::TypeKind " +
                                 std::to_string(static_cast<int>(type.kind)));
@@ -94,6 +116,29 @@ inline std::string render_type(Dialect dialect, const schema::Type& type) {
 /// render_type for a dialect named as Context::dialect() names it.
 inline std::string render_type(std::string_view dialect, const schema::Type& type) {
     return render_type(dialect_of(dialect), type);
+}
+
+/// PostgreSQL: the statement that creates the enum type of `type` (TypeKind::enumeration) unless
+/// a type of its name exists, one statement that runs online and in an offline script alike.
+/// Throws std::invalid_argument for an enumeration without labels.
+inline std::string create_enum_sql(const schema::Type& type) {
+    if (type.values.empty())
+        throw std::invalid_argument("enumeration " + type.sql + " has no labels");
+    std::string labels;
+    for (const auto& label : type.values)
+        labels += (labels.empty() ? "" : ", ") + quote_literal(label);
+    const std::string create =
+        "CREATE TYPE " + quote_identifier(type.sql) + " AS ENUM (" + labels + ")";
+    // A dollar quote no label or name can end: the tag is refused inside them.
+    if (create.find("$migrator$") != std::string::npos)
+        throw std::invalid_argument("enumeration " + type.sql + " contains $migrator$");
+    return "DO $migrator$ BEGIN " + create +
+           "; EXCEPTION WHEN duplicate_object THEN NULL; END $migrator$";
+}
+
+/// PostgreSQL: DROP TYPE IF EXISTS for the enum type `name`.
+inline std::string drop_enum_sql(std::string_view name) {
+    return "DROP TYPE IF EXISTS " + quote_identifier(name);
 }
 
 namespace detail {
