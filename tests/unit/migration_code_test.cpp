@@ -185,6 +185,19 @@ TEST_CASE("autogenerate writes each change as one operation and downgrade as its
         CHECK_THAT(code.upgrade, Contains("Column(\"c\", Type::raw(\"uuid\"))"));
         CHECK_THAT(code.upgrade, Contains("Column(\"d\", Type::of(TypeKind::varchar))"));
     }
+    SECTION("the types grown for Alembic's users have their factories") {
+        auto key = change_of(Kind::add_column, "t");
+        key.new_column = Column("k", Type::uuid());
+        auto when = change_of(Kind::add_column, "t");
+        when.new_column = Column("w", Type::timestamp_tz());
+        auto mood = change_of(Kind::add_column, "t");
+        mood.new_column = Column("m", Type::enumeration("mood", {"ok", "grumpy"}));
+        const auto code = migration_code({key, when, mood});
+        CHECK_THAT(code.upgrade, Contains("Column(\"k\", Type::uuid())"));
+        CHECK_THAT(code.upgrade, Contains("Column(\"w\", Type::timestamp_tz())"));
+        CHECK_THAT(code.upgrade,
+                   Contains("Column(\"m\", Type::enumeration(\"mood\", {\"ok\", \"grumpy\"}))"));
+    }
 }
 
 TEST_CASE("autogenerate undoes the changes in reverse order", "[autogenerate]") {

@@ -87,7 +87,13 @@ TEST_CASE("operations render each portable type per dialect", "[operations]") {
         {Type::timestamp(), {"TIMESTAMP", "timestamp"}},
         {Type::blob(), {"BLOB", "bytea"}},
         {Type::json(), {"JSON", "json"}},
-        {Type::raw("uuid"), {"uuid", "uuid"}},
+        {Type::small_integer(), {"SMALLINT", "smallint"}},
+        {Type::time(), {"TIME", "time"}},
+        {Type::timestamp_tz(), {"TIMESTAMP WITH TIME ZONE", "timestamp with time zone"}},
+        {Type::uuid(), {"CHAR(32)", "uuid"}},
+        {Type::enumeration("mood", {"ok", "grumpy", "\xc3\xa9t\xc3\xa9"}),
+         {"VARCHAR(6)", "\"mood\""}},
+        {Type::raw("int4range"), {"int4range", "int4range"}},
     };
     for (const auto& [type, expected] : cases) {
         CHECK(migrator::sql::render_type("sqlite", type) == expected.first);
@@ -516,6 +522,55 @@ TEST_CASE("operations run for real on PostgreSQL, unnamed constraints dropped by
     REQUIRE(after);
     CHECK(after->unique_constraints.size() == 1);
     CHECK(after->foreign_keys.empty());
+}
+
+TEST_CASE("operations create a table's enum types and the new types, on both dialects",
+          "[operations]") {
+    const std::string dialect = GENERATE("sqlite", "postgresql");
+    ScratchDatabase scratch(dialect);
+    DatabaseContext db(scratch.url());
+    auto& ctx = db.context();
+    migrator::Operations op(ctx);
+    const Type mood = Type::enumeration("mood", {"ok", "grumpy"});
+    in_transaction(db, [&] {
+        op.create_table(Table("visit")
+                            .column(Column("id", Type::small_integer()).not_null())
+                            .column(Column("key", Type::uuid()))
+                            .column(Column("at", Type::time()))
+                            .column(Column("seen", Type::timestamp_tz()))
+                            .column(Column("mood", mood).default_value("'ok'"))
+                            .column(Column("before", mood))
+                            .primary_key({"id"}));
+        // The type exists already: add_column and create_enum leave it as it is.
+        op.add_column("visit", Column("after", mood));
+        op.create_enum(mood);
+        ctx.execute(
+            "INSERT INTO visit (id, key, at, seen, mood) VALUES (1, "
+            "'0b7e4c6a9d3f4e21a1c2b3d4e5f60718', '12:30:00', "
+            "'2026-12-04 10:00:00+01', 'grumpy')");
+    });
+    const auto visit = migrator::reflect_table(ctx, "visit");
+    REQUIRE(visit);
+    CHECK(visit->find_column("id")->type == Type::small_integer());
+    CHECK(visit->find_column("key")->type == Type::uuid());
+    CHECK(visit->find_column("at")->type == Type::time());
+    CHECK(visit->find_column("seen")->type == Type::timestamp_tz());
+    CHECK(visit->find_column("after")->type ==
+          (dialect == "postgresql" ? Type::raw("mood") : Type::varchar(6)));
+    const std::string types = "SELECT count(*) FROM pg_type WHERE typname = 'mood'";
+    if (dialect == "postgresql") {
+        CHECK(ctx.scalar(types) == std::optional<std::string>("1"));
+        // A label the type does not have is the database's error.
+        CHECK_THROWS(in_transaction(
+            db, [&] { ctx.execute("INSERT INTO visit (id, mood) VALUES (2, 'sleepy')"); }));
+    }
+    in_transaction(db, [&] {
+        op.drop_table("visit");
+        if (dialect == "postgresql") CHECK(ctx.scalar(types) == std::optional<std::string>("1"));
+        op.drop_enum("mood");
+        op.drop_enum("mood");  // IF EXISTS
+    });
+    if (dialect == "postgresql") CHECK(ctx.scalar(types) == std::optional<std::string>("0"));
 }
 
 TEST_CASE("operations tell a revision when its host cannot run operations as data",
