@@ -72,16 +72,6 @@ const std::string tag_table =
     "    price = sa.Column(sa.Numeric(10, 2))\n"
     "    seen_at = sa.Column(sa.DateTime, index=True)\n";
 
-/// The lines of `out` that start with "difference: ", without that prefix.
-std::vector<std::string> differences(const std::string& out) {
-    std::vector<std::string> found;
-    const std::string prefix = "difference: ";
-    for (const auto& line : lines_of(out))
-        if (line.compare(0, prefix.size(), prefix) == 0)
-            found.push_back(line.substr(prefix.size()));
-    return found;
-}
-
 /// The shipped revisions at head, models.py in the folder migrator runs in.
 struct ModelsAtHead {
     explicit ModelsAtHead(const std::string& backend) : sandbox(backend, shipped_versions_dir()) {
@@ -140,7 +130,7 @@ TEST_CASE("check --schema --models reports what the models have that the databas
     }
 }
 
-TEST_CASE("--models refuses with one sentence what it cannot read", "[e2e][models]") {
+TEST_CASE("check --schema refuses models it cannot read with one sentence", "[e2e][models]") {
     const std::string backend = GENERATE(from_range(all_backends()));
     const ModelsAtHead at_head(backend);
     write_file(at_head.sandbox.dir() / "models.py", shipped_models());
