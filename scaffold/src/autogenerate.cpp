@@ -44,12 +44,17 @@ bool autogenerate_revision(const NewOptions& options, const AutogenerateOptions&
     // Checked before the database is read: a wrong id or label should not wait for it.
     NewRevision revision = prepare_revision(graph, dir, options);
 
-    const fs::path schema_file =
-        source.schema_file.empty() ? dir / "schema.sql" : fs::absolute(source.schema_file);
-    if (!fs::is_regular_file(schema_file))
-        throw Error("no schema file " + schema_file.string() +
-                    ": write the schema the database should have there (CREATE TABLE ...; CREATE "
-                    "INDEX ...;), or name it with --schema-file");
+    DeclaredSchemaSource declared;
+    declared.models = source.models;
+    if (declared.models.empty()) {
+        declared.file =
+            source.schema_file.empty() ? dir / "schema.sql" : fs::absolute(source.schema_file);
+        if (!fs::is_regular_file(declared.file))
+            throw Error("no schema file " + declared.file.string() +
+                        ": write the schema the database should have there (CREATE TABLE ...; "
+                        "CREATE INDEX ...;), name it with --schema-file, or take it from "
+                        "SQLAlchemy models with --models MODULE:ATTRIBUTE");
+    }
 
     DatabaseOptions db_options;
     db_options.version_table = source.version_table;
@@ -61,10 +66,11 @@ bool autogenerate_revision(const NewOptions& options, const AutogenerateOptions&
     require_up_to_date(*db, graph, dir);
 
     const auto changes =
-        diff_schemas(introspect_database(*db), declared_schema(url, db_options, schema_file));
+        diff_schemas(introspect_database(*db), declared_schema(url, db_options, declared));
     if (changes.empty()) {
         out << "No changes in schema detected: " << db->describe() << " matches "
-            << schema_file.string() << "; no revision written.\n";
+            << (declared.models.empty() ? declared.file.string() : declared.describe())
+            << "; no revision written.\n";
         return false;
     }
     for (const auto& change : changes) out << "Detected " << change.describe() << '\n';

@@ -29,10 +29,15 @@ namespace fs = std::filesystem;
 
 /// The database autogenerate compares with: --url, then MIGRATOR_DATABASE_URL, then
 /// SQLALCHEMY_DATABASE_URL, then `url` in the config file (--config, then $MIGRATOR_CONFIG, then
-/// ./migrator.ini), as migrator takes it.
-std::string database_url(const std::string& given, const std::string& config_flag) {
+/// ./migrator.ini), as migrator takes it; and the declared schema's models, when no schema file
+/// is named (--schema-file, MIGRATOR_SCHEMA_FILE), from `models` in the same file.
+std::string database_url(const std::string& given, const std::string& config_flag,
+                         scaffold::AutogenerateOptions& source) {
     const auto config_file = find_config_file(config_flag);
-    return database_url_from(given, config_file ? read_config_file(*config_file).value("url") : "");
+    if (!config_file) return database_url_from(given, "");
+    const ConfigFile config = read_config_file(*config_file);
+    if (source.models.empty() && source.schema_file.empty()) source.models = config.value("models");
+    return database_url_from(given, config.value("url"));
 }
 
 /// The prefix this scaffold was installed into (holding lib/cmake/migrator/), if it was.
@@ -138,9 +143,18 @@ int main(int argc, char** argv) {
     create->add_option("--config", config_file,
                        "--autogenerate: settings file for url, as migrator's (default: "
                        "$MIGRATOR_CONFIG, then ./migrator.ini if present)");
-    create->add_option("--schema-file", source.schema_file,
-                       "--autogenerate: the declared schema, SQL (default: $MIGRATOR_SCHEMA_FILE, "
-                       "then schema.sql in the revisions folder)");
+    auto* schema_file =
+        create->add_option("--schema-file", source.schema_file,
+                           "--autogenerate: the declared schema, SQL (default: "
+                           "$MIGRATOR_SCHEMA_FILE, then schema.sql in the revisions folder)");
+    create
+        ->add_option("--models", source.models,
+                     "--autogenerate: the declared schema from SQLAlchemy models instead of a "
+                     "file, MODULE:ATTRIBUTE (e.g. myapp.models:Base.metadata; default: models "
+                     "in the config file), printed by share/migrator/sqlalchemy_schema.py with "
+                     "$MIGRATOR_PYTHON or python3")
+        ->type_name("MODULE:ATTRIBUTE")
+        ->excludes(schema_file);
     create->add_option("--version-table", source.version_table,
                        "--autogenerate: version table name (default: migrator_version)");
     create->add_option("--version-table-schema", source.version_schema,
@@ -246,9 +260,9 @@ int main(int argc, char** argv) {
     }
     try {
         if (line.autogenerate) {
-            source.url = database_url(url, config_file);
-            if (source.schema_file.empty())
+            if (source.schema_file.empty() && source.models.empty())
                 source.schema_file = environment_value("MIGRATOR_SCHEMA_FILE");
+            source.url = database_url(url, config_file, source);
             scaffold::autogenerate_revision(options, source, std::cout);
         } else {
             scaffold::create_revision(options, std::cout);

@@ -36,16 +36,6 @@ struct AtHead {
     fs::path schema_file;
 };
 
-/// The lines of `out` that start with "difference: ", without that prefix.
-std::vector<std::string> differences(const std::string& out) {
-    std::vector<std::string> found;
-    const std::string prefix = "difference: ";
-    for (const auto& line : lines_of(out))
-        if (line.compare(0, prefix.size(), prefix) == 0)
-            found.push_back(line.substr(prefix.size()));
-    return found;
-}
-
 }  // namespace
 
 TEST_CASE("check --schema passes for a database at head that matches the declared schema",

@@ -116,6 +116,16 @@ std::string shipped_schema(const std::string& backend) {
            "CREATE INDEX ix_invoice_account_id ON invoice (account_id, issued_on);\n";
 }
 
+/// The lines of `out` that start with "difference: ", without that prefix.
+std::vector<std::string> differences(const std::string& out) {
+    std::vector<std::string> found;
+    const std::string prefix = "difference: ";
+    for (const auto& line : lines_of(out))
+        if (line.compare(0, prefix.size(), prefix) == 0)
+            found.push_back(line.substr(prefix.size()));
+    return found;
+}
+
 Sandbox::Sandbox(std::string backend, fs::path versions_dir)
     : backend_(std::move(backend)),
       versions_dir_(std::move(versions_dir)),

@@ -60,6 +60,9 @@ fs::path shipped_versions_dir();
 /// schema.sql that check --schema finds matching a database at head).
 std::string shipped_schema(const std::string& backend);
 
+/// The lines of `out` that start with "difference: " (check --schema), without that prefix.
+std::vector<std::string> differences(const std::string& out);
+
 /// The backends every backend-independent end-to-end test runs on.
 inline std::vector<std::string> all_backends() { return {"sqlite", "postgresql"}; }
 

@@ -191,7 +191,7 @@ TEST_CASE("The config file is read by CLI11's INI rules, as migrator.ini always 
                                      "migrator knows (url, versions_dir, schema_file, scratch_url, "
                                      "version_table, version_table_schema, lock_timeout, "
                                      "statement_timeout, step_timeout, permission_check, "
-                                     "trusted_keys, revisions_dir)"));
+                                     "trusted_keys, revisions_dir, models)"));
     }
     SECTION("a file that cannot be opened is an error naming it") {
         CHECK_THROWS_WITH(read_config_file("/nonexistent/migrator.ini"),

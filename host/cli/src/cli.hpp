@@ -9,6 +9,7 @@
 #include <migrator/command_line/error_report.hpp>
 #include <migrator/db/db.hpp>
 #include <migrator/plugins/signatures.hpp>
+#include <migrator/schema/schema_compare.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,6 +51,9 @@ struct GlobalOptions {
     std::string config_versions_dir;  ///< `versions_dir` from the config file, made absolute
     std::string schema_file;          ///< --schema-file: the declared schema of `check --schema`
     std::string config_schema_file;   ///< `schema_file` from the config file, made absolute
+    /// --models MODULE:ATTRIBUTE: the declared schema from a SQLAlchemy MetaData instead of a file.
+    std::string models;
+    std::string config_models;  ///< `models` from the config file
     /// --scratch-url: where check --schema builds the declared schema instead of the database
     /// itself (a hot standby cannot hold the scratch schema); empty: not given.
     std::string scratch_url;
@@ -123,6 +127,13 @@ std::optional<std::filesystem::path> resolve_revisions_dir(const GlobalOptions& 
 /// is off) when it is owned by another user or writable by group or others, as a plugin would be.
 std::filesystem::path resolve_schema_file(const GlobalOptions& options,
                                           const std::filesystem::path& versions_dir);
+
+/// Where the declared schema of `check --schema` and `revision --autogenerate` comes from: the
+/// models of --models; else the schema file of --schema-file or MIGRATOR_SCHEMA_FILE; else the
+/// models of `models` in the config file; else resolve_schema_file(). Throws ConfigError when the
+/// config file names both `models` and `schema_file`, and as resolve_schema_file does.
+DeclaredSchemaSource resolve_declared_schema(const GlobalOptions& options,
+                                             const std::filesystem::path& versions_dir);
 
 /// The database check --schema builds the declared schema on: --scratch-url, then
 /// $MIGRATOR_SCRATCH_URL, then `scratch_url` in the config file; std::nullopt when none is given

@@ -1146,8 +1146,11 @@ int run_check(const GlobalOptions& options, const CheckOptions& check) {
     const auto loaded_scripts = load_scripts(options);
     const Scripts& scripts = *loaded_scripts;
     // Before any connection: a missing or untrusted schema file is a setting to fix first.
-    const std::filesystem::path schema_file =
-        check.schema ? resolve_schema_file(options, scripts.dir) : std::filesystem::path();
+    const DeclaredSchemaSource declared_source =
+        check.schema ? resolve_declared_schema(options, scripts.dir) : DeclaredSchemaSource();
+    // How messages name it: the file's path as before, or "the models MODULE:ATTRIBUTE".
+    const std::string declared_name =
+        declared_source.models.empty() ? declared_source.file.string() : declared_source.describe();
     const DatabaseUrl url = DatabaseUrl::parse(resolve_database_url(options));
     const std::optional<DatabaseUrl> scratch =
         check.schema ? resolve_scratch_url(options, url) : std::nullopt;
@@ -1180,7 +1183,7 @@ int run_check(const GlobalOptions& options, const CheckOptions& check) {
     std::vector<SchemaChange> differences;
     if (check.schema) {
         const auto declared = declared_schema(scratch ? *scratch : url,
-                                              database_options(options, false), schema_file);
+                                              database_options(options, false), declared_source);
         differences = diff_schemas(introspect_database(*db), declared);
     }
     const bool ok = problems.empty() && differences.empty();
@@ -1202,7 +1205,10 @@ int run_check(const GlobalOptions& options, const CheckOptions& check) {
                                      {"problems", findings_json(problems)},
                                      {"warnings", findings_json(warnings)}};
         if (check.schema) {
-            document["schema_file"] = schema_file.string();
+            if (declared_source.models.empty())
+                document["schema_file"] = declared_source.file.string();
+            else
+                document["models"] = declared_source.models;
             document["schema_differences"] = differences_json(differences);
         }
         print_json(document);
@@ -1222,7 +1228,9 @@ int run_check(const GlobalOptions& options, const CheckOptions& check) {
                 (found.empty() ? "" : " and ") + count_of(differences.size(), "schema difference");
         std::cerr << "error: migrator check found " << found << " in " << db->describe()
                   << " against " << dir
-                  << (check.schema ? " and the declared schema " + schema_file.string() : "")
+                  << (!check.schema                    ? ""
+                      : declared_source.models.empty() ? " and the declared schema " + declared_name
+                                                       : " and " + declared_name)
                   << (differences.empty() ? ""
                                           : " (each difference is a change the database needs "
                                             "to match the declared schema)")
@@ -1231,7 +1239,7 @@ int run_check(const GlobalOptions& options, const CheckOptions& check) {
     }
     std::cout << "OK: " << db->describe() << " is at " << heads_text(scripts.graph, current) << "; "
               << report.applied.size() << " applied revisions match their plugins in " << dir
-              << (check.schema ? "; its schema matches " + schema_file.string() : "") << ".\n";
+              << (check.schema ? "; its schema matches " + declared_name : "") << ".\n";
     return exit_ok;
 }
 

@@ -59,11 +59,18 @@ int main(int argc, char** argv) {
                    "declared schema on, e.g. the primary of a hot standby (default: "
                    "$MIGRATOR_SCRATCH_URL, then scratch_url in the config file, then the "
                    "database itself)");
-    app.add_option(
+    auto* schema_file = app.add_option(
         "--schema-file", options.schema_file,
         "check --schema: the declared schema, an SQL file in the database's dialect "
         "(default: $MIGRATOR_SCHEMA_FILE, then schema.sql in the revisions folder, then in "
         "the versions directory)");
+    app.add_option("--models", options.models,
+                   "check --schema, revision --autogenerate: the declared schema from SQLAlchemy "
+                   "models instead of a file, MODULE:ATTRIBUTE (e.g. myapp.models:Base.metadata; "
+                   "default: models in the config file), printed by share/migrator/"
+                   "sqlalchemy_schema.py with $MIGRATOR_PYTHON or python3")
+        ->type_name("MODULE:ATTRIBUTE")
+        ->excludes(schema_file);
     auto* version_table = app.add_option(
         "--version-table", options.version_table,
         "Version table name (default: migrator_version; alembic_version adopts an Alembic "

@@ -36,7 +36,9 @@ int run_revision(const GlobalOptions& global, const scaffold::NewCommandLine& re
     source.version_table = global.version_table;
     source.version_schema = global.version_schema;
     // check --schema's setting, except that the default lives beside the revision sources.
-    source.schema_file = resolve_schema_file(global, revisions_dir).string();
+    const DeclaredSchemaSource declared = resolve_declared_schema(global, revisions_dir);
+    source.schema_file = declared.file.string();
+    source.models = declared.models;
     scaffold::autogenerate_revision(options, source, std::cout);
     return exit_ok;
 }

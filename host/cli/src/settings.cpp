@@ -168,6 +168,24 @@ std::filesystem::path resolve_schema_file(const GlobalOptions& options,
     return file;
 }
 
+DeclaredSchemaSource resolve_declared_schema(const GlobalOptions& options,
+                                             const std::filesystem::path& versions_dir) {
+    DeclaredSchemaSource source;
+    const bool file_named =
+        !options.schema_file.empty() || !environment_value("MIGRATOR_SCHEMA_FILE").empty();
+    if (!options.models.empty()) {
+        source.models = options.models;
+    } else if (!file_named && !options.config_models.empty()) {
+        if (!options.config_schema_file.empty())
+            throw ConfigError(
+                "the config file names both models and schema_file; the declared "
+                "schema comes from one of them: remove the other");
+        source.models = options.config_models;
+    }
+    if (source.models.empty()) source.file = resolve_schema_file(options, versions_dir);
+    return source;
+}
+
 int run_scaffold(const std::string& command, const std::vector<std::string>& args) {
     const std::filesystem::path program =
         std::filesystem::path(boost::dll::program_location().string()).parent_path() / "scaffold";
@@ -212,6 +230,8 @@ void apply_config_file(const std::string& config_flag, const GivenOnCommandLine&
             options.config_revisions_dir = (folder / value).lexically_normal().string();
         } else if (key == "schema_file") {
             options.config_schema_file = (folder / value).lexically_normal().string();
+        } else if (key == "models") {
+            options.config_models = value;
         } else if (key == "version_table") {
             if (!given.version_table) options.version_table = value;
         } else if (key == "version_table_schema") {

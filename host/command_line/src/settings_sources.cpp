@@ -13,7 +13,7 @@ namespace {
 constexpr const char* known_keys =
     "url, versions_dir, schema_file, scratch_url, version_table, version_table_schema, "
     "lock_timeout, statement_timeout, step_timeout, permission_check, trusted_keys, "
-    "revisions_dir";
+    "revisions_dir, models";
 
 }  // namespace
 

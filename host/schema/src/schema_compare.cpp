@@ -1,11 +1,13 @@
 // Both sides of a schema comparison: the database's schema, and the schema a schema.sql file
 // declares, applied to a scratch database of the same kind that never outlives the comparison.
+#include <algorithm>
 #include <exception>
 #include <fstream>
 #include <iomanip>
 #include <migrator/common/errors.hpp>
 #include <migrator/schema/host_session.hpp>
 #include <migrator/schema/introspection.hpp>
+#include <migrator/schema/models_schema.hpp>
 #include <migrator/schema/schema_compare.hpp>
 #include <migrator/schema/sql.hpp>
 #include <random>
@@ -39,13 +41,13 @@ schema::Schema introspect(Database& db, const std::string& pg_namespace) {
     }
 }
 
-/// Runs the whole file on the scratch database; its failure is the file's.
-void run_schema_file(Database& scratch, const std::string& sql, const fs::path& file) {
+/// Runs the whole declared schema on the scratch database; its failure is the declaration's
+/// (`what`: "schema file PATH", or the models').
+void run_schema_file(Database& scratch, const std::string& sql, const std::string& what) {
     try {
         scratch.execute(sql);
     } catch (const DatabaseError& e) {
-        throw ConfigError("schema file " + file.string() +
-                          " failed on the scratch database: " + e.what());
+        throw ConfigError(what + " failed on the scratch database: " + e.what());
     }
 }
 
@@ -87,25 +89,25 @@ bool drop_if_committed(Database& scratch, const std::string& name) {
     return true;
 }
 
-/// The schema of `file` applied, inside the open transaction of `scratch`, to the scratch schema
-/// `name`: created there, made the search path, introspected. Throws ConfigError when the file
-/// fails or ends the transaction itself.
+/// The declared schema `sql` (`what` for messages) applied, inside the open transaction of
+/// `scratch`, to the scratch schema `name`: created there, made the search path, introspected.
+/// Throws ConfigError when the SQL fails or ends the transaction itself.
 schema::Schema declare_in_scratch_schema(Database& scratch, const std::string& name,
-                                         const std::string& sql, const fs::path& file) {
+                                         const std::string& sql, const std::string& what) {
     try {
         scratch.execute("CREATE SCHEMA " + name);
         scratch.execute("SET LOCAL search_path TO " + name);
     } catch (const DatabaseError& e) {
-        throw DatabaseError("cannot create the scratch schema " + name + " for schema file " +
-                            file.string() + " on " + scratch.describe() + ": " + e.what() +
+        throw DatabaseError("cannot create the scratch schema " + name + " for " + what + " on " +
+                            scratch.describe() + ": " + e.what() +
                             " (check --schema needs the CREATE privilege on the database)");
     }
     const std::string transaction = scalar(scratch, "SELECT txid_current()::text");
-    run_schema_file(scratch, sql, file);
+    run_schema_file(scratch, sql, what);
     // A COMMIT or ROLLBACK in the file would end the scratch transaction: what follows it runs
     // on its own, and the scratch schema could outlive the comparison.
     if (scalar(scratch, "SELECT txid_current_if_assigned()::text") != transaction)
-        throw ConfigError("schema file " + file.string() +
+        throw ConfigError(what +
                           " ends the scratch transaction (COMMIT, ROLLBACK, END or ABORT); "
                           "remove its transaction statements: migrator runs it in a transaction "
                           "of its own that it always rolls back");
@@ -116,7 +118,7 @@ schema::Schema declare_in_scratch_schema(Database& scratch, const std::string& n
 /// The connection's transactions are read-only unless migrator's own scratch transaction says
 /// otherwise, so a statement of the file that escaped it cannot write to the target database.
 schema::Schema declare_on_postgresql(const DatabaseUrl& url, const DatabaseOptions& options,
-                                     const std::string& sql, const fs::path& file) {
+                                     const std::string& sql, const std::string& what) {
     // Opened read-only: migrator makes the session read-only where the connection keeps its
     // server session (not through a pooler, where the setting would reach other clients).
     DatabaseOptions read_only = options;
@@ -126,7 +128,7 @@ schema::Schema declare_on_postgresql(const DatabaseUrl& url, const DatabaseOptio
         throw DatabaseError(scratch->describe() +
                             " is a hot standby (a read-only replica in recovery), where the "
                             "declared schema of " +
-                            file.string() +
+                            what +
                             " cannot be built in a scratch schema; build it on a writable "
                             "database of the same dialect (e.g. the primary)");
     const std::string name = scratch_schema_name();
@@ -135,7 +137,7 @@ schema::Schema declare_on_postgresql(const DatabaseUrl& url, const DatabaseOptio
     scratch->begin();
     try {
         scratch->execute("SET TRANSACTION READ WRITE");
-        declared = declare_in_scratch_schema(*scratch, name, sql, file);
+        declared = declare_in_scratch_schema(*scratch, name, sql, what);
     } catch (...) {
         failure = std::current_exception();
     }
@@ -147,13 +149,13 @@ schema::Schema declare_on_postgresql(const DatabaseUrl& url, const DatabaseOptio
     try {
         committed = drop_if_committed(*scratch, name);
     } catch (const DatabaseError& e) {
-        throw DatabaseError("cannot drop the scratch schema " + name + " that schema file " +
-                            file.string() + " committed on " + scratch->describe() + ": " +
-                            e.what() + "; drop it by hand (DROP SCHEMA " + name + " CASCADE)");
+        throw DatabaseError("cannot drop the scratch schema " + name + " that " + what +
+                            " committed on " + scratch->describe() + ": " + e.what() +
+                            "; drop it by hand (DROP SCHEMA " + name + " CASCADE)");
     }
     // Whatever else went wrong after it, a commit in the file is what the user must fix.
     if (committed)
-        throw ConfigError("schema file " + file.string() +
+        throw ConfigError(what +
                           " commits the scratch transaction itself; remove its transaction "
                           "statements (the scratch schema " +
                           name + " it committed was dropped)");
@@ -161,25 +163,66 @@ schema::Schema declare_on_postgresql(const DatabaseUrl& url, const DatabaseOptio
     return declared;
 }
 
+/// A schema file written once for both dialects says `id INTEGER PRIMARY KEY` for a key that
+/// numbers itself: SQLite makes that column the rowid, PostgreSQL a plain integer. Read on
+/// PostgreSQL, the file's single-column INTEGER primary key without a default, which no foreign
+/// key of its table uses, is therefore taken as autoincrement: SQLAlchemy's rule for such a
+/// column (it creates it SERIAL) and the meaning SQLite gives the same words. Only the declared
+/// side is read so: a database's plain integer key is still reported as not autoincrement.
+void read_integer_keys_as_autoincrement(schema::Schema& declared) {
+    for (auto& table : declared.tables) {
+        if (table.primary_key_columns.size() != 1) continue;
+        const std::string& key = table.primary_key_columns.front();
+        const bool referencing =
+            std::any_of(table.foreign_keys.begin(), table.foreign_keys.end(),
+                        [&](const schema::ForeignKey& foreign_key) {
+                            return std::find(foreign_key.columns.begin(), foreign_key.columns.end(),
+                                             key) != foreign_key.columns.end();
+                        });
+        for (auto& column : table.columns)
+            if (column.name == key && !referencing && !column.autoincrement &&
+                !column.default_sql && column.type.kind == schema::TypeKind::integer)
+                column.autoincrement = true;
+    }
+}
+
 }  // namespace
 
 schema::Schema introspect_database(Database& db) { return introspect(db, ""); }
 
+std::string DeclaredSchemaSource::describe() const {
+    return models.empty() ? "schema file " + file.string() : "the models " + models;
+}
+
 schema::Schema declared_schema(const DatabaseUrl& url, const DatabaseOptions& options,
-                               const fs::path& schema_sql) {
-    const std::string sql = read_schema_file(schema_sql);
+                               const DeclaredSchemaSource& source) {
+    if (url.dialect != "sqlite" && url.dialect != "postgresql")
+        throw DatabaseError("database URL " + url.masked() + " names dialect '" + url.dialect +
+                            "', which check --schema does not support; use sqlite:// or "
+                            "postgresql://");
+    // Models become SQL in the dialect of the database, and from then on are read as a file is.
+    const std::string sql = source.models.empty() ? read_schema_file(source.file)
+                                                  : models_schema_sql(source.models, url.dialect);
+    const std::string what = source.describe();
     DatabaseOptions scratch_options = options;
     scratch_options.read_only = false;
     if (url.dialect == "sqlite") {
         // A fresh in-memory database: nothing to clean up, whatever the file does.
         const auto scratch = open_database(DatabaseUrl::parse("sqlite://"), scratch_options);
-        run_schema_file(*scratch, sql, schema_sql);
+        run_schema_file(*scratch, sql, what);
         return introspect(*scratch, "");
     }
-    if (url.dialect == "postgresql")
-        return declare_on_postgresql(url, scratch_options, sql, schema_sql);
-    throw DatabaseError("database URL " + url.masked() + " names dialect '" + url.dialect +
-                        "', which check --schema does not support; use sqlite:// or postgresql://");
+    schema::Schema declared = declare_on_postgresql(url, scratch_options, sql, what);
+    // SQLAlchemy's SQL says SERIAL where it means it; a hand-written file is read as portable.
+    if (source.models.empty()) read_integer_keys_as_autoincrement(declared);
+    return declared;
+}
+
+schema::Schema declared_schema(const DatabaseUrl& url, const DatabaseOptions& options,
+                               const fs::path& schema_sql) {
+    DeclaredSchemaSource source;
+    source.file = schema_sql;
+    return declared_schema(url, options, source);
 }
 
 }  // namespace migrator

@@ -56,6 +56,9 @@ struct AutogenerateOptions {
     std::string version_table = "migrator_version";
     std::string version_schema;  ///< PostgreSQL: schema of the version tables; empty: current
     std::string schema_file;     ///< the declared schema; empty: schema.sql in the revisions dir
+    /// MODULE:ATTRIBUTE of SQLAlchemy models whose schema is the declared one (models_schema.hpp)
+    /// instead of a file; empty: the file.
+    std::string models;
 };
 
 /// The database's version rows are not the heads of the revision sources (errors.hpp).

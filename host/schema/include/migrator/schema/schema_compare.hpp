@@ -1,5 +1,5 @@
-// The declared schema (a schema.sql file) against a database: introspect both sides, list the
-// changes that turn one into the other.
+// The declared schema (a schema.sql file, or SQLAlchemy models) against a database: introspect both
+// sides, list the changes that turn one into the other.
 #ifndef MIGRATOR_SCHEMA_COMPARE_HPP
 #define MIGRATOR_SCHEMA_COMPARE_HPP
 
@@ -79,6 +79,21 @@ schema::Schema introspect_database(Database& db);
 /// created.
 schema::Schema declared_schema(const DatabaseUrl& url, const DatabaseOptions& options,
                                const std::filesystem::path& schema_sql);
+
+/// Where the declared schema comes from: an SQL file in the database's dialect, or a team's
+/// SQLAlchemy models (models_schema.hpp), whose SQL for that dialect is read as a file's is.
+struct DeclaredSchemaSource {
+    std::filesystem::path file;  ///< the schema file; unused when `models` is set
+    std::string models;          ///< MODULE:ATTRIBUTE of a SQLAlchemy MetaData, or ""
+    /// For messages: "schema file PATH" or "the models MODULE:ATTRIBUTE".
+    std::string describe() const;
+};
+
+/// declared_schema() of the file, or of the SQL that models_schema_sql() prints for the models
+/// in `url`'s dialect (its errors, ConfigError, before any database is opened); messages name
+/// the source as DeclaredSchemaSource::describe() does.
+schema::Schema declared_schema(const DatabaseUrl& url, const DatabaseOptions& options,
+                               const DeclaredSchemaSource& source);
 
 }  // namespace migrator
 
