@@ -247,12 +247,10 @@ class Translator:
         if upper == "DATE":
             return "Type::date()", "date", None
         if upper == "DATETIME" or upper == "TIMESTAMP":
-            timezone = arg(0, "timezone", False)
-            if upper == "TIMESTAMP" and not timezone:
+            if not arg(0, "timezone", False):
                 return "Type::timestamp()", "datetime", None
-            # SQLAlchemy says DATETIME (or TIMESTAMP) on SQLite, with or without a time zone.
-            pg = "Type::timestamp_tz()" if timezone else "Type::timestamp()"
-            return "postgresql ? %s : Type::raw(%s)" % (pg, cpp_string(upper)), "datetime", None
+            # SQLite has no time zones: SQLAlchemy writes the same DATETIME there.
+            return "postgresql ? Type::timestamp_tz() : Type::timestamp()", "datetime", None
         if upper == "TIME":
             if arg(0, "timezone", False):
                 return dialect_type("TIME", "TIME WITH TIME ZONE"), "time", None

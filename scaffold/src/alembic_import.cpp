@@ -2,17 +2,10 @@
 // scaffold/share/alembic_import.py reads the scripts with Python's own parser (ast) and writes the
 // C++ bodies; this file runs it, checks what it returns as a revision history, and writes the
 // projects as `scaffold new` does.
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <boost/json.hpp>
-#include <cerrno>
 #include <cstring>
-#include <map>
-#include <migrator/command_line/settings_sources.hpp>
 #include <migrator/common/errors.hpp>
+#include <migrator/common/helper_program.hpp>
 #include <migrator/common/text.hpp>
 #include <migrator/plugins/plugins.hpp>
 #include <migrator/scaffold/scaffold.hpp>
@@ -30,77 +23,10 @@ extern const char* const alembic_import_script;
 
 namespace {
 
-struct ProgramOutput {
-    int status = -1;  ///< the exit status, or -1 when the program could not be run
-    std::string out;
-    std::string err;
-};
-
-/// Runs `argv` (no shell) and collects both of its outputs.
-ProgramOutput run_program(const std::vector<std::string>& argv) {
-    int out_pipe[2];
-    int err_pipe[2];
-    if (::pipe2(out_pipe, O_CLOEXEC) != 0) throw Error("cannot create a pipe");
-    if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
-        ::close(out_pipe[0]);
-        ::close(out_pipe[1]);
-        throw Error("cannot create a pipe");
-    }
-    std::vector<char*> args;
-    for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    const pid_t child = ::fork();
-    if (child == 0) {
-        ::dup2(out_pipe[1], 1);
-        ::dup2(err_pipe[1], 2);
-        ::execvp(args[0], args.data());
-        ::_exit(127);
-    }
-    ::close(out_pipe[1]);
-    ::close(err_pipe[1]);
-    ProgramOutput result;
-    if (child < 0) {
-        ::close(out_pipe[0]);
-        ::close(err_pipe[0]);
-        return result;
-    }
-    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-    std::string* sinks[2] = {&result.out, &result.err};
-    int open_count = 2;
-    char buffer[65536];
-    while (open_count > 0) {
-        if (::poll(fds, 2, -1) < 0) {
-            if (errno == EINTR) continue;
-            break;
-        }
-        for (int i = 0; i < 2; ++i) {
-            if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-            const ssize_t n = ::read(fds[i].fd, buffer, sizeof buffer);
-            if (n > 0) {
-                sinks[i]->append(buffer, static_cast<std::size_t>(n));
-            } else if (n == 0 || errno != EINTR) {
-                ::close(fds[i].fd);
-                fds[i].fd = -1;
-                --open_count;
-            }
-        }
-    }
-    int status = 0;
-    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-    }
-    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return result;
-}
-
 std::vector<std::string> strings(const boost::json::value& list) {
     std::vector<std::string> out;
     for (const auto& item : list.as_array()) out.emplace_back(item.as_string().c_str());
     return out;
-}
-
-std::string first_line(const std::string& text) {
-    std::string line = text.substr(0, text.find('\n'));
-    return line.empty() ? text : line;
 }
 
 }  // namespace
@@ -113,16 +39,19 @@ ImportReport import_alembic(const ImportOptions& options, std::ostream& out) {
                     " does not exist (pass the folder that holds the revision scripts, e.g. "
                     "alembic/versions)");
 
-    std::string python = environment_value("MIGRATOR_PYTHON");
-    if (python.empty()) python = "python3";
-    const ProgramOutput run =
-        run_program({python, "-c", alembic_import_script, alembic_dir.string()});
-    if (run.status == 127 || run.status < 0)
+    // The translation is far smaller than this; a runaway interpreter is stopped there.
+    constexpr std::size_t max_output = 256u << 20;
+    const HelperRun run = run_helper_program(
+        {python_program(), "-c", alembic_import_script, alembic_dir.string()}, max_output);
+    if (run.spawn_error != 0)
         throw Error("scaffold import-alembic needs Python 3 to read the Alembic scripts, and " +
-                    python + " could not be run (install python3, or set MIGRATOR_PYTHON)");
-    if (run.status != 0)
-        throw Error(run.err.empty() ? python + " exited with status " + std::to_string(run.status)
-                                    : first_line(run.err));
+                    python_program(true) + " could not be run: " + std::strerror(run.spawn_error) +
+                    " (install python3, or set MIGRATOR_PYTHON)");
+    if (!run.succeeded())
+        throw Error(last_line(run.err).empty()
+                        ? "the translation of " + alembic_dir.string() + " failed (" +
+                              run.how_it_ended() + ") under " + python_program(true)
+                        : last_line(run.err));
 
     boost::json::value document;
     try {

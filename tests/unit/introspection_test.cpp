@@ -103,6 +103,7 @@ TEST_CASE("introspection parses the type names each catalog reports", "[introspe
         CHECK(parse_type("sqlite", "TIME") == Type::time());
         CHECK(parse_type("sqlite", "TIMESTAMP WITH TIME ZONE") == Type::timestamp_tz());
         CHECK(parse_type("sqlite", "CHAR(32)") == Type::uuid());
+        CHECK(parse_type("sqlite", "DATETIME") == Type::timestamp());
         for (const auto dialect :
              {migrator::sql::Dialect::sqlite, migrator::sql::Dialect::postgresql})
             for (const auto& type :

@@ -374,7 +374,9 @@ inline schema::Type parse_type(std::string_view dialect, std::string_view sql_ty
     if (pg ? is_one_of({"double precision", "float8"}) : type == "double precision")
         return Type::double_precision();
     if (type == "date") return Type::date();
-    if (pg ? is_one_of({"timestamp", "timestamp without time zone"}) : type == "timestamp")
+    // DATETIME is SQLAlchemy's (and so Alembic's) spelling of a timestamp on SQLite.
+    if (pg ? is_one_of({"timestamp", "timestamp without time zone"})
+           : type == "timestamp" || type == "datetime")
         return Type::timestamp();
     if (type == (pg ? "bytea" : "blob")) return Type::blob();
     if (pg ? is_one_of({"smallint", "int2"}) : type == "smallint") return Type::small_integer();
