@@ -273,7 +273,7 @@ TEST_CASE("an imported history continues a database Alembic took halfway, to Ale
     }
 }
 
-TEST_CASE("the imported history's --sql script applies cleanly and builds Alembic's schema",
+TEST_CASE("the imported history's --sql script applies with psql and sqlite3 to Alembic's schema",
           "[alembic][import]") {
     ImportedProject imported;
     REQUIRE(imported.import.exit_code == 0);
@@ -291,7 +291,17 @@ TEST_CASE("the imported history's --sql script applies cleanly and builds Alembi
                 db.migrator({"--version-table", "alembic_version", "upgrade", target, "--sql"});
             INFO(script.err);
             REQUIRE(script.exit_code == 0);
-            db.execute_script(script.out);
+            // Applied as a DBA would, with the database's own shell, stopping at the first error.
+            const fs::path file = db.dir() / "upgrade.sql";
+            std::ofstream(file) << script.out;
+            const auto applied =
+                backend == "sqlite"
+                    ? run_process({"/usr/bin/sqlite3", "-bail", (db.dir() / "test.db").string(),
+                                   ".read " + file.string()})
+                    : run_process({"/usr/bin/psql", "-q", "-X", "-v", "ON_ERROR_STOP=1", "-d",
+                                   db.url(), "-f", file.string()});
+            INFO(applied.out + applied.err);
+            REQUIRE(applied.exit_code == 0);
             REQUIRE(alembic(reference.dir(), reference.url(), "upgrade", target).exit_code == 0);
             CHECK(schema_differences(db.url(), reference.url()) == "");
             CHECK(db.version_rows("alembic_version") == reference.version_rows("alembic_version"));
