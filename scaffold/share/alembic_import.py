@@ -187,11 +187,15 @@ class Translator:
         return list(value)
 
     @staticmethod
-    def keywords(call):
+    def keywords(call, allowed=None):
+        """The keyword arguments of `call`; with `allowed`, any other is untranslatable."""
         found = {}
         for keyword in call.keywords:
             if keyword.arg is None:
                 raise Untranslatable("**keyword arguments")
+            if allowed is not None and keyword.arg not in allowed:
+                raise Untranslatable("%s(%s=...) is not translated"
+                                     % (last_name(call), keyword.arg))
             found[keyword.arg] = keyword.value
         return found
 
@@ -350,8 +354,10 @@ class Translator:
                 default_sql = self.server_default(server_default)
         autoincrement = kw.pop("autoincrement", None)
         autoincrement = self.value(autoincrement) if autoincrement is not None else "auto"
-        for ignored in ("default", "onupdate", "comment", "doc", "info", "key", "quote"):
+        for ignored in ("default", "onupdate", "doc", "info", "key", "quote"):
             kw.pop(ignored, None)  # Python-side defaults and documentation: no DDL in Alembic
+        if "comment" in kw and self.is_none(kw["comment"]):
+            kw.pop("comment")
         if kw:
             raise Untranslatable("Column(%s=...)" % ", ".join(sorted(kw)))
         text = "Column(%s, %s)" % (cpp_string(name), type_cpp)
@@ -366,7 +372,7 @@ class Translator:
         return facts
 
     def foreign_key_from_column(self, column_name, call):
-        kw = self.keywords(call)
+        kw = self.keywords(call, ("name", "ondelete", "onupdate"))
         if not call.args:
             raise Untranslatable("a ForeignKey without its column")
         target = self.value(call.args[0])
@@ -377,10 +383,12 @@ class Translator:
                 "onupdate": self.opt(kw, "onupdate")}
 
     def opt(self, kw, key):
-        return self.value(kw[key]) if key in kw and not self.is_none(kw[key]) else ""
+        """An optional keyword's value ("" when absent or None), taken out of `kw`."""
+        node = kw.pop(key, None)
+        return self.value(node) if node is not None and not self.is_none(node) else ""
 
     def foreign_key_constraint(self, call):
-        kw = self.keywords(call)
+        kw = self.keywords(call, ("columns", "refcolumns", "name", "ondelete", "onupdate"))
         args = list(call.args)
         columns = self.names(kw["columns"] if "columns" in kw else args.pop(0))
         targets = self.names(kw["refcolumns"] if "refcolumns" in kw else args.pop(0))
@@ -432,10 +440,10 @@ class Translator:
     def create_table(self, call, kw):
         args = list(call.args)
         table = self.value(kw.pop("table_name") if "table_name" in kw else args.pop(0))
-        for ignored in ("comment", "info", "prefixes", "sqlite_autoincrement", "schema"):
-            if ignored == "schema" and ignored in kw and not self.is_none(kw[ignored]):
-                raise Untranslatable("a table in another schema (schema=)")
-            kw.pop(ignored, None)
+        kw.pop("info", None)
+        for optional in ("comment", "schema"):
+            if optional in kw and self.is_none(kw[optional]):
+                kw.pop(optional)
         if kw:
             raise Untranslatable("create_table(%s=...)" % ", ".join(sorted(kw)))
         columns, primary_key, uniques, foreign_keys, indexes = [], [], [], [], []
@@ -445,14 +453,16 @@ class Translator:
             if kind == "Column":
                 columns.append(self.column(node, table))
             elif kind == "PrimaryKeyConstraint":
+                # The model has no name for a primary key: PostgreSQL names it <table>_pkey.
+                self.keywords(node, ("name",))
                 primary_key = [self.value(c) for c in node.args]
             elif kind == "UniqueConstraint":
-                ukw = self.keywords(node)
+                ukw = self.keywords(node, ("name",))
                 uniques.append((self.opt(ukw, "name"), [self.value(c) for c in node.args]))
             elif kind == "ForeignKeyConstraint":
                 foreign_keys.append(self.foreign_key_constraint(node))
             elif kind == "Index":
-                ikw = self.keywords(node)
+                ikw = self.keywords(node, ("unique",))
                 unique = self.flag(ikw["unique"]) if "unique" in ikw else False
                 indexes.append((self.value(node.args[0]),
                                 [self.value(c) for c in node.args[1:]], unique))
@@ -523,10 +533,20 @@ class Translator:
         self.lines.append(text)
 
     def call(self, call, batch_table=None):
-        """One op.X(...) or batch_op.X(...) call."""
+        """One op.X(...) or batch_op.X(...) call. A keyword argument the translation does not use
+        makes the call untranslatable (postgresql_where=, comment=, deferrable=, ...): nothing
+        Alembic would do is dropped."""
+        kw = self.keywords(call)
+        self.dispatch(call, batch_table, kw)
+        leftover = sorted(key for key, node in kw.items()
+                          if not key.startswith("existing_") and key != "autoincrement"
+                          and not (key in ("schema", "comment") and self.is_none(node)))
+        if leftover:
+            raise Untranslatable("%s=... is not translated" % ", ".join(leftover))
+
+    def dispatch(self, call, batch_table, kw):
         method = call.func.attr
         args = list(call.args)
-        kw = self.keywords(call)
 
         def take(index_name, keyword):
             if keyword in kw:
@@ -618,31 +638,27 @@ class Translator:
 
     def alter_column(self, table, column, kw):
         parts = []
-        if "type_" in kw and not self.is_none(kw["type_"]):
-            type_cpp, _, enum = self.type_info(kw["type_"])
+        type_node = kw.pop("type_", None)
+        if type_node is not None and not self.is_none(type_node):
+            type_cpp, _, enum = self.type_info(type_node)
             parts.append(".type(%s)" % type_cpp)
-        if "nullable" in kw and not self.is_none(kw["nullable"]):
-            parts.append(".nullable(%s)" % ("true" if self.flag(kw["nullable"]) else "false"))
+        nullable = kw.pop("nullable", None)
+        if nullable is not None and not self.is_none(nullable):
+            parts.append(".nullable(%s)" % ("true" if self.flag(nullable) else "false"))
         if "server_default" in kw:
-            node = self.resolve(kw["server_default"])
+            node = self.resolve(kw.pop("server_default"))
             if isinstance(node, ast.Constant) and node.value is False:
                 pass  # Alembic's "leave the default"
             elif self.is_none(node):
                 parts.append(".drop_default()")
             else:
                 parts.append(".default_value(%s)" % self.server_default(node))
-        for key in kw:
-            if key not in ("type_", "nullable", "server_default", "new_column_name",
-                           "comment", "existing_comment", "autoincrement") and \
-                    not key.startswith("existing_") and key not in ("schema",):
-                raise Untranslatable("alter_column(%s=...)" % key)
-        if "schema" in kw and not self.is_none(kw["schema"]):
-            raise Untranslatable("a table in another schema (schema=)")
+        new_name = kw.pop("new_column_name", None)
         if parts:
             self.emit("op.alter_column(%s, %s, ColumnChange()%s);"
                       % (cpp_string(table), cpp_string(column), "".join(parts)))
-        if "new_column_name" in kw and not self.is_none(kw["new_column_name"]):
-            new = self.value(kw["new_column_name"])
+        if new_name is not None and not self.is_none(new_name):
+            new = self.value(new_name)
             self.emit("op.rename_column(%s, %s, %s);" % (cpp_string(table), cpp_string(column),
                                                          cpp_string(new)))
 
@@ -712,6 +728,8 @@ class Translator:
             context = item.context_expr
             if isinstance(context, ast.Call) and dotted(context.func) == "op.batch_alter_table":
                 kw = self.keywords(context)
+                if "schema" in kw and not self.is_none(kw["schema"]):
+                    raise Untranslatable("a table in another schema (schema=)")
                 table_node = context.args[0] if context.args else kw.get("table_name")
                 table = self.value(table_node)
                 alias = item.optional_vars.id if isinstance(item.optional_vars, ast.Name) else None

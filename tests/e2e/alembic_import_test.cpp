@@ -169,19 +169,23 @@ TEST_CASE("import-alembic keeps every call it cannot translate, which fails its 
            "    op.create_everything('t')\n"
            "    if op.get_context().dialect.name == 'sqlite':\n"
            "        op.execute('PRAGMA foreign_keys = ON')\n"
-           "    op.create_table('u', sa.Column('id', sa.Integer, sa.Identity()))\n\n"
+           "    op.create_table('u', sa.Column('id', sa.Integer, sa.Identity()))\n"
+           "    op.create_index('ix_t_id', 't', ['id'], postgresql_where=sa.text('id > 0'))\n\n"
            "def downgrade():\n"
            "    op.drop_table('t')\n";
     const auto result = project.scaffold({"import-alembic", scripts.path().string()}, python);
     INFO(result.out + result.err);
     REQUIRE(result.exit_code == 0);
     const std::string shown = scripts.path().filename().string() + "/aa01_checks.py";
-    CHECK(result.out.find("2 statements translated, 4 left for review") != std::string::npos);
+    CHECK(result.out.find("2 statements translated, 5 left for review") != std::string::npos);
     CHECK(result.out.find("review " + shown + ":12: op.create_check_constraint") !=
           std::string::npos);
     CHECK(result.out.find("review " + shown + ":13: op.create_everything") != std::string::npos);
     CHECK(result.out.find("review " + shown + ":14: the if statement") != std::string::npos);
     CHECK(result.out.find("review " + shown + ":16: op.create_table") != std::string::npos);
+    CHECK(result.out.find("review " + shown +
+                          ":17: op.create_index (postgresql_where=... is not "
+                          "translated)") != std::string::npos);
 
     // Built and run, the step fails at the first of them, naming it; nothing is applied.
     const auto configure = project.cmake({"-S", ".", "-B", "build"});
