@@ -62,6 +62,7 @@ bool autogenerate_revision(const NewOptions& options, const AutogenerateOptions&
     db_options.read_only = true;
     const DatabaseUrl url = DatabaseUrl::parse(source.url);
     const auto db = open_database(url, db_options);
+    if (!source.version_table_chosen) refuse_unadopted_alembic(*db);
     refuse_if_dirty(*db);
     require_up_to_date(*db, graph, dir);
 

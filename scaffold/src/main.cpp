@@ -30,13 +30,20 @@ namespace fs = std::filesystem;
 /// The database autogenerate compares with: --url, then MIGRATOR_DATABASE_URL, then
 /// SQLALCHEMY_DATABASE_URL, then `url` in the config file (--config, then $MIGRATOR_CONFIG, then
 /// ./migrator.ini), as migrator takes it; and the declared schema's models, when no schema file
-/// is named (--schema-file, MIGRATOR_SCHEMA_FILE), from `models` in the same file.
+/// is named (--schema-file, MIGRATOR_SCHEMA_FILE), from `models` in the same file; the version
+/// table and its schema, when not given, from `version_table` and `version_table_schema` there.
 std::string database_url(const std::string& given, const std::string& config_flag,
                          scaffold::AutogenerateOptions& source) {
     const auto config_file = find_config_file(config_flag);
     if (!config_file) return database_url_from(given, "");
     const ConfigFile config = read_config_file(*config_file);
     if (source.models.empty() && source.schema_file.empty()) source.models = config.value("models");
+    // The version table as migrator finds it: --version-table, then the config file's.
+    if (!source.version_table_chosen && !config.value("version_table").empty()) {
+        source.version_table = config.value("version_table");
+        source.version_table_chosen = true;
+    }
+    if (source.version_schema.empty()) source.version_schema = config.value("version_table_schema");
     return database_url_from(given, config.value("url"));
 }
 
@@ -155,8 +162,9 @@ int main(int argc, char** argv) {
                      "$MIGRATOR_PYTHON or python3")
         ->type_name("MODULE:ATTRIBUTE")
         ->excludes(schema_file);
-    create->add_option("--version-table", source.version_table,
-                       "--autogenerate: version table name (default: migrator_version)");
+    auto* version_table_flag =
+        create->add_option("--version-table", source.version_table,
+                           "--autogenerate: version table name (default: migrator_version)");
     create->add_option("--version-table-schema", source.version_schema,
                        "--autogenerate: PostgreSQL schema of the version table (default: the "
                        "connection's current schema)");
@@ -262,6 +270,7 @@ int main(int argc, char** argv) {
         if (line.autogenerate) {
             if (source.schema_file.empty() && source.models.empty())
                 source.schema_file = environment_value("MIGRATOR_SCHEMA_FILE");
+            source.version_table_chosen = version_table_flag->count() > 0;
             source.url = database_url(url, config_file, source);
             scaffold::autogenerate_revision(options, source, std::cout);
         } else {

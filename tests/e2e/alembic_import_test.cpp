@@ -21,10 +21,23 @@ const std::map<std::string, std::string> python{{"MIGRATOR_PYTHON", "/usr/bin/py
 /// Real Alembic on `url` (tests/e2e/alembic_corpus.py): "upgrade", "downgrade" or "sql" and its
 /// argument.
 ProcessResult alembic(const fs::path& workdir, const std::string& url, const std::string& what,
-                      const std::string& argument) {
-    return run_process({"/usr/bin/python3",
-                        std::string(MIGRATOR_SOURCE_DIR) + "/tests/e2e/alembic_corpus.py",
-                        workdir.string(), corpus.string(), url, what, argument});
+                      const std::string& argument, const fs::path& versions = corpus) {
+    std::vector<std::string> argv{"/usr/bin/python3",
+                                  std::string(MIGRATOR_SOURCE_DIR) + "/tests/e2e/alembic_corpus.py",
+                                  workdir.string(),
+                                  versions.string(),
+                                  url,
+                                  what};
+    if (!argument.empty()) argv.push_back(argument);
+    return run_process(argv);
+}
+
+/// The names of migrator's own tables in the sandbox's database (migrator_version*).
+std::vector<std::string> migrator_tables(const Sandbox& db) {
+    return db.column(db.backend() == "sqlite"
+                         ? "SELECT name FROM sqlite_master WHERE name LIKE 'migrator_version%'"
+                         : "SELECT table_name FROM information_schema.tables WHERE table_name "
+                           "LIKE 'migrator_version%'");
 }
 
 /// The differences between the two databases' schemas, as introspection sees them ("" when
@@ -309,6 +322,109 @@ TEST_CASE("the imported history's --sql script applies with psql and sqlite3 to 
             REQUIRE(alembic(reference.dir(), reference.url(), "upgrade", target).exit_code == 0);
             CHECK(schema_differences(db.url(), reference.url()) == "");
             CHECK(db.version_rows("alembic_version") == reference.version_rows("alembic_version"));
+        }
+    }
+}
+
+TEST_CASE("a database Alembic manages is refused, in one sentence, until it is adopted",
+          "[alembic][adopt]") {
+    ImportedProject imported;
+    REQUIRE(imported.import.exit_code == 0);
+    imported.build();
+    for (const auto& backend : all_backends()) {
+        DYNAMIC_SECTION(backend) {
+            Sandbox db(backend, imported.project.versions());
+            REQUIRE(alembic(db.dir(), db.url(), "upgrade", "b2c0ffee0002").exit_code == 0);
+            const std::string sentence =
+                "is managed by Alembic (alembic_version is at b2c0ffee0002) and has no "
+                "migrator_version table; to adopt it, set version_table = alembic_version in "
+                "migrator.ini (or pass --version-table alembic_version)";
+            for (const auto& command : std::vector<std::vector<std::string>>{{"current"},
+                                                                             {"upgrade", "heads"},
+                                                                             {"check"},
+                                                                             {"stamp", "heads"},
+                                                                             {"downgrade", "base"},
+                                                                             {"releases"}}) {
+                const auto refused = db.migrator(command);
+                INFO(command.front() << ": " << refused.err);
+                CHECK(refused.exit_code == 5);
+                CHECK(refused.err.rfind("error: database ", 0) == 0);
+                CHECK(refused.err.find(sentence + "\n") != std::string::npos);
+                CHECK(std::count(refused.err.begin(), refused.err.end(), '\n') == 1);
+                if (!db.password().empty())
+                    CHECK(refused.err.find(db.password()) == std::string::npos);
+                CHECK(refused.out.empty());
+            }
+            // Nothing was created, and Alembic's row is where Alembic left it.
+            CHECK(migrator_tables(db).empty());
+            CHECK(db.version_rows("alembic_version") == std::vector<std::string>{"b2c0ffee0002"});
+            // A version table chosen on purpose is used as asked (a second history beside it).
+            const auto chosen = db.migrator({"--version-table", "migrator_version", "current"});
+            CHECK(chosen.exit_code == 0);
+            // migrator's history commands never open the database.
+            CHECK(db.migrator({"history"}).exit_code == 0);
+        }
+    }
+}
+
+TEST_CASE("an adopted database continues from Alembic's row, and check tells what Alembic applied",
+          "[alembic][adopt]") {
+    ImportedProject imported;
+    REQUIRE(imported.import.exit_code == 0);
+    imported.build();
+    for (const auto& backend : all_backends()) {
+        DYNAMIC_SECTION(backend) {
+            Sandbox db(backend, imported.project.versions());
+            // The teammates' Alembic knows the first two scripts only.
+            const fs::path scripts = db.dir() / "alembic_versions";
+            fs::create_directories(scripts);
+            for (const auto& entry : fs::directory_iterator(corpus))
+                if (entry.path().filename().string().rfind("a1", 0) == 0 ||
+                    entry.path().filename().string().rfind("b2", 0) == 0)
+                    fs::copy(entry.path(), scripts);
+            REQUIRE(alembic(db.dir(), db.url(), "upgrade", "heads", scripts).exit_code == 0);
+            std::ofstream(db.dir() / "migrator.ini")
+                << "[migrator]\nversion_table = alembic_version\n";
+
+            const auto current = db.migrator({"current"});
+            CHECK(current.exit_code == 0);
+            CHECK(current.out.find("b2c0ffee0002") != std::string::npos);
+            auto checked = db.migrator({"check", "--allow-pending"});
+            CHECK(checked.exit_code == 0);
+            CHECK(checked.out.find("; its 2 applied revisions were applied by Alembic (no checksum "
+                                   "recorded: a1c0ffee0001, b2c0ffee0002) in ") !=
+                  std::string::npos);
+            const auto json = db.migrator({"check", "--allow-pending", "--json"});
+            CHECK(json.out.find("\"no_checksum_recorded\":{\"revisions\":[\"a1c0ffee0001\","
+                                "\"b2c0ffee0002\"],\"applied_by\":\"alembic\"}") !=
+                  std::string::npos);
+
+            // Upgrades continue from Alembic's row; what migrator applies has its checksum.
+            const auto upgraded = db.migrator({"upgrade", "c3c0ffee0003"});
+            INFO(upgraded.out + upgraded.err);
+            REQUIRE(upgraded.exit_code == 0);
+            CHECK(upgraded.out.find("Running upgrade b2c0ffee0002 -> c3c0ffee0003") !=
+                  std::string::npos);
+            CHECK(db.version_rows("alembic_version") == std::vector<std::string>{"c3c0ffee0003"});
+            checked = db.migrator({"check", "--allow-pending"});
+            CHECK(checked.out.find(
+                      "; 1 applied revision matches its plugin and 2 were applied by "
+                      "Alembic (no checksum recorded: a1c0ffee0001, b2c0ffee0002) in ") !=
+                  std::string::npos);
+
+            // The teammates' Alembic cannot read a row it has no script for ...
+            const auto lost = alembic(db.dir(), db.url(), "current", "", scripts);
+            CHECK(lost.exit_code == 1);
+            CHECK(lost.err.find("Can't locate revision identified by 'c3c0ffee0003'") !=
+                  std::string::npos);
+            // ... until migrator goes back to a revision Alembic knows, across what Alembic
+            // applied too; then Alembic runs again.
+            REQUIRE(db.migrator({"downgrade", "a1c0ffee0001"}).exit_code == 0);
+            CHECK(db.version_rows("alembic_version") == std::vector<std::string>{"a1c0ffee0001"});
+            CHECK(!db.has_column("invoice", "id"));
+            REQUIRE(alembic(db.dir(), db.url(), "upgrade", "heads", scripts).exit_code == 0);
+            CHECK(db.version_rows("alembic_version") == std::vector<std::string>{"b2c0ffee0002"});
+            CHECK(db.has_column("invoice", "id"));
         }
     }
 }

@@ -40,6 +40,9 @@ struct GlobalOptions {
     std::string url;
     std::string versions_dir;
     std::string version_table = "migrator_version";
+    /// The version table was chosen (--version-table, or version_table in the config file): then
+    /// a database that has Alembic's alembic_version beside no such table is not refused.
+    bool version_table_chosen = false;
     std::string version_schema;        ///< empty: the connection's current schema
     double lock_timeout_seconds = 60;  ///< how long to wait for another migrator
     bool quiet = false;                ///< upgrade/downgrade/stamp: errors only
@@ -154,8 +157,12 @@ std::vector<PublicKey> resolve_trusted_keys(const GlobalOptions& options);
 const char* compiled_release_keys();
 
 /// The database the settings name (URL precedence of resolve_database_url); `read_only`: never
-/// created, nothing written.
+/// created, nothing written. Both refuse (DatabaseError) a database that has Alembic's
+/// alembic_version and not the version table, unless the version table was chosen.
 std::unique_ptr<Database> open(const GlobalOptions& options, bool read_only);
+/// The same for the database at `url`.
+std::unique_ptr<Database> open_at(const GlobalOptions& options, const DatabaseUrl& url,
+                                  bool read_only);
 
 /// Reads the versions directory once for a fleet of targets, before its workers start: every
 /// command run afterwards in this process (or a fork of it) uses what was read. For `upgrade`,

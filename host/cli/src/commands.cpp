@@ -616,8 +616,16 @@ int migrate(const GlobalOptions& options, const MigrateOptions& migrate_options,
 }  // namespace
 
 std::unique_ptr<Database> open(const GlobalOptions& options, bool read_only) {
-    return open_database(DatabaseUrl::parse(resolve_database_url(options)),
-                         database_options(options, read_only));
+    return open_at(options, DatabaseUrl::parse(resolve_database_url(options)), read_only);
+}
+
+std::unique_ptr<Database> open_at(const GlobalOptions& options, const DatabaseUrl& url,
+                                  bool read_only) {
+    auto db = open_database(url, database_options(options, read_only));
+    // A database Alembic manages, met with migrator's default table: going on would create a
+    // second, empty version table beside Alembic's and run every revision again.
+    if (!options.version_table_chosen) refuse_unadopted_alembic(*db);
+    return db;
 }
 
 void print_json(const boost::json::value& document) {
@@ -1154,7 +1162,7 @@ int run_check(const GlobalOptions& options, const CheckOptions& check) {
     const DatabaseUrl url = DatabaseUrl::parse(resolve_database_url(options));
     const std::optional<DatabaseUrl> scratch =
         check.schema ? resolve_scratch_url(options, url) : std::nullopt;
-    const auto db = open_database(url, database_options(options, true));
+    const auto db = open_at(options, url, true);
     if (check.schema && !scratch && db->hot_standby())
         throw DatabaseError(db->describe() +
                             " is a hot standby (a read-only replica in recovery), where check "
@@ -1196,6 +1204,10 @@ int run_check(const GlobalOptions& options, const CheckOptions& check) {
         options.result->detail = join(found, "; ");
     }
 
+    // Who applied the revisions without a history row: Alembic, on a database whose version
+    // table is Alembic's; otherwise another tool, or a stamp.
+    const std::string unrecorded_by =
+        options.version_table == "alembic_version" ? "alembic" : "other";
     if (options.json) {
         boost::json::object document{{"database", db->describe()},
                                      {"versions_dir", dir},
@@ -1204,6 +1216,10 @@ int run_check(const GlobalOptions& options, const CheckOptions& check) {
                                      {"ok", ok},
                                      {"problems", findings_json(problems)},
                                      {"warnings", findings_json(warnings)}};
+        if (!report.unrecorded.empty())
+            document["no_checksum_recorded"] = {
+                {"revisions", boost::json::value_from(report.unrecorded)},
+                {"applied_by", unrecorded_by}};
         if (check.schema) {
             if (declared_source.models.empty())
                 document["schema_file"] = declared_source.file.string();
@@ -1237,8 +1253,26 @@ int run_check(const GlobalOptions& options, const CheckOptions& check) {
                   << '\n';
         return exit_check_failed;
     }
-    std::cout << "OK: " << db->describe() << " is at " << heads_text(scripts.graph, current) << "; "
-              << report.applied.size() << " applied revisions match their plugins in " << dir
+    // Revisions no history row speaks of have no recorded checksum: they are counted apart,
+    // never as matching (Alembic applied them, on a database migrator adopted).
+    const std::size_t matching = report.applied.size() - report.unrecorded.size();
+    std::string applied = matching == 1
+                              ? "1 applied revision matches its plugin"
+                              : std::to_string(matching) + " applied revisions match their plugins";
+    if (!report.unrecorded.empty()) {
+        const std::string who =
+            unrecorded_by == "alembic" ? "applied by Alembic" : "applied without migrator";
+        const std::string which = " (no checksum recorded: " + join(report.unrecorded) + ")";
+        const std::size_t count = report.unrecorded.size();
+        applied = matching == 0
+                      ? (count == 1 ? "its applied revision was " + who
+                                    : "its " + std::to_string(count) +
+                                          " applied revisions were " + who) +
+                            which
+                      : applied + " and " + std::to_string(count) +
+                            (count == 1 ? " was " : " were ") + who + which;
+    }    std::cout << "OK: " << db->describe() << " is at " << heads_text(scripts.graph, current) << "; "
+              << applied << " in " << dir
               << (check.schema ? "; its schema matches " + declared_name : "") << ".\n";
     return exit_ok;
 }

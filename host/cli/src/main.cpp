@@ -405,6 +405,7 @@ int main(int argc, char** argv) {
                                        lock_timeout->count() > 0,      no_permission_check,
                                        statement_timeout->count() > 0, step_timeout->count() > 0};
         if (no_permission_check) options.permission_check = false;
+        options.version_table_chosen = given.version_table;
         options.command = app.get_subcommands().front()->get_name();
         for (const auto& pair : x_arguments) {
             const auto equals = pair.find('=');

@@ -34,6 +34,7 @@ int run_revision(const GlobalOptions& global, const scaffold::NewCommandLine& re
     scaffold::AutogenerateOptions source;
     source.url = resolve_database_url(global);
     source.version_table = global.version_table;
+    source.version_table_chosen = global.version_table_chosen;
     source.version_schema = global.version_schema;
     // check --schema's setting, except that the default lives beside the revision sources.
     const DeclaredSchemaSource declared = resolve_declared_schema(global, revisions_dir);

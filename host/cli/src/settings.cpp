@@ -234,6 +234,7 @@ void apply_config_file(const std::string& config_flag, const GivenOnCommandLine&
             options.config_models = value;
         } else if (key == "version_table") {
             if (!given.version_table) options.version_table = value;
+            options.version_table_chosen = true;
         } else if (key == "version_table_schema") {
             if (!given.version_schema) options.version_schema = value;
         } else if (key == "lock_timeout") {

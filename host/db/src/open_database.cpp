@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <migrator/common/errors.hpp>
+#include <migrator/common/text.hpp>
 #include <migrator/db/db.hpp>
 #include <mutex>
 #include <string>
@@ -109,6 +110,17 @@ std::unique_ptr<Database> open_database(const DatabaseUrl& url, const DatabaseOp
         return std::unique_ptr<Database>(postgresql_entry()(url, options));
     throw DatabaseError("database URL " + url.masked() + " names dialect '" + url.dialect +
                         "', which migrator does not support; use sqlite:// or postgresql://");
+}
+
+void refuse_unadopted_alembic(Database& db) {
+    const auto alembic = db.unadopted_alembic_heads();
+    if (!alembic) return;
+    throw DatabaseError("database " + db.describe() +
+                        " is managed by Alembic (alembic_version is at " +
+                        (alembic->empty() ? std::string("base") : join(*alembic)) +
+                        ") and has no " + db.migrator_tables().front() +
+                        " table; to adopt it, set version_table = alembic_version in migrator.ini "
+                        "(or pass --version-table alembic_version)");
 }
 
 }  // namespace migrator

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <migrator/common/errors.hpp>
+#include <migrator/common/sql_quoting.hpp>
 #include <utility>
 
 namespace migrator::detail {
@@ -96,6 +97,7 @@ SqlDatabase::SqlDatabase(const DatabaseOptions& options, std::string description
       run_host_(current_host_name()) {}
 
 void SqlDatabase::set_schema_prefix(const std::string& quoted_schema_dot) {
+    schema_prefix_ = quoted_schema_dot;
     qualified_version_ = quoted_schema_dot + names_.quoted_version;
     qualified_history_ = quoted_schema_dot + names_.quoted_history;
     qualified_plugins_ = quoted_schema_dot + names_.quoted_plugins;
@@ -140,21 +142,37 @@ bool SqlDatabase::has_column(const std::string& qualified_table, const std::stri
     return std::find(columns.begin(), columns.end(), column) != columns.end();
 }
 
+std::vector<std::string> SqlDatabase::version_rows(const std::string& quoted_table) {
+    std::vector<std::string> heads;
+    // COLLATE "C" on PostgreSQL: byte order, the same on every server and on SQLite.
+    const std::string order =
+        dialect() == "postgresql" ? " ORDER BY version_num COLLATE \"C\"" : " ORDER BY version_num";
+    fetch("SELECT version_num FROM " + quoted_table + order, {},
+          [&](const std::vector<std::string>&,
+              const std::vector<std::optional<std::string>>& values) {
+              heads.push_back(values.at(0).value_or(""));
+              return true;
+          });
+    return heads;
+}
+
 std::vector<std::string> SqlDatabase::read_heads() {
     return with_context("cannot read version table " + names_.version + " of " + describe(), [&] {
-        std::vector<std::string> heads;
-        if (!tables_ensured_ && !table_exists(names_.version)) return heads;
-        // COLLATE "C" on PostgreSQL: byte order, the same on every server and on SQLite.
-        const std::string order = dialect() == "postgresql" ? " ORDER BY version_num COLLATE \"C\""
-                                                            : " ORDER BY version_num";
-        fetch("SELECT version_num FROM " + qualified_version_ + order, {},
-              [&](const std::vector<std::string>&,
-                  const std::vector<std::optional<std::string>>& values) {
-                  heads.push_back(values.at(0).value_or(""));
-                  return true;
-              });
-        return heads;
+        if (!tables_ensured_ && !table_exists(names_.version)) return std::vector<std::string>{};
+        return version_rows(qualified_version_);
     });
+}
+
+std::optional<std::vector<std::string>> SqlDatabase::unadopted_alembic_heads() {
+    static const std::string alembic = "alembic_version";
+    if (offline() || names_.version == alembic) return std::nullopt;
+    return with_context(
+        "cannot read version table " + alembic + " of " + describe(),
+        [&]() -> std::optional<std::vector<std::string>> {
+            if (tables_ensured_ || table_exists(names_.version) || !table_exists(alembic))
+                return std::nullopt;
+            return version_rows(schema_prefix_ + sql::quote_identifier(alembic));
+        });
 }
 
 void SqlDatabase::replace_heads(const std::vector<std::string>& remove,

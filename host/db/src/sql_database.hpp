@@ -30,6 +30,7 @@ public:
     std::string describe() const override { return description_; }
     void ensure_version_tables() override;
     std::vector<std::string> read_heads() override;
+    std::optional<std::vector<std::string>> unadopted_alembic_heads() override;
     void replace_heads(const std::vector<std::string>& remove,
                        const std::vector<std::string>& add) override;
     std::int64_t record_history(const HistoryRecord& record) override;
@@ -50,6 +51,8 @@ protected:
 
     /// Where the tables live: "" (the connection's default) or a quoted schema followed by '.'.
     void set_schema_prefix(const std::string& quoted_schema_dot);
+    /// The version rows of the table `quoted_table` (quoted, schema-qualified), sorted.
+    std::vector<std::string> version_rows(const std::string& quoted_table);
 
     /// Runs one statement, `?` placeholders bound to `params` in order; returns the number of
     /// rows it changed. Throws DatabaseError carrying the database's own message (no context).
@@ -87,6 +90,7 @@ private:
 
     std::string description_;
     VersionTableNames names_;
+    std::string schema_prefix_;  ///< "" or a quoted schema and a dot: where the tables live
     std::string qualified_version_;
     std::string qualified_history_;
     std::string qualified_plugins_;

@@ -61,6 +61,10 @@ CheckReport check_database(Database& db, const RevisionGraph& graph, bool allow_
 
     const auto checksums = applied_source_checksums(history);
     report.applied = graph.ancestors_or_self(known);
+    std::set<std::string> recorded;
+    for (const auto& row : history) recorded.insert(row.revision);
+    for (const auto& id : report.applied)
+        if (checksums.count(id) == 0 && recorded.count(id) == 0) report.unrecorded.push_back(id);
     for (const auto& id : report.applied) {
         const Revision& revision = graph.at(id);
         const auto applied = checksums.find(id);

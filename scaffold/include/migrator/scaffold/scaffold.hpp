@@ -54,6 +54,9 @@ void add_new_options(CLI::App& command, NewCommandLine& line);
 struct AutogenerateOptions {
     std::string url;  ///< the database (resolved by the caller: --url, then the environment)
     std::string version_table = "migrator_version";
+    /// --version-table or version_table in the config file: a database Alembic manages is then
+    /// not refused (refuse_unadopted_alembic).
+    bool version_table_chosen = false;
     std::string version_schema;  ///< PostgreSQL: schema of the version tables; empty: current
     std::string schema_file;     ///< the declared schema; empty: schema.sql in the revisions dir
     /// MODULE:ATTRIBUTE of SQLAlchemy models whose schema is the declared one (models_schema.hpp)

@@ -119,6 +119,13 @@ public:
     virtual void ensure_version_tables() = 0;
     /// The version rows (current heads), sorted; empty when the table does not exist yet.
     virtual std::vector<std::string> read_heads() = 0;
+    /// Alembic's version rows, sorted, when the database has Alembic's own version table
+    /// (`alembic_version`, where the version tables live) and not the configured one: a database
+    /// Alembic manages that migrator has not adopted. std::nullopt otherwise (also when the
+    /// configured table is alembic_version, and offline).
+    virtual std::optional<std::vector<std::string>> unadopted_alembic_heads() {
+        return std::nullopt;
+    }
     /// Inside a transaction: deletes the `remove` rows and inserts the `add` rows.
     virtual void replace_heads(const std::vector<std::string>& remove,
                                const std::vector<std::string>& add) = 0;
@@ -198,6 +205,12 @@ public:
 /// Opens the database a URL names. Throws DatabaseError (masked URL) when it cannot be opened or
 /// its dialect has no backend yet.
 std::unique_ptr<Database> open_database(const DatabaseUrl& url, const DatabaseOptions& options);
+
+/// Throws DatabaseError with one sentence naming the setting that adopts it when `db` is a
+/// database Alembic manages and migrator has not adopted (Database::unadopted_alembic_heads):
+/// going on with migrator's own version table would run every revision again beside Alembic's.
+/// What both programs do before reading version rows, unless the version table was chosen.
+void refuse_unadopted_alembic(Database& db);
 
 /// The offline backend for `--sql`: opens no connection; every statement that would run (version
 /// table creation, revision SQL, version-row and history changes, BEGIN/COMMIT) is written to

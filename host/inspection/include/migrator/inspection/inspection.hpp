@@ -42,9 +42,13 @@ const char* kind_name(CheckFinding::Kind kind);
 
 /// What check_database read and found.
 struct CheckReport {
-    std::vector<std::string> current;    ///< the database's version rows, sorted
-    std::vector<std::string> heads;      ///< the graph's heads, sorted
-    std::vector<std::string> applied;    ///< the applied revisions the graph knows, in its order
+    std::vector<std::string> current;  ///< the database's version rows, sorted
+    std::vector<std::string> heads;    ///< the graph's heads, sorted
+    std::vector<std::string> applied;  ///< the applied revisions the graph knows, in its order
+    /// The applied revisions no history row speaks of, in the graph's order: applied by another
+    /// tool before migrator took the database over (Alembic), or implied by a stamp. No source
+    /// checksum was recorded for them, so check cannot say whether they match their plugins.
+    std::vector<std::string> unrecorded;
     std::vector<CheckFinding> findings;  ///< in the order of CheckFinding::Kind
 };
 
