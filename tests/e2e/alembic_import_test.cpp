@@ -339,12 +339,15 @@ TEST_CASE("a database Alembic manages is refused, in one sentence, until it is a
                 "is managed by Alembic (alembic_version is at b2c0ffee0002) and has no "
                 "migrator_version table; to adopt it, set version_table = alembic_version in "
                 "migrator.ini (or pass --version-table alembic_version)";
-            for (const auto& command : std::vector<std::vector<std::string>>{{"current"},
-                                                                             {"upgrade", "heads"},
-                                                                             {"check"},
-                                                                             {"stamp", "heads"},
-                                                                             {"downgrade", "base"},
-                                                                             {"releases"}}) {
+            const std::vector<std::vector<std::string>> commands{{"current"},
+                                                                 {"upgrade", "heads"},
+                                                                 {"check"},
+                                                                 {"stamp", "heads"},
+                                                                 {"downgrade", "base"},
+                                                                 {"releases"},
+                                                                 {"log"},
+                                                                 {"history", "--indicate-current"}};
+            for (const auto& command : commands) {
                 const auto refused = db.migrator(command);
                 INFO(command.front() << ": " << refused.err);
                 CHECK(refused.exit_code == 5);
@@ -361,8 +364,10 @@ TEST_CASE("a database Alembic manages is refused, in one sentence, until it is a
             // A version table chosen on purpose is used as asked (a second history beside it).
             const auto chosen = db.migrator({"--version-table", "migrator_version", "current"});
             CHECK(chosen.exit_code == 0);
-            // migrator's history commands never open the database.
+            // Commands that never read the rows are not refused: history, an offline script.
             CHECK(db.migrator({"history"}).exit_code == 0);
+            CHECK(db.migrator({"upgrade", "c3c0ffee0003", "--sql"}).exit_code == 0);
+            CHECK(migrator_tables(db).empty());
         }
     }
 }
@@ -425,6 +430,32 @@ TEST_CASE("an adopted database continues from Alembic's row, and check tells wha
             REQUIRE(alembic(db.dir(), db.url(), "upgrade", "heads", scripts).exit_code == 0);
             CHECK(db.version_rows("alembic_version") == std::vector<std::string>{"b2c0ffee0002"});
             CHECK(db.has_column("invoice", "id"));
+        }
+    }
+}
+
+TEST_CASE("check counts what migrator applied as matching, and a stamp as no recorded checksum",
+          "[alembic][adopt][check]") {
+    for (const auto& backend : all_backends()) {
+        DYNAMIC_SECTION(backend) {
+            Sandbox upgraded(backend, shipped_versions_dir());
+            REQUIRE(upgraded.migrator({"-q", "upgrade", "head"}).exit_code == 0);
+            const auto matching = upgraded.migrator({"check"});
+            CHECK(matching.out.find(" is at ae1027a6acf2 (head); 4 applied revisions match their "
+                                    "plugins in " +
+                                    shipped_versions_dir().string() + ".\n") != std::string::npos);
+            CHECK(upgraded.migrator({"check", "--json"}).out.find("no_checksum_recorded") ==
+                  std::string::npos);
+
+            Sandbox stamped(backend, shipped_versions_dir());
+            REQUIRE(stamped.migrator({"stamp", "head"}).exit_code == 0);
+            const auto unknown = stamped.migrator({"check"});
+            CHECK(unknown.exit_code == 0);
+            CHECK(unknown.out.find("; its 4 applied revisions have no recorded checksum (stamped, "
+                                   "or applied outside migrator: 1975ea83b712, 27c6a30d7c24, "
+                                   "3e0e4c7a4a0b, ae1027a6acf2) in ") != std::string::npos);
+            CHECK(stamped.migrator({"check", "--json"}).out.find("\"applied_by\":\"unknown\"") !=
+                  std::string::npos);
         }
     }
 }

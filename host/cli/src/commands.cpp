@@ -1204,10 +1204,10 @@ int run_check(const GlobalOptions& options, const CheckOptions& check) {
         options.result->detail = join(found, "; ");
     }
 
-    // Who applied the revisions without a history row: Alembic, on a database whose version
-    // table is Alembic's; otherwise another tool, or a stamp.
-    const std::string unrecorded_by =
-        options.version_table == "alembic_version" ? "alembic" : "other";
+    // Who applied the revisions without a recorded checksum: Alembic, when nothing migrator did
+    // speaks of them and the version table is Alembic's; otherwise a stamp, or another tool.
+    const bool by_alembic =
+        report.unrecorded_before_migrator && options.version_table == "alembic_version";
     if (options.json) {
         boost::json::object document{{"database", db->describe()},
                                      {"versions_dir", dir},
@@ -1219,7 +1219,7 @@ int run_check(const GlobalOptions& options, const CheckOptions& check) {
         if (!report.unrecorded.empty())
             document["no_checksum_recorded"] = {
                 {"revisions", boost::json::value_from(report.unrecorded)},
-                {"applied_by", unrecorded_by}};
+                {"applied_by", by_alembic ? "alembic" : "unknown"}};
         if (check.schema) {
             if (declared_source.models.empty())
                 document["schema_file"] = declared_source.file.string();
@@ -1260,18 +1260,22 @@ int run_check(const GlobalOptions& options, const CheckOptions& check) {
                               ? "1 applied revision matches its plugin"
                               : std::to_string(matching) + " applied revisions match their plugins";
     if (!report.unrecorded.empty()) {
-        const std::string who =
-            unrecorded_by == "alembic" ? "applied by Alembic" : "applied without migrator";
-        const std::string which = " (no checksum recorded: " + join(report.unrecorded) + ")";
         const std::size_t count = report.unrecorded.size();
+        const std::string listed = ": " + join(report.unrecorded) + ")";
+        const std::string what =
+            by_alembic ? (count == 1 ? " was applied by Alembic (no checksum recorded"
+                                     : " were applied by Alembic (no checksum recorded")
+                       : (count == 1 ? " has no recorded checksum (stamped, or applied outside "
+                                       "migrator"
+                                     : " have no recorded checksum (stamped, or applied outside "
+                                       "migrator");
         applied = matching == 0
-                      ? (count == 1 ? "its applied revision was " + who
-                                    : "its " + std::to_string(count) +
-                                          " applied revisions were " + who) +
-                            which
-                      : applied + " and " + std::to_string(count) +
-                            (count == 1 ? " was " : " were ") + who + which;
-    }    std::cout << "OK: " << db->describe() << " is at " << heads_text(scripts.graph, current) << "; "
+                      ? (count == 1 ? "its applied revision"
+                                    : "its " + std::to_string(count) + " applied revisions") +
+                            what + listed
+                      : applied + " and " + std::to_string(count) + what + listed;
+    }
+    std::cout << "OK: " << db->describe() << " is at " << heads_text(scripts.graph, current) << "; "
               << applied << " in " << dir
               << (check.schema ? "; its schema matches " + declared_name : "") << ".\n";
     return exit_ok;

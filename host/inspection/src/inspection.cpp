@@ -61,10 +61,15 @@ CheckReport check_database(Database& db, const RevisionGraph& graph, bool allow_
 
     const auto checksums = applied_source_checksums(history);
     report.applied = graph.ancestors_or_self(known);
-    std::set<std::string> recorded;
-    for (const auto& row : history) recorded.insert(row.revision);
-    for (const auto& id : report.applied)
-        if (checksums.count(id) == 0 && recorded.count(id) == 0) report.unrecorded.push_back(id);
+    std::set<std::string> spoken_of;
+    for (const auto& row : history) spoken_of.insert(row.revision);
+    report.unrecorded_before_migrator = true;
+    for (const auto& id : report.applied) {
+        // A plugin without a checksum of its own (a hand-built one) cannot be compared anyway.
+        if (checksums.count(id) != 0 || graph.at(id).source_sha256.empty()) continue;
+        report.unrecorded.push_back(id);
+        if (spoken_of.count(id) != 0) report.unrecorded_before_migrator = false;
+    }
     for (const auto& id : report.applied) {
         const Revision& revision = graph.at(id);
         const auto applied = checksums.find(id);

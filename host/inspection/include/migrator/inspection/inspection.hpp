@@ -45,10 +45,14 @@ struct CheckReport {
     std::vector<std::string> current;  ///< the database's version rows, sorted
     std::vector<std::string> heads;    ///< the graph's heads, sorted
     std::vector<std::string> applied;  ///< the applied revisions the graph knows, in its order
-    /// The applied revisions no history row speaks of, in the graph's order: applied by another
-    /// tool before migrator took the database over (Alembic), or implied by a stamp. No source
-    /// checksum was recorded for them, so check cannot say whether they match their plugins.
+    /// The applied revisions whose plugin has a source checksum and for which no history row
+    /// records the checksum they were applied from, in the graph's order: applied by another
+    /// tool before migrator took the database over (Alembic), or marked applied by a stamp.
+    /// check cannot say whether they match their plugins.
     std::vector<std::string> unrecorded;
+    /// Whether no history row at all speaks of any of `unrecorded` (nothing migrator did, not
+    /// even a stamp, put them there).
+    bool unrecorded_before_migrator = false;
     std::vector<CheckFinding> findings;  ///< in the order of CheckFinding::Kind
 };
 
