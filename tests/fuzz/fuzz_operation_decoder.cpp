@@ -55,6 +55,12 @@ std::string encode(const migrator::Operation& op) {
         case OperationCode::drop_foreign_key:
             w.text(op.table).foreign_key(op.foreign_key);
             break;
+        case OperationCode::create_enum:
+            w.type(op.type);
+            break;
+        case OperationCode::drop_enum:
+            w.text(op.type.sql);
+            break;
     }
     return w.bytes();
 }
