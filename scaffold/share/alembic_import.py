@@ -430,7 +430,7 @@ class Translator:
         return (primary_key == [facts["name"]] and facts["kind"] in ("integer", "big_integer")
                 and not facts["has_default"] and not facts["foreign_keys"])
 
-    def enum_creates(self, facts, line):
+    def enum_creates(self, facts):
         """An Enum with its own length= is a raw type here: its PostgreSQL type is created
         explicitly, before the table, as SQLAlchemy creates it."""
         enum = facts["enum"]
@@ -481,7 +481,7 @@ class Translator:
         for c in columns:
             if c["enum"] and c["enum"]["name"] not in created:
                 created.add(c["enum"]["name"])
-                self.enum_creates(c, call.lineno)
+                self.enum_creates(c)
         parts = ["Table(%s)" % cpp_string(table)]
         for c in columns:
             text = c["text"]
@@ -548,7 +548,7 @@ class Translator:
         method = call.func.attr
         args = list(call.args)
 
-        def take(index_name, keyword):
+        def take(keyword):
             if keyword in kw:
                 return kw.pop(keyword)
             if args:
@@ -556,44 +556,44 @@ class Translator:
             raise Untranslatable("%s without %s" % (method, keyword))
 
         def table_arg(keyword="table_name"):
-            return batch_table if batch_table is not None else self.value(take(0, keyword))
+            return batch_table if batch_table is not None else self.value(take(keyword))
 
         if method == "create_table" and batch_table is None:
             return self.create_table(call, kw)
         if method == "drop_table" and batch_table is None:
-            table = self.value(take(0, "table_name"))
+            table = self.value(take("table_name"))
             self.emit("op.drop_table(%s);" % cpp_string(table))
             return
         if method == "rename_table" and batch_table is None:
-            old = self.value(take(0, "old_table_name"))
-            new = self.value(take(1, "new_table_name"))
+            old = self.value(take("old_table_name"))
+            new = self.value(take("new_table_name"))
             self.emit("op.rename_table(%s, %s);" % (cpp_string(old), cpp_string(new)))
             return
         if method == "add_column":
             table = table_arg()
-            return self.add_column(table, take(1, "column"))
+            return self.add_column(table, take("column"))
         if method == "drop_column":
             table = table_arg()
-            column = self.value(take(1, "column_name"))
+            column = self.value(take("column_name"))
             self.emit("op.drop_column(%s, %s);" % (cpp_string(table), cpp_string(column)))
             return
         if method == "alter_column":
-            return self.alter_column(table_arg(), self.value(take(1, "column_name")), kw)
+            return self.alter_column(table_arg(), self.value(take("column_name")), kw)
         if method == "create_index":
-            name = self.value(take(0, "index_name"))
+            name = self.value(take("index_name"))
             table = table_arg()
-            columns = take(2, "columns")
+            columns = take("columns")
             resolved = self.value(columns)
             columns = [resolved] if isinstance(resolved, str) else list(resolved)
             unique = self.flag(kw.pop("unique")) if "unique" in kw else False
             self.emit("op.create_index(%s);" % self.index_cpp(name, table, columns, unique))
             return
         if method == "drop_index":
-            name = self.value(take(0, "index_name"))
+            name = self.value(take("index_name"))
             if batch_table is not None:
                 table = batch_table
             elif "table_name" in kw or args:
-                table = self.value(take(1, "table_name"))
+                table = self.value(take("table_name"))
             else:
                 table = self.known.get("index:" + name)
                 if table is None:
@@ -602,19 +602,19 @@ class Translator:
             self.emit("op.drop_index(%s, %s);" % (cpp_string(table), cpp_string(name)))
             return
         if method == "create_unique_constraint":
-            name = self.value(take(0, "constraint_name"))
+            name = self.value(take("constraint_name"))
             table = table_arg("table_name")
-            columns = self.names(take(2, "columns"))
+            columns = self.names(take("columns"))
             self.known.setdefault("unique:" + (name or ""), {"table": table, "columns": columns})
             self.emit("op.create_unique_constraint(%s, UniqueConstraint::make(%s, %s));"
                       % (cpp_string(table), cpp_string(name or ""), self.names_cpp(columns)))
             return
         if method == "create_foreign_key":
-            name = self.value(take(0, "constraint_name"))
+            name = self.value(take("constraint_name"))
             source = table_arg("source_table")
-            referent = self.value(take(2, "referent_table"))
-            local = self.names(take(3, "local_cols"))
-            remote = self.names(take(4, "remote_cols"))
+            referent = self.value(take("referent_table"))
+            local = self.names(take("local_cols"))
+            remote = self.names(take("remote_cols"))
             fk = {"name": name or "", "columns": local, "table": referent, "referred": remote,
                   "ondelete": self.opt(kw, "ondelete"), "onupdate": self.opt(kw, "onupdate")}
             if fk["name"]:
@@ -623,16 +623,16 @@ class Translator:
                                                           self.foreign_key_cpp(fk)))
             return
         if method == "drop_constraint":
-            name = self.value(take(0, "constraint_name"))
+            name = self.value(take("constraint_name"))
             table = table_arg("table_name")
             kind = self.value(kw.pop("type_")) if "type_" in kw else None
             return self.drop_constraint(name, table, kind)
         if method == "execute" and batch_table is None:
-            statement = self.text_value(take(0, "sqltext"))
+            statement = self.text_value(take("sqltext"))
             self.emit("op.execute(%s);" % cpp_string(statement))
             return
         if method == "bulk_insert" and batch_table is None:
-            return self.bulk_insert(take(0, "table"), take(1, "rows"))
+            return self.bulk_insert(take("table"), take("rows"))
         raise Untranslatable("op.%s is not in the vocabulary scaffold import-alembic translates"
                              % method)
 
